@@ -1,0 +1,95 @@
+"""Flatten and rebuild nested tuples, lists and dicts ("pytrees") of arrays.
+
+Transforms accept inputs and return derivatives with the structure the user gave. Dicts keep
+their insertion order; ``None`` is an empty node; anything else is a leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+
+class TreeDef(NamedTuple):
+    """The shape of a pytree: a node kind, dict keys or a tuple type, and child structures."""
+
+    kind: str  # "leaf", "none", "tuple", "list", "dict"
+    meta: Any
+    children: tuple[TreeDef, ...]
+
+    @property
+    def num_leaves(self) -> int:
+        if self.kind == "leaf":
+            return 1
+        n = 0
+        stack = list(self.children)
+        while stack:
+            c = stack.pop()
+            if c.kind == "leaf":
+                n += 1
+            else:
+                stack.extend(c.children)
+        return n
+
+
+LEAF = TreeDef("leaf", None, ())
+
+
+def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
+    """Leaves in order, and the structure needed to rebuild the tree."""
+    leaves: list[Any] = []
+
+    def walk(x: Any, depth: int) -> TreeDef:
+        if depth > 500:
+            raise ValueError("pytree is nested more than 500 levels deep (a cycle?)")
+        if x is None:
+            return TreeDef("none", None, ())
+        if isinstance(x, tuple):
+            return TreeDef("tuple", type(x), tuple(walk(c, depth + 1) for c in x))
+        if isinstance(x, list):
+            return TreeDef("list", None, tuple(walk(c, depth + 1) for c in x))
+        if isinstance(x, dict):
+            keys = tuple(x)
+            return TreeDef("dict", keys, tuple(walk(x[k], depth + 1) for k in keys))
+        leaves.append(x)
+        return LEAF
+
+    return leaves, walk(tree, 0)
+
+
+def tree_unflatten(treedef: TreeDef, leaves: list[Any]) -> Any:
+    """Inverse of :func:`tree_flatten`."""
+    it = iter(leaves)
+
+    def build(t: TreeDef) -> Any:
+        if t.kind == "leaf":
+            return next(it)
+        if t.kind == "none":
+            return None
+        kids = [build(c) for c in t.children]
+        if t.kind == "tuple":
+            cls = t.meta
+            return tuple(kids) if cls is tuple else cls(*kids)
+        if t.kind == "list":
+            return kids
+        return dict(zip(t.meta, kids))
+
+    out = build(treedef)
+    if next(it, _SENTINEL) is not _SENTINEL:
+        raise ValueError("tree_unflatten: more leaves than the structure holds")
+    return out
+
+
+_SENTINEL = object()
+
+
+def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
+    """Apply ``fn`` leafwise to one or more pytrees of the same structure."""
+    leaves, treedef = tree_flatten(tree)
+    others = []
+    for r in rest:
+        rl, rd = tree_flatten(r)
+        if rd != treedef:
+            raise ValueError(f"tree_map: structures differ: {treedef} vs {rd}")
+        others.append(rl)
+    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others)])

@@ -1,0 +1,185 @@
+"""What ``Dual`` and ``Tensor`` share: NumPy-like operators, properties and protocols.
+
+Arithmetic goes through dualad ops (so it is recorded or carries tangents); comparisons
+and ``bool`` look at the plain value, since they have no derivative. Conversions that
+would drop a derivative silently (``np.asarray``, ``float``) raise instead; see
+:meth:`ArrayMethods.__array__`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad import _dispatch, ops
+from dualad.core import Tracer, primal_value
+from dualad.ops._util import shape_of
+
+
+class ArrayMethods(Tracer):
+    """Mixin giving a traced value the look and feel of a NumPy array."""
+
+    __slots__ = ()
+    __array_priority__ = 1000.0
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return shape_of(self._inner())
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.result_type(primal_value(self))
+
+    @property
+    def T(self) -> Any:
+        return ops.transpose(self)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d value")
+        return self.shape[0]
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, o: Any) -> Any:
+        return ops.add(self, o)
+
+    def __radd__(self, o: Any) -> Any:
+        return ops.add(o, self)
+
+    def __sub__(self, o: Any) -> Any:
+        return ops.sub(self, o)
+
+    def __rsub__(self, o: Any) -> Any:
+        return ops.sub(o, self)
+
+    def __mul__(self, o: Any) -> Any:
+        return ops.mul(self, o)
+
+    def __rmul__(self, o: Any) -> Any:
+        return ops.mul(o, self)
+
+    def __truediv__(self, o: Any) -> Any:
+        return ops.div(self, o)
+
+    def __rtruediv__(self, o: Any) -> Any:
+        return ops.div(o, self)
+
+    def __pow__(self, o: Any) -> Any:
+        return ops.power(self, o)
+
+    def __rpow__(self, o: Any) -> Any:
+        return ops.power(o, self)
+
+    def __matmul__(self, o: Any) -> Any:
+        return ops.matmul(self, o)
+
+    def __rmatmul__(self, o: Any) -> Any:
+        return ops.matmul(o, self)
+
+    def __neg__(self) -> Any:
+        return ops.neg(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return ops.abs(self)
+
+    def __getitem__(self, idx: Any) -> Any:
+        return ops.getitem(self, idx)
+
+    # ------------------------------------------------------------------ comparisons: no derivative
+    def __lt__(self, o: Any) -> Any:
+        return primal_value(self) < primal_value(o)
+
+    def __le__(self, o: Any) -> Any:
+        return primal_value(self) <= primal_value(o)
+
+    def __gt__(self, o: Any) -> Any:
+        return primal_value(self) > primal_value(o)
+
+    def __ge__(self, o: Any) -> Any:
+        return primal_value(self) >= primal_value(o)
+
+    def __eq__(self, o: Any) -> Any:  # type: ignore[override]
+        return primal_value(self) == primal_value(o)
+
+    def __ne__(self, o: Any) -> Any:  # type: ignore[override]
+        return primal_value(self) != primal_value(o)
+
+    __hash__ = object.__hash__  # identity, so values can key dicts and sets
+
+    def __bool__(self) -> bool:
+        return bool(primal_value(self))
+
+    # ------------------------------------------------------------------ NumPy-style methods
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return ops.mean(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Any:
+        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int)
+                           else shape)
+
+    def transpose(self, *axes: Any) -> Any:
+        return ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def exp(self) -> Any:
+        return ops.exp(self)
+
+    def log(self) -> Any:
+        return ops.log(self)
+
+    def tanh(self) -> Any:
+        return ops.tanh(self)
+
+    # ------------------------------------------------------------------ conversions
+    def _conversion_error(self, what: str) -> TypeError:
+        return TypeError(
+            f"{what} of a traced value would drop its derivative. Use dualad.primal(x) (or "
+            "x.detach() for a Tensor) to take the value explicitly, or keep computing with "
+            "dualad ops."
+        )
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise self._conversion_error("np.asarray()")
+
+    def __float__(self) -> float:
+        raise self._conversion_error("float()")
+
+    def __int__(self) -> int:
+        raise self._conversion_error("int()")
+
+    def item(self) -> Any:
+        raise self._conversion_error(".item()")
+
+    # ------------------------------------------------------------------ NumPy protocols
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        fn = _dispatch.UFUNCS.get(ufunc)
+        if method != "__call__" or fn is None or kwargs.get("out") is not None:
+            name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+            if kwargs.get("out") is not None:
+                name += " with out="
+            raise _dispatch.unsupported(name, "ufunc")
+        kwargs.pop("out", None)
+        return fn(*inputs, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in _dispatch.SHAPE_FUNCTIONS:
+            return func(*(primal_value(a) for a in args), **kwargs)
+        fn = _dispatch.FUNCTIONS.get(func)
+        if fn is None:
+            raise _dispatch.unsupported(getattr(func, "__name__", repr(func)), "function")
+        return fn(*args, **kwargs)

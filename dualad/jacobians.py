@@ -1,0 +1,193 @@
+"""Whole Jacobians and Hessians: ``jacfwd``, ``jacrev``, ``jacobian(mode=...)``, ``hessian``.
+
+``jacfwd`` seeds every input direction at once as one batch of tangents and runs ``f`` a
+single time. ``jacrev`` records ``f`` once and pulls back one basis cotangent per output
+element. ``jacobian(mode="auto")`` picks forward mode when the inputs have fewer elements
+than the outputs. For an output leaf of shape ``os`` and an input leaf of shape ``is`` the
+block has shape ``os + is``; blocks are nested output structure outside, input inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dualad._tree import TreeDef, tree_flatten, tree_unflatten
+from dualad.core import new_main, primal_value
+from dualad.forward import Dual, ForwardTrace
+from dualad.ops._util import shape_of
+from dualad.ops.shape import concatenate, getitem, reshape, transpose
+from dualad.reverse import backward_pass
+from dualad.transforms import (Recorded, _split_aux, as_input, check_callable, finish, record,
+                               split_args)
+
+__all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _block(rows: Any, os: tuple[int, ...], is_: tuple[int, ...]) -> Any:
+    """Rows (input element, output element...) -> block (out shape + in shape)."""
+    m = reshape(rows, (_size(is_), _size(os)))
+    return finish(reshape(transpose(m), os + is_))
+
+
+def _assemble(blocks: list[list[Any]], out_tree: TreeDef, in_tree: TreeDef, single: bool) -> Any:
+    per_out = []
+    for row in blocks:
+        inner = tree_unflatten(in_tree, row)
+        per_out.append(inner[0] if single else tuple(inner))
+    return tree_unflatten(out_tree, per_out)
+
+
+def jacfwd_core(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool = False
+                ) -> tuple[Any, list[list[Any]] | Any, Any]:
+    """One batched forward pass of ``g(*diff)``: (value, jac per input arg, aux)."""
+    value, blocks, out_tree, in_tree, aux = _jacfwd_blocks(g, diff, has_aux)
+    jac = _assemble(blocks, out_tree, in_tree, single=False)
+    return value, jac, aux
+
+
+def _jacfwd_blocks(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool) -> Any:
+    leaves, in_tree = tree_flatten(diff)
+    leaves = [as_input(x, f"jacfwd: input {k}") for k, x in enumerate(leaves)]
+    shapes = [shape_of(x) for x in leaves]
+    sizes = [_size(s) for s in shapes]
+    n = sum(sizes)
+    dtype = np.result_type(*[primal_value(x) for x in leaves]) if leaves else np.float64
+    eye = np.eye(n, dtype=dtype)
+    offsets = np.cumsum([0] + sizes)
+    with new_main(lambda level: ForwardTrace(level, batched=True, name="jacfwd")) as main:
+        duals = [Dual._make(main, x, eye[:, offsets[k]:offsets[k + 1]].reshape((n,) + shapes[k]))
+                 for k, x in enumerate(leaves)]
+        out = g(*tree_unflatten(in_tree, duals))
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, "jacfwd")
+        o_leaves, out_tree = tree_flatten(out)
+        values, blocks = [], []
+        for o in o_leaves:
+            mine = isinstance(o, Dual) and o._main is main
+            v = o.primal if mine else o
+            values.append(v)
+            os = shape_of(v)
+            t = o._tangent if mine else np.zeros((n,) + os)
+            blocks.append([
+                _block(getitem(t, (slice(int(offsets[k]), int(offsets[k + 1])),)), os, shapes[k])
+                for k in range(len(leaves))])
+    return tree_unflatten(out_tree, [finish(v) for v in values]), blocks, out_tree, in_tree, aux
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by forward mode: all input directions pushed through ``f`` in one pass.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    check_callable(f, "jacfwd")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "jacfwd")
+        _, blocks, out_tree, in_tree, aux = _jacfwd_blocks(g, diff, has_aux)
+        jac = _assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
+        return (jac, aux) if has_aux else jac
+
+    return wrapped
+
+
+def _jacrev_from(rec: Recorded) -> list[list[Any]]:
+    shapes = [shape_of(x) for x in rec.leaves]
+    blocks = []
+    for value, root in zip(rec.values, rec.roots):
+        os = shape_of(value)
+        m = _size(os)
+        rows: list[list[Any]] = [[] for _ in shapes]
+        dtype = np.result_type(primal_value(value))
+        for e in range(m if root is not None else 0):
+            seed = np.zeros(m, dtype=dtype)
+            seed[e] = 1
+            got = backward_pass(root[0], root[1], seed.reshape(os), retain_graph=True)
+            for k, node in enumerate(rec.inputs):
+                g = got.get(node)
+                rows[k].append(reshape(g if g is not None else np.zeros(shapes[k], dtype), (1, -1)))
+        row_blocks = []
+        for k, s in enumerate(shapes):
+            if root is None or m == 0:
+                row_blocks.append(finish(np.zeros(os + s, dtype=dtype)))
+            else:
+                mat = concatenate(rows[k], axis=0)  # (m, n_k)
+                row_blocks.append(finish(reshape(mat, os + s)))
+        blocks.append(row_blocks)
+    return blocks
+
+
+def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by reverse mode: ``f`` recorded once, one backward pass per output element.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.jacrev(lambda x: x.sum() * x)(np.array([1.0, 2.0]))
+        array([[4., 1.],
+               [2., 5.]])
+    """
+    check_callable(f, "jacrev")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "jacrev")
+        rec = record(g, diff, has_aux, "jacrev")
+        jac = _assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        return (jac, rec.aux) if has_aux else jac
+
+    return wrapped
+
+
+def jacobian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+             mode: str = "auto", has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian of ``f`` by ``mode`` ``"forward"``, ``"reverse"`` or ``"auto"``.
+
+    ``"auto"`` records ``f`` in reverse mode, and switches to forward mode when the inputs
+    have fewer elements than the outputs (forward costs one pass per input element's batch,
+    reverse one backward pass per output element).
+    """
+    if mode == "forward":
+        return jacfwd(f, argnums, has_aux)
+    if mode == "reverse":
+        return jacrev(f, argnums, has_aux)
+    if mode != "auto":
+        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    check_callable(f, "jacobian")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "jacobian")
+        rec = record(g, diff, has_aux, "jacobian")
+        n_in = sum(_size(shape_of(x)) for x in rec.leaves)
+        n_out = sum(_size(shape_of(v)) for v in rec.values)
+        if n_in < n_out:
+            return jacfwd(f, argnums, has_aux)(*args, **kwargs)
+        jac = _assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        return (jac, rec.aux) if has_aux else jac
+
+    return wrapped
+
+
+def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """Hessian of a scalar function: forward mode over reverse mode (``jacfwd(grad(f))``).
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    from dualad.transforms import grad
+
+    return jacfwd(grad(f, argnums), argnums)

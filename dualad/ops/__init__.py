@@ -1,0 +1,44 @@
+"""Every differentiable operation, grouped by family. Primitives carry rules; composites don't.
+
+=================  ==========================================================
+``arithmetic``     add, sub, mul, div, neg, power, maximum, minimum, where
+``elementwise``    exp, log, log1p, expm1, sin, cos, tanh, sqrt, abs
+``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
+``linalg``         matmul
+``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
+=================  ==========================================================
+"""
+
+from dualad.ops.arithmetic import add as add
+from dualad.ops.arithmetic import div as div
+from dualad.ops.arithmetic import maximum as maximum
+from dualad.ops.arithmetic import minimum as minimum
+from dualad.ops.arithmetic import mul as mul
+from dualad.ops.arithmetic import neg as neg
+from dualad.ops.arithmetic import power as power
+from dualad.ops.arithmetic import sub as sub
+from dualad.ops.arithmetic import where as where
+from dualad.ops.composite import log_softmax as log_softmax
+from dualad.ops.composite import logsumexp as logsumexp
+from dualad.ops.composite import mean as mean
+from dualad.ops.composite import relu as relu
+from dualad.ops.composite import sigmoid as sigmoid
+from dualad.ops.composite import softmax as softmax
+from dualad.ops.elementwise import abs as abs
+from dualad.ops.elementwise import cos as cos
+from dualad.ops.elementwise import exp as exp
+from dualad.ops.elementwise import expm1 as expm1
+from dualad.ops.elementwise import log as log
+from dualad.ops.elementwise import log1p as log1p
+from dualad.ops.elementwise import sin as sin
+from dualad.ops.elementwise import sqrt as sqrt
+from dualad.ops.elementwise import tanh as tanh
+from dualad.ops.linalg import matmul as matmul
+from dualad.ops.shape import broadcast_to as broadcast_to
+from dualad.ops.shape import concatenate as concatenate
+from dualad.ops.shape import getitem as getitem
+from dualad.ops.shape import moveaxis as moveaxis
+from dualad.ops.shape import reshape as reshape
+from dualad.ops.shape import sum as sum
+from dualad.ops.shape import transpose as transpose
+from dualad.ops.shape import unbroadcast as unbroadcast

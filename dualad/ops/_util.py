@@ -1,0 +1,55 @@
+"""Shape and axis helpers shared by the rule files (no primitives here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.errors import ShapeError
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """Shape of an array, a tracer or a Python scalar (without touching the values)."""
+    s = getattr(x, "shape", None)
+    return tuple(s) if s is not None else ()
+
+
+def ndim_of(x: Any) -> int:
+    return len(shape_of(x))
+
+
+def dtype_of(x: Any) -> np.dtype[Any]:
+    d = getattr(x, "dtype", None)
+    return np.dtype(d) if d is not None else np.result_type(x)
+
+
+def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """Turn ``axis`` (None, int or sequence, negatives allowed) into a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ShapeError(f"{op}: axis {a} is out of bounds for an array of {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def normalize_one_axis(axis: int, ndim: int, op: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op}: axis {axis} is out of bounds for an array of {ndim} dimensions")
+    return axis % ndim
+
+
+def batched(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """Axes of a value, moved past the leading batch axis that tangents carry."""
+    return tuple(a + 1 for a in axes)
+
+
+def batch_size(t: Any) -> int:
+    return shape_of(t)[0]

@@ -1,0 +1,165 @@
+"""Broadcasting binary arithmetic, ``maximum``/``minimum`` and ``where``.
+
+These primitives are registered with ``broadcasting=True``: the engines align tangents to
+the output's rank and sum cotangents back to each input's shape (``unbroadcast``), so the
+rules below are the plain calculus.
+
+Conventions at non-differentiable points: ``maximum``/``minimum`` split the derivative
+evenly between tied arguments (as JAX and PyTorch do).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import bind, primal_value
+from dualad.ops._sampling import DOMAINS, broadcast_shapes, draw, elementwise, separated_pair
+from dualad.registry import Example, defprimitive
+
+
+def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str) -> Any:
+    return defprimitive(name, impl, jvp=jvp, vjp=vjp, broadcasting=True, sample=sample, doc=doc)
+
+
+add_p = _binary(
+    "add", np.add,
+    jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: t],
+    vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: g],
+    sample=elementwise("real", "real"), doc="Elementwise x + y.",
+)
+sub_p = _binary(
+    "sub", np.subtract,
+    jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: neg(t)],
+    vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g)],
+    sample=elementwise("real", "real"), doc="Elementwise x - y.",
+)
+mul_p = _binary(
+    "mul", np.multiply,
+    jvp=[lambda t, ans, x, y: mul(t, y), lambda t, ans, x, y: mul(x, t)],
+    vjp=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
+    sample=elementwise("real", "real"), doc="Elementwise x * y.",
+)
+div_p = _binary(
+    "div", np.true_divide,
+    jvp=[lambda t, ans, x, y: div(t, y), lambda t, ans, x, y: neg(mul(t, div(ans, y)))],
+    vjp=[lambda g, ans, x, y: div(g, y), lambda g, ans, x, y: neg(mul(g, div(ans, y)))],
+    sample=elementwise("real", "nonzero"), doc="Elementwise x / y (true division).",
+)
+neg_p = defprimitive(
+    "neg", np.negative,
+    jvp=[lambda t, ans, x: neg(t)],
+    vjp=[lambda g, ans, x: neg(g)],
+    sample=elementwise("real"), doc="Elementwise -x.",
+)
+
+
+def _log_base(x: Any) -> Any:
+    # d(x**y)/dy = x**y * log(x); where x == 0 the factor x**y is 0 for y > 0, use log(1).
+    from dualad.ops.elementwise import log
+
+    safe = where(primal_value(x) == 0, 1.0, x)
+    return log(safe)
+
+
+pow_p = _binary(
+    "pow", np.power,
+    jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, sub(y, 1)))),
+         lambda t, ans, x, y: mul(t, mul(ans, _log_base(x)))],
+    vjp=[lambda g, ans, x, y: mul(g, mul(y, power(x, sub(y, 1)))),
+         lambda g, ans, x, y: mul(g, mul(ans, _log_base(x)))],
+    sample=elementwise("positive", "real"), doc="Elementwise x ** y.",
+)
+
+
+def _tie_split(x: Any, y: Any, greater: bool) -> Any:
+    """Weight of x in max(x, y) (greater) or min(x, y): 1, 0, or 1/2 at ties. A constant."""
+    xv, yv = primal_value(x), primal_value(y)
+    win = (xv > yv) if greater else (xv < yv)
+    return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0))
+
+
+def _minmax(name: str, impl: Any, greater: bool) -> Any:
+    def wx(x: Any, y: Any) -> Any:
+        return _tie_split(x, y, greater)
+
+    def wy(x: Any, y: Any) -> Any:
+        return _tie_split(y, x, greater)
+
+    return _binary(
+        name, impl,
+        jvp=[lambda t, ans, x, y: mul(t, wx(x, y)), lambda t, ans, x, y: mul(t, wy(x, y))],
+        vjp=[lambda g, ans, x, y: mul(g, wx(x, y)), lambda g, ans, x, y: mul(g, wy(x, y))],
+        sample=separated_pair,
+        doc=f"Elementwise {'larger' if greater else 'smaller'} of x and y; ties split evenly.",
+    )
+
+
+maximum_p = _minmax("maximum", np.maximum, True)
+minimum_p = _minmax("minimum", np.minimum, False)
+
+
+def _where_sample(rng: np.random.Generator) -> Example:
+    sc, sx, sy = broadcast_shapes(rng, 3)
+    cond = rng.random(sc) < 0.5
+    return Example((np.asarray(cond), draw(rng, sx), np.asarray(DOMAINS["real"](rng, sy))), {})
+
+
+where_p = defprimitive(
+    "where", np.where,
+    jvp=[None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)],
+    vjp=[None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)],
+    broadcasting=True, nondiff_argnums=(0,), sample=_where_sample,
+    doc="Choose elements from x where cond is true, else from y.",
+)
+
+
+def add(x: Any, y: Any) -> Any:
+    """Elementwise ``x + y`` with NumPy broadcasting."""
+    return bind(add_p, x, y)
+
+
+def sub(x: Any, y: Any) -> Any:
+    """Elementwise ``x - y`` with NumPy broadcasting."""
+    return bind(sub_p, x, y)
+
+
+def mul(x: Any, y: Any) -> Any:
+    """Elementwise ``x * y`` with NumPy broadcasting."""
+    return bind(mul_p, x, y)
+
+
+def div(x: Any, y: Any) -> Any:
+    """Elementwise true division ``x / y`` with NumPy broadcasting."""
+    return bind(div_p, x, y)
+
+
+def neg(x: Any) -> Any:
+    """Elementwise ``-x``."""
+    return bind(neg_p, x)
+
+
+def power(x: Any, y: Any) -> Any:
+    """Elementwise ``x ** y``. The derivative in ``y`` uses ``log(x)``: keep ``x > 0`` there."""
+    return bind(pow_p, x, y)
+
+
+def maximum(x: Any, y: Any) -> Any:
+    """Elementwise maximum; at ties each argument gets half the derivative."""
+    return bind(maximum_p, x, y)
+
+
+def minimum(x: Any, y: Any) -> Any:
+    """Elementwise minimum; at ties each argument gets half the derivative."""
+    return bind(minimum_p, x, y)
+
+
+def where(cond: Any, x: Any, y: Any) -> Any:
+    """Elementwise ``x if cond else y``. ``cond`` is never differentiated.
+
+    Both branches are evaluated and differentiated; a NaN derivative in the branch not taken
+    still poisons the result (``0 * nan``). Make the unused branch safe first, e.g.
+    ``sqrt(where(x > 0, x, 1.0))``.
+    """
+    return bind(where_p, np.asarray(primal_value(cond), dtype=bool), x, y)

@@ -1,0 +1,55 @@
+"""Derived functions: compositions of primitives, so they need no rules of their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import primal_value
+from dualad.ops._util import ndim_of, normalize_axis, shape_of
+from dualad.ops.arithmetic import add, div, mul, sub, where
+from dualad.ops.elementwise import exp, log, tanh
+from dualad.ops.shape import reshape, sum
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Arithmetic mean over ``axis``; see ``numpy.mean``."""
+    axes = normalize_axis(axis, ndim_of(x), "mean")
+    count = int(np.prod([shape_of(x)[a] for a in axes]))
+    return div(sum(x, axes, keepdims=keepdims), float(max(count, 1)))
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """``log(sum(exp(x)))`` over ``axis``, computed without overflow.
+
+    The shift by the maximum is a constant (its derivative cancels exactly), so it is taken
+    from the plain value.
+    """
+    axes = normalize_axis(axis, ndim_of(x), "logsumexp")
+    shift = np.max(primal_value(x), axis=axes, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    out = add(log(sum(exp(sub(x, shift)), axes, keepdims=True)), shift)
+    if not keepdims:
+        out = reshape(out, tuple(d for i, d in enumerate(shape_of(x)) if i not in axes))
+    return out
+
+
+def sigmoid(x: Any) -> Any:
+    """Logistic function ``1 / (1 + exp(-x))``, via tanh for numerical stability."""
+    return add(mul(0.5, tanh(mul(0.5, x))), 0.5)
+
+
+def relu(x: Any) -> Any:
+    """Rectified linear unit ``max(x, 0)``; its derivative at 0 is taken as 0."""
+    return where(primal_value(x) > 0, x, 0.0)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Any:
+    """``x - logsumexp(x)`` along ``axis``."""
+    return sub(x, logsumexp(x, axis=axis, keepdims=True))
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    """Normalised exponentials along ``axis``."""
+    return exp(log_softmax(x, axis=axis))

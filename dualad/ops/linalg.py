@@ -1,0 +1,104 @@
+"""Matrix multiplication (with NumPy's 1-D promotion and batch broadcasting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import bind
+from dualad.errors import ShapeError
+from dualad.ops._sampling import draw
+from dualad.ops._util import batch_size, shape_of
+from dualad.ops.shape import reshape, transpose, unbroadcast
+from dualad.registry import Example, defprimitive
+
+
+def _as_row(x: Any) -> Any:
+    s = shape_of(x)
+    return reshape(x, (1, s[0])) if len(s) == 1 else x
+
+
+def _as_col(y: Any) -> Any:
+    s = shape_of(y)
+    return reshape(y, (s[0], 1)) if len(s) == 1 else y
+
+
+def _mT(x: Any) -> Any:
+    n = len(shape_of(x))
+    return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _lead(t: Any, batch_dims: int, have: int) -> Any:
+    """Insert size-1 axes after a tangent's batch axis so its batch dims reach ``batch_dims``."""
+    if have >= batch_dims:
+        return t
+    s = shape_of(t)
+    return reshape(t, (s[0],) + (1,) * (batch_dims - have) + s[1:])
+
+
+def _jvp_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
+    b = batch_size(t)
+    t2 = reshape(t, (b, 1, shape_of(x)[0])) if len(shape_of(x)) == 1 else t
+    y2 = _as_col(y)
+    nb = max(len(shape_of(t2)) - 3, len(shape_of(y2)) - 2)
+    out = matmul(_lead(t2, nb, len(shape_of(t2)) - 3), y2)
+    return reshape(out, (b,) + shape_of(ans))
+
+
+def _jvp_y(t: Any, ans: Any, x: Any, y: Any) -> Any:
+    b = batch_size(t)
+    t2 = reshape(t, (b, shape_of(y)[0], 1)) if len(shape_of(y)) == 1 else t
+    x2 = _as_row(x)
+    nb = max(len(shape_of(t2)) - 3, len(shape_of(x2)) - 2)
+    out = matmul(x2, _lead(t2, nb, len(shape_of(t2)) - 3))
+    return reshape(out, (b,) + shape_of(ans))
+
+
+def _promoted_g(g: Any, x: Any, y: Any) -> Any:
+    """The output cotangent with the axes that 1-D promotion squeezed put back."""
+    s = list(shape_of(g))
+    if len(shape_of(y)) == 1:
+        s.append(1)
+    if len(shape_of(x)) == 1:
+        s.insert(len(s) - 1, 1)
+    return reshape(g, tuple(s))
+
+
+def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    x2 = _as_row(x)
+    dx = matmul(_promoted_g(g, x, y), _mT(_as_col(y)))
+    return reshape(unbroadcast(dx, shape_of(x2)), shape_of(x))
+
+
+def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    y2 = _as_col(y)
+    dy = matmul(_mT(_as_row(x)), _promoted_g(g, x, y))
+    return reshape(unbroadcast(dy, shape_of(y2)), shape_of(y))
+
+
+def _matmul_sample(rng: np.random.Generator) -> Example:
+    pairs = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
+             ((2, 3, 4), (4, 2)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2))]
+    sx, sy = pairs[rng.integers(len(pairs))]
+    return Example((np.asarray(draw(rng, sx)), np.asarray(draw(rng, sy))), {})
+
+
+matmul_p = defprimitive(
+    "matmul", np.matmul,
+    jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y],
+    sample=_matmul_sample, doc="Matrix product with NumPy's matmul semantics.",
+)
+
+
+def matmul(x: Any, y: Any) -> Any:
+    """Matrix product ``x @ y`` (1-D operands promoted, batch axes broadcast)."""
+    sx, sy = shape_of(x), shape_of(y)
+    if not sx or not sy:
+        raise ShapeError(f"matmul: operands must be at least 1-D, got shapes {sx} and {sy}; "
+                         "use mul for scalars")
+    kx = sx[-1]
+    ky = sy[0] if len(sy) == 1 else sy[-2]
+    if kx != ky:
+        raise ShapeError(f"matmul: shapes {sx} and {sy} do not align ({kx} != {ky})")
+    return bind(matmul_p, x, y)

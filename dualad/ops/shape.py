@@ -1,0 +1,292 @@
+"""Structural primitives: reshape, transpose, broadcast_to, sum, indexing, concatenate.
+
+They are linear, so each rule is the op itself or its transpose. ``sum`` lives here because
+it is the transpose of ``broadcast_to``, and :func:`unbroadcast` (used by the engines for
+every broadcasting primitive) needs both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import bind, primal_value
+from dualad.errors import ShapeError
+from dualad.ops._sampling import draw
+from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
+from dualad.registry import Example, Variadic, defprimitive
+
+# ----------------------------------------------------------------------------- reshape
+
+
+def _reshape_sample(rng: np.random.Generator) -> Example:
+    x = draw(rng, (2, 3, 2))
+    return Example((np.asarray(x),), {"shape": [(12,), (3, 4), (2, 6), (12, 1)][rng.integers(4)]})
+
+
+reshape_p = defprimitive(
+    "reshape",
+    lambda x, *, shape: np.reshape(x, shape),
+    jvp=[lambda t, ans, x, *, shape: reshape(t, (batch_size(t),) + shape)],
+    vjp=[lambda g, ans, x, *, shape: reshape(g, shape_of(x))],
+    sample=_reshape_sample,
+    doc="Give an array a new shape without changing its data.",
+)
+
+
+def reshape(x: Any, shape: Any) -> Any:
+    """Reshape ``x`` (``-1`` allowed once); see ``numpy.reshape``."""
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    old = shape_of(x)
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1]))
+        size = int(np.prod(old))
+        if known == 0 or size % known:
+            raise ShapeError(f"reshape: cannot reshape array of shape {old} into {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if shape == old:
+        return x
+    if int(np.prod(shape)) != int(np.prod(old)):
+        raise ShapeError(f"reshape: cannot reshape array of shape {old} into {shape}")
+    return bind(reshape_p, x, shape=shape)
+
+
+# ----------------------------------------------------------------------------- transpose
+
+transpose_p = defprimitive(
+    "transpose",
+    lambda x, *, axes: np.transpose(x, axes),
+    jvp=[lambda t, ans, x, *, axes: bind(transpose_p, t, axes=(0,) + batched(axes))],
+    vjp=[lambda g, ans, x, *, axes: bind(transpose_p, g, axes=tuple(np.argsort(axes).tolist()))],
+    sample=lambda rng: Example((draw(rng, (2, 3, 4)),), {"axes": tuple(rng.permutation(3).tolist())}),
+    doc="Permute the axes of an array.",
+)
+
+
+def transpose(x: Any, axes: Any = None) -> Any:
+    """Permute axes (reverse them when ``axes`` is None); see ``numpy.transpose``."""
+    n = ndim_of(x)
+    perm = tuple(range(n))[::-1] if axes is None else tuple(int(a) % max(n, 1) for a in axes)
+    if sorted(perm) != list(range(n)):
+        raise ShapeError(f"transpose: axes {axes!r} are not a permutation of {n} axes")
+    if perm == tuple(range(n)):
+        return x
+    return bind(transpose_p, x, axes=perm)
+
+
+def moveaxis(x: Any, source: int, destination: int) -> Any:
+    """Move one axis to a new position; see ``numpy.moveaxis``."""
+    n = ndim_of(x)
+    order = [a for a in range(n) if a != source % n]
+    order.insert(destination % n, source % n)
+    return transpose(x, order)
+
+
+# ----------------------------------------------------------------------------- broadcast / sum
+
+
+def _align(t: Any, ndim: int) -> Any:
+    """Give a batched tangent of a lower-rank input leading 1-axes up to ``ndim`` (+batch)."""
+    s = shape_of(t)
+    missing = ndim - (len(s) - 1)
+    return reshape(t, (s[0],) + (1,) * missing + s[1:]) if missing > 0 else t
+
+
+broadcast_to_p = defprimitive(
+    "broadcast_to",
+    lambda x, *, shape: np.broadcast_to(x, shape),
+    jvp=[lambda t, ans, x, *, shape: broadcast_to(_align(t, len(shape)), (batch_size(t),) + shape)],
+    vjp=[lambda g, ans, x, *, shape: unbroadcast(g, shape_of(x))],
+    sample=lambda rng: Example((draw(rng, (3, 1)),), {"shape": (2, 3, 4)}),
+    doc="Broadcast an array to a new shape.",
+)
+
+
+def broadcast_to(x: Any, shape: Any) -> Any:
+    """Broadcast ``x`` to ``shape``; see ``numpy.broadcast_to``."""
+    shape = tuple(int(s) for s in shape)
+    if shape_of(x) == shape:
+        return x
+    try:
+        np.broadcast_shapes(shape_of(x), shape)
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {shape_of(x)} to {shape}") from None
+    return bind(broadcast_to_p, x, shape=shape)
+
+
+def _sum_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    xs = shape_of(x)
+    if not keepdims:
+        g = reshape(g, tuple(1 if i in axis else d for i, d in enumerate(xs)))
+    return broadcast_to(g, xs)
+
+
+def _sum_sample(rng: np.random.Generator) -> Example:
+    x = draw(rng, [(), (3,), (2, 3), (2, 3, 2)][rng.integers(4)])
+    n = np.ndim(x)
+    axis = tuple(a for a in range(n) if rng.random() < 0.5)
+    return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
+
+
+sum_p = defprimitive(
+    "sum",
+    lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    jvp=[lambda t, ans, x, *, axis, keepdims: sum(t, batched(axis), keepdims=keepdims)],
+    vjp=[_sum_vjp],
+    sample=_sum_sample,
+    doc="Sum of array elements over the given axes.",
+)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Sum over ``axis`` (all axes when None); see ``numpy.sum``."""
+    axes = normalize_axis(axis, ndim_of(x), "sum")
+    if not axes and not keepdims:
+        return x
+    return bind(sum_p, x, axis=axes, keepdims=bool(keepdims))
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a cotangent ``g`` back to ``shape``, undoing NumPy broadcasting.
+
+    The one helper every broadcasting primitive relies on (the reverse engine applies it).
+    """
+    gs = shape_of(g)
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1
+    )
+    return reshape(sum(g, axes, keepdims=True), shape)
+
+
+# ----------------------------------------------------------------------------- indexing
+
+
+def _has_advanced(idx: tuple[Any, ...]) -> bool:
+    return any(isinstance(i, np.ndarray) for i in idx)
+
+
+def _scatter_impl(g: Any, *, idx: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _has_advanced(idx):
+        np.add.at(out, idx, g)
+    else:  # basic indexing never selects an element twice: plain assignment is enough
+        out[idx] = g
+    return out
+
+
+def _batched_index(t: Any, idx: tuple[Any, ...], op: Any, **kw: Any) -> Any:
+    """Apply an index op to a batched tangent by moving the batch axis last and back."""
+    n = ndim_of(t)
+    moved = transpose(t, tuple(range(1, n)) + (0,))
+    out = op(moved, idx=idx, **kw)
+    m = ndim_of(out)
+    return transpose(out, (m - 1,) + tuple(range(m - 1)))
+
+
+getitem_p = defprimitive(
+    "getitem",
+    lambda x, *, idx: np.asarray(x)[idx],
+    jvp=[lambda t, ans, x, *, idx: _batched_index(t, idx, lambda v, idx: bind(getitem_p, v, idx=idx))],
+    vjp=[lambda g, ans, x, *, idx: bind(scatter_add_p, g, idx=idx, shape=shape_of(x))],
+    sample=lambda rng: Example(
+        (draw(rng, (4, 3)),),
+        {"idx": [(slice(1, 3),), (np.array([0, 2, 2]),), (slice(None), 1),
+                 (np.array([3, 0]), np.array([1, 1])), (np.array([True, False, True, True]),)][
+            rng.integers(5)]},
+    ),
+    doc="Indexing: slices, integers, integer arrays and boolean masks.",
+)
+
+scatter_add_p = defprimitive(
+    "scatter_add",
+    _scatter_impl,
+    jvp=[lambda t, ans, g, *, idx, shape: _batched_index(
+        t, idx, lambda v, idx: bind(scatter_add_p, v, idx=idx, shape=shape + (batch_size(t),)))],
+    vjp=[lambda c, ans, g, *, idx, shape: bind(getitem_p, c, idx=idx)],
+    sample=lambda rng: Example((draw(rng, (3, 3)),), {"idx": (np.array([0, 2, 0]),), "shape": (4, 3)}),
+    doc="Add values into a zero array at an index (the transpose of getitem).",
+)
+
+
+def normalize_index(idx: Any, ndim: int) -> tuple[Any, ...]:
+    """Canonical index: a tuple without Ellipsis, lists and tracers turned into arrays."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out: list[Any] = []
+    for i in idx:
+        i = primal_value(i)
+        if isinstance(i, (list, np.ndarray)) or (hasattr(i, "__array__") and not isinstance(i, slice)):
+            i = np.asarray(i)
+            if i.dtype.kind not in "biu":
+                raise IndexError(f"getitem: index arrays must be integer or boolean, got {i.dtype}")
+        out.append(i)
+    if any(i is Ellipsis for i in out):
+        pos = next(k for k, i in enumerate(out) if i is Ellipsis)
+        used = 0
+        for i in out:
+            if isinstance(i, np.ndarray) and i.dtype == bool:
+                used += i.ndim  # a mask consumes as many axes as it has
+            elif i is not None and i is not Ellipsis:
+                used += 1
+        fill = [slice(None)] * max(ndim - used, 0)
+        out = out[:pos] + fill + [i for i in out[pos + 1 :] if i is not Ellipsis]
+    return tuple(out)
+
+
+def getitem(x: Any, idx: Any) -> Any:
+    """``x[idx]`` for slices, integers, ``None``, integer arrays and boolean masks."""
+    idx = normalize_index(idx, ndim_of(x))
+    return bind(getitem_p, x, idx=idx)
+
+
+# ----------------------------------------------------------------------------- concatenate
+
+
+def _concat_jvp(tangents: tuple[Any, ...], ans: Any, *xs: Any, axis: int) -> Any:
+    b = next(batch_size(t) for t in tangents if t is not None)
+    filled = [t if t is not None else np.zeros((b,) + shape_of(x)) for t, x in zip(tangents, xs)]
+    return bind(concatenate_p, *filled, axis=axis + 1)
+
+
+def _concat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int) -> Any:
+    start = 0
+    for x in xs[:i]:
+        start += shape_of(x)[axis]
+    idx = (slice(None),) * axis + (slice(start, start + shape_of(xs[i])[axis]),)
+    return bind(getitem_p, g, idx=idx)
+
+
+concatenate_p = defprimitive(
+    "concatenate",
+    lambda *xs, axis: np.concatenate(xs, axis=axis),
+    jvp_joint=_concat_jvp,
+    vjp=Variadic(_concat_vjp),
+    sample=lambda rng: Example(
+        (draw(rng, (2, 3)), draw(rng, (1, 3)), draw(rng, (4, 3))), {"axis": 0}
+    ) if rng.random() < 0.5 else Example((draw(rng, (2, 1)), draw(rng, (2, 2))), {"axis": 1}),
+    doc="Join arrays along an existing axis.",
+)
+
+
+def concatenate(arrays: Any, axis: int = 0) -> Any:
+    """Join a sequence of arrays along ``axis``; see ``numpy.concatenate``."""
+    arrays = tuple(arrays)
+    if not arrays:
+        raise ValueError("concatenate: need at least one array")
+    n = ndim_of(arrays[0])
+    if n == 0:
+        raise ShapeError("concatenate: zero-dimensional arrays cannot be concatenated")
+    axis = int(axis) % n
+    for k, a in enumerate(arrays):
+        s, s0 = shape_of(a), shape_of(arrays[0])
+        if len(s) != n or s[:axis] + s[axis + 1 :] != s0[:axis] + s0[axis + 1 :]:
+            raise ShapeError(
+                f"concatenate: array {k} has shape {s}, incompatible with {s0} along axis {axis}"
+            )
+    if len(arrays) == 1:
+        return arrays[0]
+    return bind(concatenate_p, *arrays, axis=axis)

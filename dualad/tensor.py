@@ -1,0 +1,226 @@
+"""``Tensor``: the reverse engine's traced value, and the trace that records it.
+
+Eager tensors (``Tensor(x, requires_grad=True)``) live at the lowest level and give the
+PyTorch-style API: ``.backward()``, ``.grad``, ``.detach()``, ``no_grad()``. The functional
+transforms (``grad``, ``vjp``, ...) create tensors at their own, higher levels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.array_methods import ArrayMethods
+from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
+from dualad.errors import NonDifferentiableError, ShapeError
+from dualad.registry import Primitive
+from dualad.reverse import Node, backward_pass, leaf_node
+
+__all__ = ["ReverseTrace", "Tensor"]
+
+
+class ReverseTrace(MainTrace):
+    """One reverse-mode level; records a node for every op that touches a tracked value."""
+
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+        vals = []
+        parents: list[Node | None] = []
+        pidx: list[int | None] | None = None
+        track = False
+        for k, a in enumerate(args):
+            if isinstance(a, Tensor) and a._main is self:
+                vals.append(a._value)
+                node = a._node
+                parents.append(node)
+                if node is not None:
+                    track = True
+                    if a._index is not None:
+                        pidx = pidx or [None] * len(args)
+                        pidx[k] = a._index
+            else:
+                vals.append(a)
+                parents.append(None)
+        ans = bind(prim, *vals, **params)
+        if not track or not _state.grad_enabled:
+            return self._wrap(ans, None, prim)
+        rules = prim.vjp
+        assert rules is not None
+        for k, p in enumerate(parents):
+            if p is not None and (k in prim.nondiff_argnums or k >= len(rules) or rules[k] is None):
+                if k in prim.nondiff_argnums:
+                    parents[k] = None  # e.g. a mask: no gradient flows there
+                else:
+                    raise NonDifferentiableError(
+                        f"{prim.name} is not differentiable with respect to its argument {k}; "
+                        "detach that input (x.detach()) if no gradient is needed."
+                    )
+        node = Node(prim, tuple(parents), tuple(pidx) if pidx else None, tuple(vals), params, ans)
+        return self._wrap(ans, node, prim)
+
+    def _wrap(self, ans: Any, node: Node | None, prim: Primitive) -> Any:
+        if node is None and self is not EAGER_REVERSE:
+            return ans  # nothing to track at a transform level: stay a plain value
+        if prim.multiple_results:
+            return tuple(Tensor._make(a, node, k if node else None, self) for k, a in enumerate(ans))
+        return Tensor._make(ans, node, None, self)
+
+
+
+
+class Tensor(ArrayMethods):
+    """An array that records the operations applied to it, for reverse-mode gradients.
+
+    Args:
+        data: array-like of numbers (not a traced value; use ``.detach()`` first).
+        requires_grad: track operations on this tensor so ``backward`` can fill ``.grad``.
+            Needs a floating point dtype.
+        dtype: optional NumPy dtype; float32 stays float32 through every op.
+
+    Examples:
+        >>> import dualad
+        >>> w = dualad.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward()
+        >>> w.grad
+        array([2., 4., 6.])
+    """
+
+    __slots__ = ("_value", "_node", "_index")
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if isinstance(data, Tracer):
+            raise TypeError(
+                "Tensor(data): data is already a traced value; use x.detach() to take its "
+                "value, or use it directly."
+            )
+        value = np.asarray(data, dtype=dtype)
+        self._main = EAGER_REVERSE
+        self._value = value
+        self._index = None
+        self._node = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, value: Any, node: Node | None, index: int | None, main: MainTrace) -> Tensor:
+        t = object.__new__(cls)
+        t._value = value
+        t._node = node
+        t._index = index
+        t._main = main
+        return t
+
+    def _inner(self) -> Any:
+        return self._value
+
+    # ------------------------------------------------------------------ autograd API
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for ``backward``."""
+        return self._node is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors; use .detach()")
+        if flag and np.result_type(self._value).kind not in "fc":
+            raise NonDifferentiableError(
+                f"only floating point tensors can require gradients, this one has dtype "
+                f"{np.result_type(self._value)}; convert it, e.g. Tensor(x, dtype=np.float64)"
+            )
+        self._node = leaf_node() if flag else None
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than computed from tracked ones."""
+        return self._node is None or self._node.prim is None
+
+    @property
+    def grad(self) -> Any:
+        """Accumulated gradient (a NumPy array) of a leaf after ``backward``; else ``None``."""
+        node = self._node
+        return node.grad if node is not None and node.prim is None else None
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if self._node is None or self._node.prim is not None:
+            raise RuntimeError(".grad can only be set on leaf tensors that require grad")
+        if value is not None and np.shape(value) != self.shape:
+            raise ShapeError(f".grad must have the tensor's shape {self.shape}, got {np.shape(value)}")
+        self._node.grad = value
+
+    @property
+    def data(self) -> Any:
+        """The underlying NumPy array (no tracking). Optimizers update it in place."""
+        return self._value
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        value = np.asarray(value)
+        if value.shape != self.shape:
+            raise ShapeError(f".data must keep the shape {self.shape}, got {value.shape}")
+        self._value = value
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        Args:
+            grad: cotangent of this tensor; may be omitted only for a single-element tensor.
+            retain_graph: keep saved values so backward can run through this graph again.
+        """
+        node = self._node
+        if node is None:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: nothing it depends on was "
+                "created with requires_grad=True (or it was computed under no_grad())."
+            )
+        value = self._value
+        if grad is None:
+            if np.size(value) != 1:
+                raise ShapeError(
+                    f"backward() without grad= needs a single-element tensor, this one has shape "
+                    f"{self.shape}; pass grad= of that shape, or reduce first (e.g. .sum())."
+                )
+            seed = np.ones_like(value)
+        else:
+            seed = np.asarray(grad.detach()._value if isinstance(grad, Tensor) else grad)
+            if seed.shape != self.shape:
+                raise ShapeError(f"backward(): grad has shape {seed.shape}, expected {self.shape}")
+            seed = seed.astype(np.result_type(value), copy=False)
+        for leaf, g in backward_pass(node, self._index, seed, retain_graph).items():
+            g = np.asarray(g)
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+    def detach(self) -> Tensor:
+        """The same value, cut from the graph (no gradient flows through it)."""
+        return Tensor._make(self._value, None, None, self._main)
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array; only for tensors that do not require grad."""
+        if self._node is not None or self._main is not EAGER_REVERSE:
+            raise TypeError("numpy() of a tensor that requires grad; call .detach().numpy()")
+        return np.asarray(self._value)
+
+    def item(self) -> Any:
+        """The value of a single-element eager tensor as a Python number (no derivative)."""
+        if self._main is not EAGER_REVERSE:
+            raise self._conversion_error(".item()")
+        return np.asarray(self._value).item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._node is None and self._main is EAGER_REVERSE:
+            return np.asarray(self._value, dtype=dtype)
+        raise self._conversion_error("np.asarray()")
+
+    def __repr__(self) -> str:
+        extra = ", requires_grad=True" if self._node is not None else ""
+        return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
+
+
+EAGER_REVERSE = ReverseTrace(EAGER_REVERSE_LEVEL, "eager reverse engine")
