@@ -111,10 +111,10 @@ class ArrayMethods(Tracer):
     def __ge__(self, o: Any) -> Any:
         return primal_value(self) >= primal_value(o)
 
-    def __eq__(self, o: Any) -> Any:  # type: ignore[override]
+    def __eq__(self, o: Any) -> Any:
         return primal_value(self) == primal_value(o)
 
-    def __ne__(self, o: Any) -> Any:  # type: ignore[override]
+    def __ne__(self, o: Any) -> Any:
         return primal_value(self) != primal_value(o)
 
     __hash__ = object.__hash__  # identity, so values can key dicts and sets

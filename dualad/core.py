@@ -104,6 +104,8 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
             if top is None or main.level > top.level:
                 top = main
             elif main is not top and main.level == top.level:
+                if not (main.active and top.active):
+                    raise _leaked(prim, main if not main.active else top)
                 raise LevelError(
                     f"{prim.name}: got values from two different transforms at level "
                     f"{main.level} ({main!r} and {top!r}). A traced value was kept past the "
@@ -114,16 +116,20 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
         out = prim.impl(*args, **params)
     else:
         if not top.active:
-            raise LevelError(
-                f"{prim.name}: received a traced value from a {top.name} that has already "
-                "returned (a leaked tracer). Values created inside grad/jvp/... must not be "
-                "stored and used after the transform returns; return them instead."
-            )
+            raise _leaked(prim, top)
         out = top.process(prim, args, params)
     if _observer_count and _state.observers:
         for observer in _state.observers:
             observer(prim, args, params, out)
     return out
+
+
+def _leaked(prim: Primitive, main: MainTrace) -> LevelError:
+    return LevelError(
+        f"{prim.name}: received a traced value from a {main.name} that has already returned "
+        "(a leaked tracer). Values created inside grad/jvp/... must not be stored and used "
+        "after the transform returns; return them from the function instead."
+    )
 
 
 @contextmanager
@@ -151,6 +157,20 @@ def primal_value(x: Any) -> Any:
     while isinstance(x, Tracer):
         x = x._inner()
     return x
+
+
+def primal(x: Any) -> Any:
+    """The plain NumPy value of ``x``, with every level of derivative information removed.
+
+    Taking it explicitly is how to use a traced value where no derivative should flow
+    (``float(x)`` and ``np.asarray(x)`` refuse, so derivatives are never dropped silently).
+
+    Examples:
+        >>> import dualad
+        >>> dualad.primal(dualad.Dual(2.0, 1.0))
+        2.0
+    """
+    return primal_value(x)
 
 
 def is_grad_enabled() -> bool:

@@ -20,8 +20,15 @@ from dualad.forward import Dual, ForwardTrace
 from dualad.ops._util import shape_of
 from dualad.ops.shape import concatenate, getitem, reshape, transpose
 from dualad.reverse import backward_pass
-from dualad.transforms import (Recorded, _split_aux, as_input, check_callable, finish, record,
-                               split_args)
+from dualad.transforms import (
+    Recorded,
+    _split_aux,
+    as_input,
+    check_callable,
+    finish,
+    record,
+    split_args,
+)
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 

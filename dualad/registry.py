@@ -34,6 +34,7 @@ __all__ = [
     "Example",
     "JVPRule",
     "JointJVPRule",
+    "RuleTable",
     "Primitive",
     "SampleFn",
     "VJPRule",
@@ -83,6 +84,13 @@ class Variadic:
     def __len__(self) -> int:  # unbounded: any argument has a rule
         return 1 << 30
 
+    def __iter__(self) -> Iterator[Callable[..., Any]]:
+        raise TypeError("Variadic rules cannot be listed; index them by argument number")
+
+
+RuleTable = Sequence[Callable[..., Any] | None] | Variadic
+"""Per-argument rules: a sequence (``None`` = not differentiable there) or a :class:`Variadic`."""
+
 
 class Primitive:
     """A named operation with its implementation and its forward and reverse rules.
@@ -123,9 +131,9 @@ class Primitive:
         name: str,
         impl: Callable[..., Any],
         *,
-        jvp: Sequence[JVPRule | None] | None = None,
+        jvp: RuleTable | None = None,
         jvp_joint: JointJVPRule | None = None,
-        vjp: Sequence[VJPRule | None] | None = None,
+        vjp: RuleTable | None = None,
         broadcasting: bool = False,
         multiple_results: bool = False,
         sample: SampleFn | None = None,
@@ -162,9 +170,9 @@ def defprimitive(
     name: str,
     impl: Callable[..., Any],
     *,
-    jvp: Sequence[JVPRule | None] | None = None,
+    jvp: RuleTable | None = None,
     jvp_joint: JointJVPRule | None = None,
-    vjp: Sequence[VJPRule | None] | None = None,
+    vjp: RuleTable | None = None,
     broadcasting: bool = False,
     multiple_results: bool = False,
     sample: SampleFn | None = None,

@@ -33,7 +33,7 @@ class Node:
         self.prim = prim
         self.parents = parents
         self.pidx = pidx  # which output of each parent was used (multi-output parents only)
-        self.args = args
+        self.args: tuple[Any, ...] | None = args
         self.params = params
         self.ans = ans
         self.grad: Any = None
@@ -110,6 +110,7 @@ def _slot(node: Node, index: int, g: Any) -> list[Any]:
 
 def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> None:
     args, params, ans = node.args, node.params, node.ans
+    assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
         g = tuple(np.zeros_like(primal_value(a)) if c is None else c for c, a in zip(g, ans))
     rules = prim.vjp
@@ -118,7 +119,9 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> Non
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        c = rules[i](g, ans, *args, **params)
+        rule = rules[i]
+        assert rule is not None  # checked when the node was recorded
+        c = rule(g, ans, *args, **params)
         if c is None:
             continue
         if prim.broadcasting:

@@ -89,6 +89,9 @@ class Tensor(ArrayMethods):
     """
 
     __slots__ = ("_value", "_node", "_index")
+    _value: Any
+    _node: Node | None
+    _index: int | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tracer):

@@ -89,7 +89,8 @@ def finish(x: Any) -> Any:
 def _output_roots(out: Any, main: ReverseTrace) -> tuple[list[Any], TreeDef, list[Any]]:
     """Plain output values, their structure, and per leaf a (node, index) or None."""
     leaves, tree = tree_flatten(out)
-    values, roots = [], []
+    values: list[Any] = []
+    roots: list[Any] = []
     for leaf in leaves:
         if isinstance(leaf, Tensor) and leaf._main is main:
             values.append(leaf._value)
@@ -124,7 +125,8 @@ def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name:
         if has_aux:
             out, aux = _split_aux(out, name)
         values, out_tree, roots = _output_roots(out, main)
-    return Recorded(values, out_tree, roots, [t._node for t in inputs], leaves, in_tree, aux)
+    nodes = [t._node for t in inputs if t._node is not None]
+    return Recorded(values, out_tree, roots, nodes, leaves, in_tree, aux)
 
 
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:

@@ -15,7 +15,7 @@ from dualad.core import bind, primal_value
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw
 from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
-from dualad.registry import Example, Variadic, defprimitive
+from dualad.registry import Example, Primitive, Variadic, defprimitive
 
 # ----------------------------------------------------------------------------- reshape
 
@@ -25,7 +25,7 @@ def _reshape_sample(rng: np.random.Generator) -> Example:
     return Example((np.asarray(x),), {"shape": [(12,), (3, 4), (2, 6), (12, 1)][rng.integers(4)]})
 
 
-reshape_p = defprimitive(
+reshape_p: Primitive = defprimitive(
     "reshape",
     lambda x, *, shape: np.reshape(x, shape),
     jvp=[lambda t, ans, x, *, shape: reshape(t, (batch_size(t),) + shape)],
@@ -54,7 +54,7 @@ def reshape(x: Any, shape: Any) -> Any:
 
 # ----------------------------------------------------------------------------- transpose
 
-transpose_p = defprimitive(
+transpose_p: Primitive = defprimitive(
     "transpose",
     lambda x, *, axes: np.transpose(x, axes),
     jvp=[lambda t, ans, x, *, axes: bind(transpose_p, t, axes=(0,) + batched(axes))],
@@ -93,7 +93,7 @@ def _align(t: Any, ndim: int) -> Any:
     return reshape(t, (s[0],) + (1,) * missing + s[1:]) if missing > 0 else t
 
 
-broadcast_to_p = defprimitive(
+broadcast_to_p: Primitive = defprimitive(
     "broadcast_to",
     lambda x, *, shape: np.broadcast_to(x, shape),
     jvp=[lambda t, ans, x, *, shape: broadcast_to(_align(t, len(shape)), (batch_size(t),) + shape)],
@@ -129,7 +129,7 @@ def _sum_sample(rng: np.random.Generator) -> Example:
     return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
 
 
-sum_p = defprimitive(
+sum_p: Primitive = defprimitive(
     "sum",
     lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     jvp=[lambda t, ans, x, *, axis, keepdims: sum(t, batched(axis), keepdims=keepdims)],
@@ -187,7 +187,7 @@ def _batched_index(t: Any, idx: tuple[Any, ...], op: Any, **kw: Any) -> Any:
     return transpose(out, (m - 1,) + tuple(range(m - 1)))
 
 
-getitem_p = defprimitive(
+getitem_p: Primitive = defprimitive(
     "getitem",
     lambda x, *, idx: np.asarray(x)[idx],
     jvp=[lambda t, ans, x, *, idx: _batched_index(t, idx, lambda v, idx: bind(getitem_p, v, idx=idx))],
@@ -201,7 +201,7 @@ getitem_p = defprimitive(
     doc="Indexing: slices, integers, integer arrays and boolean masks.",
 )
 
-scatter_add_p = defprimitive(
+scatter_add_p: Primitive = defprimitive(
     "scatter_add",
     _scatter_impl,
     jvp=[lambda t, ans, g, *, idx, shape: _batched_index(
@@ -260,7 +260,7 @@ def _concat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int) -> Any:
     return bind(getitem_p, g, idx=idx)
 
 
-concatenate_p = defprimitive(
+concatenate_p: Primitive = defprimitive(
     "concatenate",
     lambda *xs, axis: np.concatenate(xs, axis=axis),
     jvp_joint=_concat_jvp,
