@@ -110,6 +110,10 @@ class Primitive:
         nondiff_argnums: positional inputs that are never differentiated (masks, indices).
         kink: optional predicate ``kink(args, params, eps) -> bool`` saying a finite
             difference stencil of half-width ``eps`` straddles a non-differentiable point.
+        saves: which values the VJP rules read, so the reverse engine keeps only those alive
+            until the backward pass: ``"all"``, ``"args"``, ``"ans"`` or ``"none"``. Values
+            not saved are replaced by zero-strided stand-ins of the same shape and dtype (a
+            rule may still ask for their shape). The property tests catch a wrong claim.
     """
 
     __slots__ = (
@@ -124,6 +128,8 @@ class Primitive:
         "nondiff_argnums",
         "kink",
         "doc",
+        "saves_args",
+        "saves_ans",
     )
 
     def __init__(
@@ -140,6 +146,7 @@ class Primitive:
         nondiff_argnums: tuple[int, ...] = (),
         kink: Callable[..., bool] | None = None,
         doc: str = "",
+        saves: str = "all",
     ) -> None:
         self.name = name
         self.impl = impl
@@ -152,6 +159,10 @@ class Primitive:
         self.nondiff_argnums = nondiff_argnums
         self.kink = kink
         self.doc = doc
+        if saves not in _SAVES:
+            raise ValueError(f"primitive {name!r}: saves must be one of {sorted(_SAVES)}, got {saves!r}")
+        self.saves_args = saves in ("all", "args")
+        self.saves_ans = saves in ("all", "ans")
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -163,6 +174,7 @@ class Primitive:
         return bind(self, *args, **params)
 
 
+_SAVES = frozenset({"all", "args", "ans", "none"})
 _REGISTRY: dict[str, Primitive] = {}
 
 
@@ -179,6 +191,7 @@ def defprimitive(
     nondiff_argnums: tuple[int, ...] = (),
     kink: Callable[..., bool] | None = None,
     doc: str = "",
+    saves: str = "all",
 ) -> Primitive:
     """Create and register a primitive. The public way to add an op to dualad.
 
@@ -194,6 +207,8 @@ def defprimitive(
         nondiff_argnums: positional arguments that are never differentiated.
         kink: predicate telling gradient checks that a stencil crosses a kink.
         doc: one-line description for generated docs.
+        saves: which values the VJP rules read (``"all"``, ``"args"``, ``"ans"``, ``"none"``);
+            the reverse engine frees the others early. Shapes and dtypes are always kept.
 
     Returns:
         The registered :class:`Primitive`; call it like a function.
@@ -230,6 +245,7 @@ def defprimitive(
         nondiff_argnums=nondiff_argnums,
         kink=kink,
         doc=doc,
+        saves=saves,
     )
     _REGISTRY[name] = prim
     return prim

@@ -45,17 +45,34 @@ def leaf_node() -> Node:
     return Node(None, (), None, (), {}, None)
 
 
+_ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
+
+
+def shape_stand_in(x: Any) -> Any:
+    """For a value no VJP rule reads: a read-only zero-strided array of its shape and dtype.
+
+    It owns no memory, so the original array can be freed as soon as the forward pass drops
+    it; rules can still ask for its shape and dtype. Non-arrays are small and kept as they are.
+    """
+    if type(x) is not np.ndarray or x.dtype.kind not in "biufc":
+        return x
+    return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
+
+
 def _toposort_counts(root: Node) -> dict[Node, int]:
     """Number of graph edges into each node reachable from ``root`` (iterative DFS)."""
     counts: dict[Node, int] = {}
     stack = [root]
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
+        node = pop()
         if node in counts:
             counts[node] += 1
             continue
         counts[node] = 1
-        stack.extend(p for p in node.parents if p is not None)
+        for p in node.parents:
+            if p is not None:
+                push(p)
     return counts
 
 
@@ -68,11 +85,17 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     """
     counts = _toposort_counts(root)
     cts: dict[Node, Any] = {root: seed if index is None else _slot(root, index, seed)}
+    # ids of cotangent sums this pass allocated and nobody else has seen: only those may be
+    # added into in place (rules and users may hold every other array).
+    owned: set[int] = set()
     leaves: dict[Node, Any] = {}
     ready = [root]
     while ready:
         node = ready.pop()
         g = cts.pop(node, None)
+        if owned and g is not None:  # leaving the table: from now on others may hold it
+            for c in (g if type(g) is list else (g,)):
+                owned.discard(id(c))
         prim = node.prim
         if prim is None:
             if g is not None:
@@ -86,7 +109,7 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
             )
         parents = node.parents
         if g is not None:
-            _pull_back(node, prim, g, cts)
+            _pull_back(node, prim, g, cts, owned)
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()
@@ -108,7 +131,7 @@ def _slot(node: Node, index: int, g: Any) -> list[Any]:
     return slots
 
 
-def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> None:
+def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned: set[int]) -> None:
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
@@ -116,24 +139,35 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> Non
     rules = prim.vjp
     assert rules is not None
     pidx = node.pidx
+    broadcasting = prim.broadcasting
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        rule = rules[i]
-        assert rule is not None  # checked when the node was recorded
-        c = rule(g, ans, *args, **params)
+        c = rules[i](g, ans, *args, **params)
         if c is None:
             continue
-        if prim.broadcasting:
+        if broadcasting:
             c = unbroadcast(c, shape_of(args[i]))
         k = None if pidx is None else pidx[i]
-        old = cts.get(parent)
         if k is None:
-            cts[parent] = c if old is None else old + c
+            old = cts.get(parent)
+            cts[parent] = c if old is None else _accumulate(old, c, owned)
         else:
-            if old is None:
-                old = cts[parent] = [None] * len(parent.ans)
-            old[k] = c if old[k] is None else old[k] + c
+            slots = cts.get(parent)
+            if slots is None:
+                slots = cts[parent] = [None] * len(parent.ans)
+            slots[k] = c if slots[k] is None else _accumulate(slots[k], c, owned)
+
+
+def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:
+    """``old + c``, in place when ``old`` is a buffer this pass owns (fan-out of big arrays)."""
+    if id(old) in owned and type(c) is np.ndarray and c.dtype == old.dtype and c.shape == old.shape:
+        np.add(old, c, out=old)
+        return old
+    total = old + c
+    if type(total) is np.ndarray:
+        owned.add(id(total))
+    return total
 
 
 class no_grad:

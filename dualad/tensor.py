@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 
 from dualad.array_methods import ArrayMethods
+from dualad import core
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.registry import Primitive
-from dualad.reverse import Node, backward_pass, leaf_node
+from dualad.reverse import Node, backward_pass, leaf_node, shape_stand_in
 
 __all__ = ["ReverseTrace", "Tensor"]
 
@@ -26,6 +27,10 @@ class ReverseTrace(MainTrace):
     __slots__ = ()
 
     def process(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+        record = _state.grad_enabled
+        rules = prim.vjp
+        assert rules is not None
+        nondiff = prim.nondiff_argnums
         vals = []
         parents: list[Node | None] = []
         pidx: list[int | None] | None = None
@@ -34,31 +39,44 @@ class ReverseTrace(MainTrace):
             if isinstance(a, Tensor) and a._main is self:
                 vals.append(a._value)
                 node = a._node
+                if node is not None and record:
+                    if k in nondiff:
+                        node = None  # e.g. a mask: no gradient flows there
+                    elif k >= len(rules) or rules[k] is None:
+                        raise NonDifferentiableError(
+                            f"{prim.name} is not differentiable with respect to its argument {k}; "
+                            "detach that input (x.detach()) if no gradient is needed."
+                        )
+                    else:
+                        track = True
+                        if a._index is not None:
+                            pidx = pidx or [None] * len(args)
+                            pidx[k] = a._index
                 parents.append(node)
-                if node is not None:
-                    track = True
-                    if a._index is not None:
-                        pidx = pidx or [None] * len(args)
-                        pidx[k] = a._index
             else:
                 vals.append(a)
                 parents.append(None)
-        ans = bind(prim, *vals, **params)
-        if not track or not _state.grad_enabled:
+        if self.level == EAGER_REVERSE_LEVEL and not core._observer_count:
+            # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
+            # second bind: this is the hot path of every PyTorch-style training step.
+            ans = prim.impl(*vals, **params)
+        else:
+            ans = bind(prim, *vals, **params)
+        if not track:
             return self._wrap(ans, None, prim)
-        rules = prim.vjp
-        assert rules is not None
-        for k, p in enumerate(parents):
-            if p is not None and (k in prim.nondiff_argnums or k >= len(rules) or rules[k] is None):
-                if k in prim.nondiff_argnums:
-                    parents[k] = None  # e.g. a mask: no gradient flows there
-                else:
-                    raise NonDifferentiableError(
-                        f"{prim.name} is not differentiable with respect to its argument {k}; "
-                        "detach that input (x.detach()) if no gradient is needed."
-                    )
-        node = Node(prim, tuple(parents), tuple(pidx) if pidx else None, tuple(vals), params, ans)
-        return self._wrap(ans, node, prim)
+        # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
+        saved_args = tuple(vals) if prim.saves_args else tuple(map(shape_stand_in, vals))
+        saved_ans = ans if prim.saves_ans else (
+            tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
+        node = Node(prim, tuple(parents), tuple(pidx) if pidx else None, saved_args, params, saved_ans)
+        if prim.multiple_results:
+            return self._wrap(ans, node, prim)
+        t = object.__new__(Tensor)  # Tensor._make, inlined: one per recorded op
+        t._value = ans
+        t._node = node
+        t._index = None
+        t._main = self
+        return t
 
     def _wrap(self, ans: Any, node: Node | None, prim: Primitive) -> Any:
         if node is None and self is not EAGER_REVERSE:
@@ -66,8 +84,6 @@ class ReverseTrace(MainTrace):
         if prim.multiple_results:
             return tuple(Tensor._make(a, node, k if node else None, self) for k, a in enumerate(ans))
         return Tensor._make(ans, node, None, self)
-
-
 
 
 class Tensor(ArrayMethods):
