@@ -5,10 +5,13 @@
 ``elementwise``    exp, log, log1p, expm1, sin, cos, tanh, sqrt, abs
 ``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
 ``linalg``         matmul
-``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
+``activation``     relu, log_softmax (fused rules)
+``composite``      mean, logsumexp, sigmoid, softmax
 =================  ==========================================================
 """
 
+from dualad.ops.activation import log_softmax as log_softmax
+from dualad.ops.activation import relu as relu
 from dualad.ops.arithmetic import add as add
 from dualad.ops.arithmetic import div as div
 from dualad.ops.arithmetic import maximum as maximum
@@ -18,10 +21,8 @@ from dualad.ops.arithmetic import neg as neg
 from dualad.ops.arithmetic import power as power
 from dualad.ops.arithmetic import sub as sub
 from dualad.ops.arithmetic import where as where
-from dualad.ops.composite import log_softmax as log_softmax
 from dualad.ops.composite import logsumexp as logsumexp
 from dualad.ops.composite import mean as mean
-from dualad.ops.composite import relu as relu
 from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
 from dualad.ops.elementwise import abs as abs

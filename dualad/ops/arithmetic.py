@@ -20,9 +20,10 @@ from dualad.ops._sampling import DOMAINS, broadcast_shapes, draw, elementwise, s
 from dualad.registry import Example, defprimitive
 
 
-def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str) -> Any:
+def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str,
+            saves: str = "all") -> Any:
     return defprimitive(name, _scalar_fast_path(impl), jvp=jvp, vjp=vjp, broadcasting=True,
-                        sample=sample, doc=doc)
+                        sample=sample, doc=doc, saves=saves)
 
 
 _OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -58,18 +59,21 @@ add_p = _binary(
     jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: t],
     vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: g],
     sample=elementwise("real", "real"), doc="Elementwise x + y.",
+    saves="none",
 )
 sub_p = _binary(
     "sub", np.subtract,
     jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: neg(t)],
     vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g)],
     sample=elementwise("real", "real"), doc="Elementwise x - y.",
+    saves="none",
 )
 mul_p = _binary(
     "mul", np.multiply,
     jvp=[lambda t, ans, x, y: mul(t, y), lambda t, ans, x, y: mul(x, t)],
     vjp=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
     sample=elementwise("real", "real"), doc="Elementwise x * y.",
+    saves="args",
 )
 div_p = _binary(
     "div", np.true_divide,
@@ -82,6 +86,7 @@ neg_p = defprimitive(
     jvp=[lambda t, ans, x: neg(t)],
     vjp=[lambda g, ans, x: neg(g)],
     sample=elementwise("real"), doc="Elementwise -x.",
+    saves="none",
 )
 
 
@@ -142,6 +147,7 @@ where_p = defprimitive(
     vjp=[None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)],
     broadcasting=True, nondiff_argnums=(0,), sample=_where_sample,
     doc="Choose elements from x where cond is true, else from y.",
+    saves="args",
 )
 
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from dualad.core import primal_value
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
-from dualad.ops.arithmetic import add, div, mul, sub, where
+from dualad.ops.activation import log_softmax
+from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.elementwise import exp, log, tanh
 from dualad.ops.shape import reshape, sum
 
@@ -38,16 +39,6 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def sigmoid(x: Any) -> Any:
     """Logistic function ``1 / (1 + exp(-x))``, via tanh for numerical stability."""
     return add(mul(0.5, tanh(mul(0.5, x))), 0.5)
-
-
-def relu(x: Any) -> Any:
-    """Rectified linear unit ``max(x, 0)``; its derivative at 0 is taken as 0."""
-    return where(primal_value(x) > 0, x, 0.0)
-
-
-def log_softmax(x: Any, axis: int = -1) -> Any:
-    """``x - logsumexp(x)`` along ``axis``."""
-    return sub(x, logsumexp(x, axis=axis, keepdims=True))
 
 
 def softmax(x: Any, axis: int = -1) -> Any:

@@ -88,6 +88,7 @@ matmul_p = defprimitive(
     "matmul", np.matmul,
     jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y],
     sample=_matmul_sample, doc="Matrix product with NumPy's matmul semantics.",
+    saves="args",
 )
 
 

@@ -32,6 +32,7 @@ reshape_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, shape: reshape(g, shape_of(x))],
     sample=_reshape_sample,
     doc="Give an array a new shape without changing its data.",
+    saves="none",
 )
 
 
@@ -61,6 +62,7 @@ transpose_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, axes: bind(transpose_p, g, axes=tuple(np.argsort(axes).tolist()))],
     sample=lambda rng: Example((draw(rng, (2, 3, 4)),), {"axes": tuple(rng.permutation(3).tolist())}),
     doc="Permute the axes of an array.",
+    saves="none",
 )
 
 
@@ -100,6 +102,7 @@ broadcast_to_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, shape: unbroadcast(g, shape_of(x))],
     sample=lambda rng: Example((draw(rng, (3, 1)),), {"shape": (2, 3, 4)}),
     doc="Broadcast an array to a new shape.",
+    saves="none",
 )
 
 
@@ -136,6 +139,7 @@ sum_p: Primitive = defprimitive(
     vjp=[_sum_vjp],
     sample=_sum_sample,
     doc="Sum of array elements over the given axes.",
+    saves="none",
 )
 
 
@@ -199,6 +203,7 @@ getitem_p: Primitive = defprimitive(
             rng.integers(5)]},
     ),
     doc="Indexing: slices, integers, integer arrays and boolean masks.",
+    saves="none",
 )
 
 scatter_add_p: Primitive = defprimitive(
@@ -209,6 +214,7 @@ scatter_add_p: Primitive = defprimitive(
     vjp=[lambda c, ans, g, *, idx, shape: bind(getitem_p, c, idx=idx)],
     sample=lambda rng: Example((draw(rng, (3, 3)),), {"idx": (np.array([0, 2, 0]),), "shape": (4, 3)}),
     doc="Add values into a zero array at an index (the transpose of getitem).",
+    saves="none",
 )
 
 
@@ -269,6 +275,7 @@ concatenate_p: Primitive = defprimitive(
         (draw(rng, (2, 3)), draw(rng, (1, 3)), draw(rng, (4, 3))), {"axis": 0}
     ) if rng.random() < 0.5 else Example((draw(rng, (2, 1)), draw(rng, (2, 2))), {"axis": 1}),
     doc="Join arrays along an existing axis.",
+    saves="none",
 )
 
 

@@ -1,0 +1,84 @@
+"""Activation primitives with fused rules: ``relu`` and ``log_softmax``.
+
+Both can be written as compositions (``where(x > 0, x, 0)``, ``x - logsumexp(x)``). As
+primitives they record one graph node instead of several, their rules are the closed forms
+(``g * (x > 0)`` and ``g - softmax(x) * sum(g)``), and each keeps only its output for the
+backward pass. ``relu`` also avoids ``np.where``, whose data-dependent branches make it about
+ten times slower than ``np.maximum`` on arrays of random signs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import bind, primal_value
+from dualad.ops._sampling import draw, elementwise
+from dualad.ops._util import batched, ndim_of, normalize_axis
+from dualad.ops.arithmetic import mul, sub
+from dualad.ops.elementwise import exp
+from dualad.ops.shape import sum
+from dualad.registry import Example, defprimitive
+
+
+def _positive(ans: Any) -> Any:
+    # Where relu passes its input through; a constant mask (0 at the kink, like PyTorch).
+    return primal_value(ans) > 0
+
+
+relu_p = defprimitive(
+    "relu", lambda x: np.maximum(x, 0),
+    jvp=[lambda t, ans, x: mul(t, _positive(ans))],
+    vjp=[lambda g, ans, x: mul(g, _positive(ans))],
+    sample=elementwise("nonzero"), saves="ans",
+    doc="Rectified linear unit max(x, 0); its derivative at 0 is taken as 0.",
+)
+
+
+def relu(x: Any) -> Any:
+    """Rectified linear unit ``max(x, 0)``; its derivative at 0 is taken as 0 (NaN stays NaN).
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.relu(np.array([-1.0, 0.0, 2.0]))
+        array([0., 0., 2.])
+        >>> dualad.grad(lambda x: dualad.sum(dualad.relu(x)))(np.array([-1.0, 2.0]))
+        array([0., 1.])
+    """
+    return bind(relu_p, x)
+
+
+def _log_softmax_impl(x: Any, *, axis: tuple[int, ...]) -> Any:
+    shift = np.max(x, axis=axis, keepdims=True)
+    out = x - np.where(np.isfinite(shift), shift, 0)  # rows of -inf: no shift, no nan from it
+    lse = np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+    out -= lse  # ``out`` is our own temporary: update in place
+    return out
+
+
+def _log_softmax_sample(rng: np.random.Generator) -> Example:
+    shape = [(3,), (2, 3), (2, 3, 2)][rng.integers(3)]
+    axes = tuple(a for a in range(len(shape)) if rng.random() < 0.5) or (len(shape) - 1,)
+    return Example((np.asarray(draw(rng, shape)),), {"axis": axes})
+
+
+log_softmax_p = defprimitive(
+    "log_softmax", _log_softmax_impl,
+    jvp=[lambda t, ans, x, *, axis: sub(t, sum(mul(exp(ans), t), batched(axis), keepdims=True))],
+    vjp=[lambda g, ans, x, *, axis: sub(g, mul(exp(ans), sum(g, axis, keepdims=True)))],
+    sample=_log_softmax_sample, saves="ans",
+    doc="x - logsumexp(x) along the given axes, computed without overflow.",
+)
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Any:
+    """``x - logsumexp(x)`` along ``axis`` (an int or a tuple of ints), without overflow.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> out = dualad.log_softmax(np.array([0.0, np.log(3.0)]))
+        >>> np.round(np.exp(out), 6)
+        array([0.25, 0.75])
+    """
+    return bind(log_softmax_p, x, axis=normalize_axis(axis, ndim_of(x), "log_softmax"))
