@@ -8,6 +8,7 @@ would drop a derivative silently (``np.asarray``, ``float``) raise instead; see
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ class ArrayMethods(Tracer):
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     @property
     def dtype(self) -> np.dtype[Any]:

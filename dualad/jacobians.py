@@ -9,6 +9,7 @@ block has shape ``os + is``; blocks are nested output structure outside, input i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,7 @@ __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
 
 def _size(shape: tuple[int, ...]) -> int:
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(shape)
 
 
 def _block(rows: Any, os: tuple[int, ...], is_: tuple[int, ...]) -> Any:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.array_methods import ArrayMethods
 from dualad import core
+from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.registry import Primitive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from dualad.ops.shape import reshape, sum
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Arithmetic mean over ``axis``; see ``numpy.mean``."""
     axes = normalize_axis(axis, ndim_of(x), "mean")
-    count = int(np.prod([shape_of(x)[a] for a in axes]))
+    count = math.prod(shape_of(x)[a] for a in axes)
     return div(sum(x, axes, keepdims=keepdims), float(max(count, 1)))
 
 

@@ -9,8 +9,8 @@ import numpy as np
 from dualad.core import bind
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw
-from dualad.ops._util import batch_size, shape_of
-from dualad.ops.shape import reshape, transpose, unbroadcast
+from dualad.ops._util import batch_size, ndim_of, shape_of
+from dualad.ops.shape import reshape, transpose, transpose_p, unbroadcast
 from dualad.registry import Example, defprimitive
 
 
@@ -66,12 +66,16 @@ def _promoted_g(g: Any, x: Any, y: Any) -> Any:
 
 
 def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if ndim_of(x) == 2 and ndim_of(y) == 2:  # the common case: skip the promotion bookkeeping
+        return bind(matmul_p, g, bind(transpose_p, y, axes=(1, 0)))
     x2 = _as_row(x)
     dx = matmul(_promoted_g(g, x, y), _mT(_as_col(y)))
     return reshape(unbroadcast(dx, shape_of(x2)), shape_of(x))
 
 
 def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if ndim_of(x) == 2 and ndim_of(y) == 2:
+        return bind(matmul_p, bind(transpose_p, x, axes=(1, 0)), g)
     y2 = _as_col(y)
     dy = matmul(_mT(_as_row(x)), _promoted_g(g, x, y))
     return reshape(unbroadcast(dy, shape_of(y2)), shape_of(y))

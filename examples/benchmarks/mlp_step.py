@@ -1,0 +1,225 @@
+"""One training step of an MLP (784-128-64-10, ReLU, softmax cross-entropy, SGD).
+
+Contenders take the same step from the same weights on the same batch: a hand-written NumPy
+forward pass with manual backpropagation (the floor a NumPy-based engine can approach),
+dualad's Tensor API (and ``dualad.nn`` when it is installed), and the peers that are
+installed: PyTorch eager, HIPS autograd, JAX eager and JAX jit. Batch sizes 32, 128 and
+1024, float32 and float64. Every contender's first-step loss is checked against NumPy's.
+
+Run: python examples/benchmarks/mlp_step.py [--json out.json] [--quick] [--threads N]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import pin_threads  # noqa: E402
+
+THREADS = pin_threads()
+
+import numpy as np  # noqa: E402
+from _common import measure, parse, peers, print_table, write_json  # noqa: E402
+
+import dualad as d  # noqa: E402
+
+SIZES = (784, 128, 64, 10)
+LR = 0.01
+Step = Callable[[], Any]  # one SGD step; returns the loss before the update
+
+
+def init(dtype: Any, batch: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Weights [W1, b1, W2, b2, W3, b3], a batch of inputs and integer labels."""
+    rng = np.random.default_rng(seed)
+    params: list[np.ndarray] = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        params.append(rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)).astype(dtype))
+        params.append(np.zeros(fan_out, dtype))
+    x = rng.random((batch, SIZES[0])).astype(dtype)
+    y = rng.integers(0, SIZES[-1], batch)
+    return params, x, y
+
+
+def numpy_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    """Hand-written forward pass and backpropagation, updating ``params`` in place."""
+    p = [a.copy() for a in params]
+    rows = np.arange(len(y))
+    lr = p[0].dtype.type(LR)
+
+    def step() -> Any:
+        w1, b1, w2, b2, w3, b3 = p
+        z1 = x @ w1 + b1
+        h1 = np.maximum(z1, 0)
+        z2 = h1 @ w2 + b2
+        h2 = np.maximum(z2, 0)
+        z3 = h2 @ w3 + b3
+        shifted = z3 - z3.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        loss = np.log(s[:, 0]).mean() - shifted[rows, y].mean()
+        g3 = e / s  # d loss / d z3 = (softmax - onehot) / batch
+        g3[rows, y] -= 1
+        g3 /= len(y)
+        g2 = (g3 @ w3.T) * (z2 > 0)
+        g1 = (g2 @ w2.T) * (z1 > 0)
+        w3 -= lr * (h2.T @ g3)
+        b3 -= lr * g3.sum(0)
+        w2 -= lr * (h1.T @ g2)
+        b2 -= lr * g2.sum(0)
+        w1 -= lr * (x.T @ g1)
+        b1 -= lr * g1.sum(0)
+        return loss
+
+    return step
+
+
+def dualad_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    """dualad's Tensor API, written as a user would: the data batch is a plain array."""
+    p = [d.Tensor(a.copy(), requires_grad=True) for a in params]
+    rows = np.arange(len(y))
+    lr = params[0].dtype.type(LR)
+
+    def step() -> Any:
+        w1, b1, w2, b2, w3, b3 = p
+        h = d.relu(x @ w1 + b1)
+        h = d.relu(h @ w2 + b2)
+        logp = d.log_softmax(h @ w3 + b3, axis=1)
+        loss = -d.mean(logp[rows, y])
+        loss.backward()
+        for t in p:
+            t.data -= lr * t.grad
+            t.grad = None
+        return loss.item()
+
+    return step
+
+
+def torch_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    torch = peers()["torch"]
+    p = [torch.tensor(a.copy(), requires_grad=True) for a in params]
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    f = torch.nn.functional
+
+    def step() -> Any:
+        w1, b1, w2, b2, w3, b3 = p
+        h = torch.relu(tx @ w1 + b1)
+        h = torch.relu(h @ w2 + b2)
+        loss = f.cross_entropy(h @ w3 + b3, ty)
+        loss.backward()
+        with torch.no_grad():
+            for t in p:
+                t -= LR * t.grad
+                t.grad = None
+        return loss.item()
+
+    return step
+
+
+def _functional_loss(np_: Any, log_softmax: Callable[[Any], Any]) -> Callable[..., Any]:
+    def loss(params: list[Any], x: Any, y: Any) -> Any:
+        w1, b1, w2, b2, w3, b3 = params
+        h = np_.maximum(x @ w1 + b1, 0)
+        h = np_.maximum(h @ w2 + b2, 0)
+        logp = log_softmax(h @ w3 + b3)
+        return -np_.mean(logp[np_.arange(len(y)), y])
+
+    return loss
+
+
+def autograd_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    import autograd
+    import autograd.numpy as anp
+
+    def log_softmax(z: Any) -> Any:
+        shifted = z - anp.max(z, axis=1, keepdims=True)
+        return shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+
+    value_and_grad = autograd.value_and_grad(_functional_loss(anp, log_softmax))
+    box = [[a.copy() for a in params]]
+    lr = params[0].dtype.type(LR)
+
+    def step() -> Any:
+        loss, grads = value_and_grad(box[0], x, y)
+        box[0] = [a - lr * g for a, g in zip(box[0], grads)]
+        return loss
+
+    return step
+
+
+def jax_steps(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, Step]:
+    jax = peers()["jax"]
+    jnp = jax.numpy
+    loss_fn = _functional_loss(jnp, lambda z: jax.nn.log_softmax(z, axis=1))
+    jx, jy = jnp.asarray(x), jnp.asarray(y)
+
+    def update(p: list[Any]) -> tuple[Any, list[Any]]:
+        loss, grads = jax.value_and_grad(loss_fn)(p, jx, jy)
+        return loss, [a - LR * g for a, g in zip(p, grads)]
+
+    jitted = jax.jit(update)
+    steps = {}
+    for name, fn in (("jax eager", update), ("jax jit", jitted)):
+        box = [[jnp.asarray(a) for a in params]]
+
+        def step(fn: Any = fn, box: list[Any] = box) -> Any:
+            loss, box[0] = fn(box[0])
+            return jax.block_until_ready(loss)
+
+        steps[name] = step
+    return steps
+
+
+def contenders(dtype: Any, batch: int) -> dict[str, Step]:
+    params, x, y = init(dtype, batch)
+    found: dict[str, Step] = {"numpy (by hand)": numpy_step(params, x, y),
+                              "dualad Tensor": dualad_step(params, x, y)}
+    p = peers()
+    if "torch" in p:
+        found["torch eager"] = torch_step(params, x, y)
+    if "autograd" in p:
+        found["autograd (HIPS)"] = autograd_step(params, x, y)
+    if "jax" in p:
+        found.update(jax_steps(params, x, y))
+    return found
+
+
+def check_same_loss(steps: dict[str, Step], dtype: Any) -> None:
+    """First step of every contender from the same weights: the same loss."""
+    losses = {name: float(step()) for name, step in steps.items()}
+    ref = losses["numpy (by hand)"]
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for name, loss in losses.items():
+        if abs(loss - ref) > tol * max(1.0, abs(ref)):
+            raise AssertionError(f"{name}: first-step loss {loss} differs from NumPy's {ref}")
+
+
+def run(repeats: int, batches: tuple[int, ...], dtypes: tuple[Any, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for dtype in dtypes:
+        for batch in batches:
+            steps = contenders(dtype, batch)
+            check_same_loss(steps, dtype)
+            times = measure(steps, repeats, warmup=3, target=0.02)
+            base = times["numpy (by hand)"]
+            for name, t in times.items():
+                rows.append({"dtype": np.dtype(dtype).name, "batch": batch, "contender": name,
+                             "ms": t * 1e3, "vs_numpy": t / base,
+                             "vs_torch": t / times["torch eager"] if "torch eager" in times else None})
+    return rows
+
+
+def main() -> None:
+    args = parse(__doc__.splitlines()[0])
+    repeats = args.repeats or (7 if args.quick else 25)
+    rows = run(repeats, (32, 128, 1024), (np.float32, np.float64))
+    print_table(f"MLP 784-128-64-10 SGD step: median ms of {repeats} round-robin repetitions, "
+                f"{THREADS} BLAS thread(s); vs_* = time / that contender's time",
+                rows, ["dtype", "batch", "contender", "ms", "vs_numpy", "vs_torch"])
+    write_json(args.json, "mlp_step", THREADS, rows)
+
+
+if __name__ == "__main__":
+    main()
