@@ -46,6 +46,9 @@ def leaf_node() -> Node:
 
 
 _ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
+# Smaller arrays are kept: freeing them early saves little and a stand-in costs ~0.5 us.
+# tests/test_speed.py sets this to 0 to check every primitive's ``saves`` claim.
+STAND_IN_MIN_BYTES = 1024
 
 
 def shape_stand_in(x: Any) -> Any:
@@ -54,7 +57,7 @@ def shape_stand_in(x: Any) -> Any:
     It owns no memory, so the original array can be freed as soon as the forward pass drops
     it; rules can still ask for its shape and dtype. Non-arrays are small and kept as they are.
     """
-    if type(x) is not np.ndarray or x.dtype.kind not in "biufc":
+    if type(x) is not np.ndarray or x.nbytes < STAND_IN_MIN_BYTES or x.dtype.kind not in "biufc":
         return x
     return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
 

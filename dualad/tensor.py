@@ -15,6 +15,7 @@ from dualad import core
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
+from dualad.ops._util import shape_of
 from dualad.registry import Primitive
 from dualad.reverse import Node, backward_pass, leaf_node, shape_stand_in
 
@@ -135,6 +136,11 @@ class Tensor(ArrayMethods):
     def _inner(self) -> Any:
         return self._value
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the underlying array."""
+        return shape_of(self._value)  # without the generic ``_inner()`` hop: a hot path
+
     # ------------------------------------------------------------------ autograd API
     @property
     def requires_grad(self) -> bool:
@@ -178,6 +184,8 @@ class Tensor(ArrayMethods):
 
     @data.setter
     def data(self, value: Any) -> None:
+        if value is self._value:  # ``t.data -= step`` updated the array in place
+            return
         value = np.asarray(value)
         if value.shape != self.shape:
             raise ShapeError(f".data must keep the shape {self.shape}, got {value.shape}")
@@ -198,7 +206,7 @@ class Tensor(ArrayMethods):
             )
         value = self._value
         if grad is None:
-            if np.size(value) != 1:
+            if getattr(value, "size", 1) != 1:
                 raise ShapeError(
                     f"backward() without grad= needs a single-element tensor, this one has shape "
                     f"{self.shape}; pass grad= of that shape, or reduce first (e.g. .sum())."

@@ -11,6 +11,8 @@ from dualad.errors import ShapeError
 
 def shape_of(x: Any) -> tuple[int, ...]:
     """Shape of an array, a tracer or a Python scalar (without touching the values)."""
+    if type(x) is np.ndarray:  # the common case, first: this runs several times per op
+        return x.shape
     s = getattr(x, "shape", None)
     return tuple(s) if s is not None else ()
 
@@ -26,6 +28,8 @@ def dtype_of(x: Any) -> np.dtype[Any]:
 
 def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """Turn ``axis`` (None, int or sequence, negatives allowed) into a sorted tuple."""
+    if type(axis) is int and -ndim <= axis < ndim:  # fast path for the usual axis=-1 / axis=0
+        return (axis % ndim,)
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)

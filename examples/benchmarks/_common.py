@@ -9,6 +9,7 @@ run are what to compare across machines.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:  # benchmark the checkout these scripts live in
+if importlib.util.find_spec("dualad") is None:  # not installed: use the checkout we live in
     sys.path.insert(0, ROOT)
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
