@@ -146,7 +146,9 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        c = rules[i](g, ans, *args, **params)
+        rule = rules[i]
+        assert rule is not None  # checked when the node was recorded
+        c = rule(g, ans, *args, **params)
         if c is None:
             continue
         if broadcasting:

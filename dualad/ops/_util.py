@@ -12,7 +12,8 @@ from dualad.errors import ShapeError
 def shape_of(x: Any) -> tuple[int, ...]:
     """Shape of an array, a tracer or a Python scalar (without touching the values)."""
     if type(x) is np.ndarray:  # the common case, first: this runs several times per op
-        return x.shape
+        shape: tuple[int, ...] = x.shape
+        return shape
     s = getattr(x, "shape", None)
     return tuple(s) if s is not None else ()
 
