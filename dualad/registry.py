@@ -130,6 +130,7 @@ class Primitive:
         "doc",
         "saves_args",
         "saves_ans",
+        "vjp_arity",
     )
 
     def __init__(
@@ -163,6 +164,10 @@ class Primitive:
             raise ValueError(f"primitive {name!r}: saves must be one of {sorted(_SAVES)}, got {saves!r}")
         self.saves_args = saves in ("all", "args")
         self.saves_ans = saves in ("all", "ans")
+        # Up to how many arguments every one has a VJP rule and none is excluded (-1: check
+        # each argument): lets the reverse engine skip its per-argument checks.
+        self.vjp_arity = len(vjp) if (isinstance(vjp, (list, tuple)) and not nondiff_argnums
+                                      and all(r is not None for r in vjp)) else -1
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

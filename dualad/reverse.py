@@ -1,14 +1,15 @@
 """The reverse engine: a graph of VJP records, walked backwards once.
 
 Each traced result keeps a :class:`Node`: its primitive, its parents' nodes and the values
-its VJP rules need. :func:`backward_pass` orders the graph by counting children (iterative,
-so a chain of a million ops is fine), pulls cotangents back through the registry's VJP
-rules, skips inputs nobody asked about, and adds cotangents where a value fans out. The
-cotangent table is local to the pass; nothing global is shared between threads.
+its VJP rules need. :func:`backward_pass` visits nodes deepest first (iterative, so a chain
+of a million ops is fine), pulls cotangents back through the registry's VJP rules, skips
+inputs nobody asked about, and adds cotangents where a value fans out. The cotangent table
+is local to the pass; nothing global is shared between threads.
 """
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,18 @@ __all__ = ["Node", "backward_pass", "leaf_node", "no_grad"]
 
 
 class Node:
-    """How one value was computed. Leaves (inputs) have ``prim=None`` and collect ``grad``."""
+    """How one value was computed. Leaves (inputs) have ``prim=None`` and collect ``grad``.
 
-    __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "freed", "__weakref__")
+    ``depth`` is one more than the deepest parent's (leaves: 0), so visiting nodes deepest
+    first is a reverse topological order; the backward pass needs no separate sort.
+    """
+
+    __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "depth", "__weakref__")
+    depth: int
 
     def __init__(self, prim: Primitive | None, parents: tuple[Node | None, ...],
                  pidx: tuple[int | None, ...] | None, args: tuple[Any, ...],
-                 params: dict[str, Any], ans: Any) -> None:
+                 params: dict[str, Any], ans: Any, depth: int | None = None) -> None:
         self.prim = prim
         self.parents = parents
         self.pidx = pidx  # which output of each parent was used (multi-output parents only)
@@ -37,17 +43,24 @@ class Node:
         self.params = params
         self.ans = ans
         self.grad: Any = None
-        self.freed = False
+        if depth is None:
+            depth = 1 + max((p.depth for p in parents if p is not None), default=-1)
+        self.depth = depth
+
+    @property
+    def freed(self) -> bool:
+        """Whether a backward pass already dropped this node's saved values."""
+        return self.args is None
 
 
 def leaf_node() -> Node:
     """A fresh input node, which collects the gradient of one input."""
-    return Node(None, (), None, (), {}, None)
+    return Node(None, (), None, (), {}, None, 0)
 
 
 _ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
 # Smaller arrays are kept: freeing them early saves little and a stand-in costs ~0.5 us.
-# tests/test_speed.py sets this to 0 to check every primitive's ``saves`` claim.
+# tests/test_efficiency.py sets this to 0 to check every primitive's ``saves`` claim.
 STAND_IN_MIN_BYTES = 1024
 
 
@@ -62,69 +75,40 @@ def shape_stand_in(x: Any) -> Any:
     return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
 
 
-def _toposort_counts(root: Node) -> dict[Node, int]:
-    """Number of graph edges into each node reachable from ``root`` (iterative DFS)."""
-    counts: dict[Node, int] = {}
-    stack = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        if node in counts:
-            counts[node] += 1
-            continue
-        counts[node] = 1
-        for p in node.parents:
-            if p is not None:
-                push(p)
-    return counts
-
-
 def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) -> dict[Node, Any]:
     """Pull ``seed`` back from ``root`` to every leaf; returns ``{leaf node: cotangent}``.
 
-    Nodes are visited in reverse topological order: a node runs once all its consumers have
-    passed their cotangents to it. Unless ``retain_graph``, each node's saved values are
-    freed as soon as it has run, so memory falls during the pass.
+    Nodes that received a cotangent wait in a heap, deepest first: a node's consumers are all
+    deeper than it, so when it is popped every contribution has arrived. Nodes that receive
+    none are never visited. Unless ``retain_graph``, each node's saved values are freed as
+    soon as it has run, so memory falls during the pass.
     """
-    counts = _toposort_counts(root)
     cts: dict[Node, Any] = {root: seed if index is None else _slot(root, index, seed)}
     # ids of cotangent sums this pass allocated and nobody else has seen: only those may be
     # added into in place (rules and users may hold every other array).
     owned: set[int] = set()
     leaves: dict[Node, Any] = {}
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        g = cts.pop(node, None)
-        if owned and g is not None:  # leaving the table: from now on others may hold it
+    heap = [(-root.depth, id(root), root)]
+    while heap:
+        node = heappop(heap)[2]
+        g = cts.pop(node)
+        if owned:  # leaving the table: from now on others may hold it
             for c in (g if type(g) is list else (g,)):
                 owned.discard(id(c))
         prim = node.prim
         if prim is None:
-            if g is not None:
-                leaves[node] = g
+            leaves[node] = g
             continue
-        if node.freed:
+        if node.args is None:
             raise FreedGraphError(
                 f"backward through the graph of {prim.name} a second time, but its saved values "
                 "were freed by the first backward. Pass retain_graph=True to the first "
                 "backward() if you need to go through the graph again."
             )
-        parents = node.parents
-        if g is not None:
-            _pull_back(node, prim, g, cts, owned)
+        _pull_back(node, prim, g, cts, owned, heap)
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()
-            node.freed = True
-        for p in parents:
-            if p is None:
-                continue
-            c = counts[p] - 1
-            if c:
-                counts[p] = c
-            else:
-                ready.append(p)
     return leaves
 
 
@@ -134,7 +118,9 @@ def _slot(node: Node, index: int, g: Any) -> list[Any]:
     return slots
 
 
-def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned: set[int]) -> None:
+def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned: set[int],
+               heap: list[tuple[int, int, Node]]) -> None:
+    """Run the node's VJP rules; add each parent's cotangent to ``cts`` (scheduling new ones)."""
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
@@ -152,16 +138,21 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
         if c is None:
             continue
         if broadcasting:
-            c = unbroadcast(c, shape_of(args[i]))
+            shape = shape_of(args[i])
+            if shape_of(c) != shape:
+                c = unbroadcast(c, shape)
         k = None if pidx is None else pidx[i]
-        if k is None:
-            old = cts.get(parent)
-            cts[parent] = c if old is None else _accumulate(old, c, owned)
+        old = cts.get(parent)
+        if old is None:
+            heappush(heap, (-parent.depth, id(parent), parent))
+            if k is None:
+                cts[parent] = c
+            else:
+                cts[parent] = _slot(parent, k, c)
+        elif k is None:
+            cts[parent] = _accumulate(old, c, owned)
         else:
-            slots = cts.get(parent)
-            if slots is None:
-                slots = cts[parent] = [None] * len(parent.ans)
-            slots[k] = c if slots[k] is None else _accumulate(slots[k], c, owned)
+            old[k] = c if old[k] is None else _accumulate(old[k], c, owned)
 
 
 def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:

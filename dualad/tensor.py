@@ -28,48 +28,42 @@ class ReverseTrace(MainTrace):
     __slots__ = ()
 
     def process(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
-        record = _state.grad_enabled
-        rules = prim.vjp
-        assert rules is not None
-        nondiff = prim.nondiff_argnums
+        # The hot path of every recorded op: keep this loop lean, rare cases come after.
         vals = []
         parents: list[Node | None] = []
-        pidx: list[int | None] | None = None
-        track = False
-        for k, a in enumerate(args):
+        track = multi_output_parent = False
+        depth = 0
+        for a in args:
             if isinstance(a, Tensor) and a._main is self:
                 vals.append(a._value)
                 node = a._node
-                if node is not None and record:
-                    if k in nondiff:
-                        node = None  # e.g. a mask: no gradient flows there
-                    elif k >= len(rules) or rules[k] is None:
-                        raise NonDifferentiableError(
-                            f"{prim.name} is not differentiable with respect to its argument {k}; "
-                            "detach that input (x.detach()) if no gradient is needed."
-                        )
-                    else:
-                        track = True
-                        if a._index is not None:
-                            pidx = pidx or [None] * len(args)
-                            pidx[k] = a._index
+                if node is not None:
+                    track = True
+                    if node.depth >= depth:
+                        depth = node.depth + 1
+                    if a._index is not None:
+                        multi_output_parent = True
                 parents.append(node)
             else:
                 vals.append(a)
                 parents.append(None)
-        if self.level == EAGER_REVERSE_LEVEL and not core._observer_count:
+        if self is EAGER_REVERSE and not core._observer_count:
             # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
             # second bind: this is the hot path of every PyTorch-style training step.
             ans = prim.impl(*vals, **params)
         else:
             ans = bind(prim, *vals, **params)
-        if not track:
+        if not track or not _state.grad_enabled:
             return self._wrap(ans, None, prim)
+        if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents):
+            return self._wrap(ans, None, prim)
+        pidx = tuple(a._index if p is not None else None for a, p in zip(args, parents)) \
+            if multi_output_parent else None
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
         saved_args = tuple(vals) if prim.saves_args else tuple(map(shape_stand_in, vals))
         saved_ans = ans if prim.saves_ans else (
             tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
-        node = Node(prim, tuple(parents), tuple(pidx) if pidx else None, saved_args, params, saved_ans)
+        node = Node(prim, tuple(parents), pidx, saved_args, params, saved_ans, depth)
         if prim.multiple_results:
             return self._wrap(ans, node, prim)
         t = object.__new__(Tensor)  # Tensor._make, inlined: one per recorded op
@@ -85,6 +79,23 @@ class ReverseTrace(MainTrace):
         if prim.multiple_results:
             return tuple(Tensor._make(a, node, k if node else None, self) for k, a in enumerate(ans))
         return Tensor._make(ans, node, None, self)
+
+
+def _differentiable_parents(prim: Primitive, parents: list[Node | None]) -> bool:
+    """Drop parents at ``nondiff_argnums``; raise for one without a rule. Any left?"""
+    rules = prim.vjp
+    assert rules is not None
+    for k, p in enumerate(parents):
+        if p is None:
+            continue
+        if k in prim.nondiff_argnums:
+            parents[k] = None  # e.g. a mask: no gradient flows there
+        elif k >= len(rules) or rules[k] is None:
+            raise NonDifferentiableError(
+                f"{prim.name} is not differentiable with respect to its argument {k}; "
+                "detach that input (x.detach()) if no gradient is needed."
+            )
+    return any(p is not None for p in parents)
 
 
 class Tensor(ArrayMethods):
@@ -211,7 +222,7 @@ class Tensor(ArrayMethods):
                     f"backward() without grad= needs a single-element tensor, this one has shape "
                     f"{self.shape}; pass grad= of that shape, or reduce first (e.g. .sum())."
                 )
-            seed = np.ones_like(value)
+            seed = np.ones_like(value) if getattr(value, "ndim", 0) else np.result_type(value).type(1)
         else:
             seed = np.asarray(grad.detach()._value if isinstance(grad, Tensor) else grad)
             if seed.shape != self.shape:
