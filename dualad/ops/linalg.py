@@ -39,6 +39,10 @@ def _lead(t: Any, batch_dims: int, have: int) -> Any:
 
 def _jvp_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
     b = batch_size(t)
+    if ndim_of(y) == 2 and ndim_of(x) <= 2:  # one matrix product for all directions at once
+        s = shape_of(t)
+        flat = reshape(t, (-1, s[-1]))  # (B, n) or (B * m, n)
+        return reshape(bind(matmul_p, flat, y), (b,) + shape_of(ans))
     t2 = reshape(t, (b, 1, shape_of(x)[0])) if len(shape_of(x)) == 1 else t
     y2 = _as_col(y)
     nb = max(len(shape_of(t2)) - 3, len(shape_of(y2)) - 2)
@@ -48,6 +52,8 @@ def _jvp_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
 
 def _jvp_y(t: Any, ans: Any, x: Any, y: Any) -> Any:
     b = batch_size(t)
+    if ndim_of(x) == 2 and ndim_of(y) == 1:  # matrix @ vector: (B, n) @ x.T, one product
+        return bind(matmul_p, t, bind(transpose_p, x, axes=(1, 0)))
     t2 = reshape(t, (b, shape_of(y)[0], 1)) if len(shape_of(y)) == 1 else t
     x2 = _as_row(x)
     nb = max(len(shape_of(t2)) - 3, len(shape_of(x2)) - 2)
