@@ -9,7 +9,9 @@ is local to the pass; nothing global is shared between threads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from heapq import heappop, heappush
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ class Node:
 
     def __init__(self, prim: Primitive | None, parents: tuple[Node | None, ...],
                  pidx: tuple[int | None, ...] | None, args: tuple[Any, ...],
-                 params: dict[str, Any], ans: Any, depth: int | None = None) -> None:
+                 params: Mapping[str, Any], ans: Any, depth: int | None = None) -> None:
         self.prim = prim
         self.parents = parents
         self.pidx = pidx  # which output of each parent was used (multi-output parents only)
@@ -55,9 +57,10 @@ class Node:
 
 def leaf_node() -> Node:
     """A fresh input node, which collects the gradient of one input."""
-    return Node(None, (), None, (), {}, None, 0)
+    return Node(None, (), None, (), NO_PARAMS, None, 0)
 
 
+NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by parameterless nodes (read-only)
 _ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
 # Smaller arrays are kept: freeing them early saves little and a stand-in costs ~0.5 us.
 # tests/test_efficiency.py sets this to 0 to check every primitive's ``saves`` claim.

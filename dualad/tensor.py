@@ -17,7 +17,7 @@ from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.registry import Primitive
-from dualad.reverse import Node, backward_pass, leaf_node, shape_stand_in
+from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in
 
 __all__ = ["ReverseTrace", "Tensor"]
 
@@ -63,7 +63,7 @@ class ReverseTrace(MainTrace):
         saved_args = tuple(vals) if prim.saves_args else tuple(map(shape_stand_in, vals))
         saved_ans = ans if prim.saves_ans else (
             tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
-        node = Node(prim, tuple(parents), pidx, saved_args, params, saved_ans, depth)
+        node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth)
         if prim.multiple_results:
             return self._wrap(ans, node, prim)
         t = object.__new__(Tensor)  # Tensor._make, inlined: one per recorded op

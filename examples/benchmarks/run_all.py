@@ -1,0 +1,47 @@
+"""Run every benchmark, keep the JSON results, and write the report (markdown tables + plot).
+
+Quick mode (the default, a few minutes on two cores) is what docs/benchmarks.md shows;
+``--full`` repeats more and runs the peers on the longest chain too.
+
+Run: python examples/benchmarks/run_all.py [--out DIR] [--full] [--threads N] [--clock cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCHMARKS = ("mlp_step", "per_op_overhead", "jacobians", "hessian", "long_chain")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="benchmark-results", help="directory for the JSON files")
+    p.add_argument("--full", action="store_true", help="more repetitions, peers on every length")
+    p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (default 1)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    p.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
+    p.add_argument("--markdown", help="write the report tables to this markdown file")
+    p.add_argument("--plot", help="write the plot to this PNG file (needs matplotlib)")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.only or BENCHMARKS:
+        cmd = [sys.executable, os.path.join(HERE, f"{name}.py"), "--json",
+               os.path.join(args.out, f"{name}.json"), "--threads", str(args.threads),
+               "--clock", args.clock] + ([] if args.full else ["--quick"])
+        print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        print(f"=== {name} took {time.perf_counter() - t0:.0f} s", flush=True)
+    sys.path.insert(0, HERE)
+    import report
+
+    report.write(args.out, args.markdown, args.plot)
+
+
+if __name__ == "__main__":
+    main()
