@@ -137,12 +137,13 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             continue
         rule = rules[i]
         assert rule is not None  # checked when the node was recorded
-        c = rule(g, ans, *args, **params)
+        c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
         if c is None:
             continue
-        if broadcasting:
-            shape = shape_of(args[i])
-            if shape_of(c) != shape:
+        if broadcasting:  # (shape_of inlined for plain arrays: this runs for every edge)
+            a = args[i]
+            shape = a.shape if type(a) is np.ndarray else shape_of(a)
+            if (c.shape if type(c) is np.ndarray else shape_of(c)) != shape:
                 c = unbroadcast(c, shape)
         k = None if pidx is None else pidx[i]
         old = cts.get(parent)

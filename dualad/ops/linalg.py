@@ -72,7 +72,7 @@ def _promoted_g(g: Any, x: Any, y: Any) -> Any:
 
 
 def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    if ndim_of(x) == 2 and ndim_of(y) == 2:  # the common case: skip the promotion bookkeeping
+    if x.ndim == 2 and y.ndim == 2:  # the common case: skip the promotion bookkeeping
         return bind(matmul_p, g, bind(transpose_p, y, axes=(1, 0)))
     x2 = _as_row(x)
     dx = matmul(_promoted_g(g, x, y), _mT(_as_col(y)))
@@ -80,7 +80,7 @@ def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    if ndim_of(x) == 2 and ndim_of(y) == 2:
+    if x.ndim == 2 and y.ndim == 2:
         return bind(matmul_p, bind(transpose_p, x, axes=(1, 0)), g)
     y2 = _as_col(y)
     dy = matmul(_mT(_as_row(x)), _promoted_g(g, x, y))
