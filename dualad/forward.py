@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from dualad import core
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_FORWARD_LEVEL, MainTrace, Tracer, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
-from dualad.ops.shape import _align, broadcast_to, reshape
+from dualad.ops.shape import _align, broadcast_to_p, reshape
 from dualad.registry import Primitive
 
 __all__ = ["Dual", "ForwardTrace"]
@@ -34,14 +35,20 @@ class ForwardTrace(MainTrace):
     def process(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
         primals = []
         tangents: list[Any] = []
+        plain = True  # no lower-level tracer among the primals: NumPy can run them directly
         for a in args:
             if isinstance(a, Dual) and a._main is self:
-                primals.append(a.primal)
-                tangents.append(a._tangent)
+                a, t = a.primal, a._tangent
             else:
-                primals.append(a)
-                tangents.append(None)
-        ans = bind(prim, *primals, **params)
+                t = None
+            if plain and isinstance(a, Tracer):
+                plain = False
+            primals.append(a)
+            tangents.append(t)
+        if plain and not core._observer_count:
+            ans = prim.impl(*primals, **params)  # what bind would do, minus its dispatch loop
+        else:
+            ans = bind(prim, *primals, **params)
         out = jvp_of(prim, ans, primals, tangents, params)
         if prim.multiple_results:
             return tuple(a if t is None else Dual._make(self, a, t) for a, t in zip(ans, out))
@@ -68,7 +75,7 @@ def jvp_of(prim: Primitive, ans: Any, primals: list[Any], tangents: list[Any],
                 )
             if prim.broadcasting:
                 t = _align(t, len(shape_of(ans)))
-            c = rule(t, ans, *primals, **params)
+            c = rule(t, ans, *primals, **params) if params else rule(t, ans, *primals)
             if c is None:
                 continue
             if out is None:
@@ -80,8 +87,8 @@ def jvp_of(prim: Primitive, ans: Any, primals: list[Any], tangents: list[Any],
     if prim.broadcasting and out is not None:
         b = shape_of(out)[0]
         full = (b,) + shape_of(ans)
-        if shape_of(out) != full:
-            out = broadcast_to(out, full)
+        if shape_of(out) != full:  # rules' results broadcast by contract: skip the wrapper's check
+            out = bind(broadcast_to_p, out, shape=full)
     return out
 
 
