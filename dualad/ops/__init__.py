@@ -9,6 +9,14 @@
 =================  ==========================================================
 """
 
+from dualad.ops import binary as binary
+from dualad.ops import contractions as contractions
+from dualad.ops import einsum as einsum
+from dualad.ops import joining as joining
+from dualad.ops import reductions as reductions
+from dualad.ops import reorder as reorder
+from dualad.ops import rounding as rounding
+from dualad.ops import trig as trig
 from dualad.ops.arithmetic import add as add
 from dualad.ops.arithmetic import div as div
 from dualad.ops.arithmetic import maximum as maximum

@@ -15,6 +15,7 @@ import numpy as np
 
 from dualad.core import bind, primal_value
 from dualad.ops._sampling import elementwise
+from dualad.ops._util import dtype_of
 from dualad.ops.arithmetic import add, div, mul, neg, sub
 from dualad.registry import Primitive, defprimitive
 
@@ -41,6 +42,32 @@ tanh_p = unary("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)), doc="Hyp
 sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Square root.")
 abs_p = unary("abs", np.abs, lambda ans, x: np.sign(primal_value(x)), "nonzero",
               "Absolute value; abs'(0) = 0.")
+exp2_p = unary("exp2", np.exp2, lambda ans, x: mul(ans, np.log(2.0)), doc="Elementwise 2**x.")
+log2_p = unary("log2", np.log2, lambda ans, x: div(1.0 / np.log(2.0), x), "positive", "Base-2 logarithm.")
+log10_p = unary("log10", np.log10, lambda ans, x: div(1.0 / np.log(10.0), x), "positive",
+                "Base-10 logarithm.")
+cbrt_p = unary("cbrt", np.cbrt, lambda ans, x: div(1.0 / 3.0, mul(ans, ans)), "nonzero",
+               "Real cube root (defined for negative x too).")
+square_p = unary("square", np.square, lambda ans, x: mul(2.0, x), doc="Elementwise x**2.")
+reciprocal_p = unary("reciprocal", np.reciprocal, lambda ans, x: neg(mul(ans, ans)), "nonzero",
+                     "Elementwise 1/x.")
+
+
+def _is_float(dtype: Any) -> bool:
+    return np.dtype(dtype).kind in "fc"
+
+
+def _cast_back(g: Any, x: Any) -> Any:
+    return astype(g, dtype_of(x)) if _is_float(dtype_of(x)) else None
+
+
+astype_p = defprimitive(
+    "astype", lambda x, *, dtype: np.asarray(x).astype(dtype),
+    jvp=[lambda t, ans, x, *, dtype: astype(t, dtype) if _is_float(dtype) else None],
+    vjp=[lambda g, ans, x, *, dtype: _cast_back(g, x) if _is_float(dtype) else None],
+    sample=elementwise("real", params=lambda rng: {"dtype": np.dtype(np.float64)}),
+    doc="Convert to another dtype; to an integer or bool dtype the derivative is zero.",
+)
 
 
 def exp(x: Any) -> Any:
@@ -86,3 +113,45 @@ def sqrt(x: Any) -> Any:
 def abs(x: Any) -> Any:  # noqa: A001
     """Elementwise absolute value; its derivative at 0 is taken as 0."""
     return bind(abs_p, x)
+
+
+def exp2(x: Any) -> Any:
+    """Elementwise ``2**x``."""
+    return bind(exp2_p, x)
+
+
+def log2(x: Any) -> Any:
+    """Elementwise base-2 logarithm."""
+    return bind(log2_p, x)
+
+
+def log10(x: Any) -> Any:
+    """Elementwise base-10 logarithm."""
+    return bind(log10_p, x)
+
+
+def cbrt(x: Any) -> Any:
+    """Elementwise real cube root; its derivative at 0 is infinite."""
+    return bind(cbrt_p, x)
+
+
+def square(x: Any) -> Any:
+    """Elementwise ``x**2``."""
+    return bind(square_p, x)
+
+
+def reciprocal(x: Any) -> Any:
+    """Elementwise ``1/x``."""
+    return bind(reciprocal_p, x)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype``; float32 <-> float64 keeps derivatives, integers drop them.
+
+    Casting to an integer or bool dtype is piecewise constant, so its derivative is zero
+    (the result is a plain array).
+    """
+    dtype = np.dtype(dtype)
+    if dtype_of(x) == dtype:
+        return x
+    return bind(astype_p, x, dtype=dtype)
