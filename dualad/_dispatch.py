@@ -15,6 +15,7 @@ import numpy as np
 
 from dualad import ops
 from dualad.errors import UnsupportedOperationError
+from dualad.numpy import _protocol
 
 UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: ops.add,
@@ -48,6 +49,14 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.where: ops.where,
     np.matmul: ops.matmul,
 }
+
+# dualad.numpy answers every NumPy ufunc and function it mirrors, with NumPy's keywords
+# (dtype=, keepdims=, ...); non-differentiable ones (argmax, less, isfinite) on plain values.
+UFUNCS.update(_protocol.NUMPY_UFUNCS)
+FUNCTIONS.update(_protocol.NUMPY_FUNCTIONS)
+
+# (ufunc, method) -> function, for np.add.reduce, np.maximum.accumulate, np.multiply.outer, ...
+UFUNC_METHODS: dict[tuple[Any, str], Callable[..., Any]] = dict(_protocol.UFUNC_METHODS)
 
 # Functions of shape only, answered on the plain value (they carry no derivative).
 SHAPE_FUNCTIONS: set[Any] = {np.shape, np.ndim, np.size}

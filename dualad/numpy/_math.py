@@ -1,0 +1,157 @@
+"""Numerical functions built from the primitives: interpolation, polynomials, integration,
+covariance, ``sinc`` and rounding with decimals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out, plain
+from dualad.numpy._reductions import mean, sum
+from dualad.ops import rounding, trig
+from dualad.ops import shape as shape_ops
+from dualad.ops._util import ndim_of, normalize_one_axis, shape_of
+from dualad.ops.arithmetic import add, div, mul, sub, where
+from dualad.ops.elementwise import sqrt
+
+
+def sinc(x: Array) -> Any:
+    """Normalised sinc ``sin(pi x) / (pi x)``, smooth at 0. Mirrors ``numpy.sinc``."""
+    return trig.sinc(coerce(x))
+
+
+def round(a: Array, decimals: int = 0, out: None = None) -> Any:  # noqa: A001
+    """Round to ``decimals`` places (halves to even); derivative zero. Mirrors ``numpy.round``."""
+    no_out(out, "round")
+    if decimals == 0:
+        return rounding.rint(coerce(a))
+    scale = 10.0**decimals
+    return div(rounding.rint(mul(coerce(a), scale)), scale)
+
+
+around = round
+
+
+def fix(x: Array, out: None = None) -> Any:
+    """Round towards zero; derivative zero. Mirrors ``numpy.fix``."""
+    no_out(out, "fix")
+    return rounding.trunc(coerce(x))
+
+
+def nan_to_num(x: Array, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+    """NaN and infinities replaced by finite numbers (which carry no derivative).
+
+    Mirrors ``numpy.nan_to_num``.
+    """
+    x = coerce(x)
+    v = np.asarray(plain(x))
+    if np.all(np.isfinite(v)):
+        return x
+    return where(np.isfinite(v), x, np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def interp(x: Array, xp: Any, fp: Array, left: Any = None, right: Any = None, period: Any = None) -> Any:
+    """Piecewise-linear interpolation; differentiable in ``x``, ``fp``, ``left`` and ``right``.
+
+    ``xp`` (the knots) is a constant. At a knot the derivative in ``x`` is the slope of the
+    segment to its right (at the last knot, to its left). Mirrors ``numpy.interp``.
+    """
+    x, fp = coerce(x), coerce(fp)
+    xpv = np.asarray(plain(xp), dtype=np.float64)
+    if xpv.ndim != 1 or shape_of(fp) != xpv.shape or xpv.size == 0:
+        raise ValueError("interp: xp and fp must be 1-D sequences of the same, nonzero length")
+    if period is not None:
+        period = abs(float(plain(period)))
+        x = rounding.remainder(x, period)
+        order = np.argsort(xpv % period)
+        xpv = (xpv % period)[order]
+        fp = shape_ops.getitem(fp, (order,))
+        xpv = np.concatenate([xpv[-1:] - period, xpv, xpv[:1] + period])
+        fp = shape_ops.getitem(fp, (np.concatenate([[-1], np.arange(len(order)), [0]]),))
+        left = right = None
+    if xpv.size == 1:
+        return add(mul(x, 0.0), shape_ops.getitem(fp, (0,)))
+    xv = np.asarray(plain(x), dtype=np.float64)
+    i = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, xpv.size - 2)
+    x0, x1 = xpv[i], xpv[i + 1]
+    f0, f1 = shape_ops.getitem(fp, (i,)), shape_ops.getitem(fp, (i + 1,))
+    y = add(f0, mul(div(sub(x, x0), x1 - x0), sub(f1, f0)))
+    below, above = xv < xpv[0], xv > xpv[-1]
+    if below.any():
+        y = where(below, shape_ops.getitem(fp, (0,)) if left is None else coerce(left), y)
+    if above.any():
+        y = where(above, shape_ops.getitem(fp, (-1,)) if right is None else coerce(right), y)
+    return y
+
+
+def polyval(p: Array, x: Array) -> Any:
+    """Evaluate the polynomial with coefficients ``p`` (highest power first) at ``x``, by Horner.
+
+    Mirrors ``numpy.polyval``.
+    """
+    p, x = coerce(p), coerce(x)
+    y: Any = mul(x, 0.0)
+    for k in range(shape_of(p)[0]):
+        y = add(mul(y, x), shape_ops.getitem(p, (k,)))
+    return y
+
+
+def trapezoid(y: Array, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
+    """Integral of ``y`` by the trapezoidal rule (``x`` may be traced too). Mirrors ``numpy.trapezoid``."""
+    y = coerce(y)
+    axis = normalize_one_axis(axis, ndim_of(y), "trapezoid")
+    n = shape_of(y)[axis]
+
+    def part(v: Any, s: slice) -> Any:
+        return shape_ops.getitem(v, (slice(None),) * axis + (s,))
+
+    if x is None:
+        widths: Any = dx
+    else:
+        x = coerce(x)
+        if ndim_of(x) == 1:
+            x = shape_ops.reshape(x, tuple(n if k == axis else 1 for k in range(ndim_of(y))))
+        widths = sub(part(x, slice(1, None)), part(x, slice(None, -1)))
+    heights = mul(add(part(y, slice(1, None)), part(y, slice(None, -1))), 0.5)
+    return sum(mul(widths, heights), axis)
+
+
+trapz = trapezoid
+
+
+def cov(m: Array, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
+        fweights: Any = None, aweights: Any = None, *, dtype: DTypeLike = None) -> Any:
+    """Covariance matrix of the variables in ``m`` (rows by default). Mirrors ``numpy.cov``
+    (without ``fweights``/``aweights``)."""
+    if fweights is not None or aweights is not None:
+        from dualad.errors import UnsupportedOperationError
+
+        raise UnsupportedOperationError("cov: fweights/aweights are not supported by dualad")
+    from dualad.numpy._shape import atleast_2d, concatenate, transpose
+
+    x = atleast_2d(cast(coerce(m), dtype))
+    if not rowvar and shape_of(x)[0] != 1:
+        x = transpose(x)
+    if y is not None:
+        other = atleast_2d(cast(coerce(y), dtype))
+        x = concatenate([x, other if rowvar or shape_of(other)[0] == 1 else transpose(other)], axis=0)
+    n = shape_of(x)[1]
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    centred = sub(x, mean(x, axis=1, keepdims=True))
+    from dualad.ops.linalg import matmul
+
+    c = div(matmul(centred, transpose(centred)), float(n - ddof))
+    return shape_ops.reshape(c, ()) if shape_of(c) == (1, 1) else c
+
+
+def corrcoef(x: Array, y: Any = None, rowvar: bool = True, *, dtype: DTypeLike = None) -> Any:
+    """Pearson correlation coefficients. Mirrors ``numpy.corrcoef``."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if ndim_of(c) == 0:
+        return div(c, c)
+    from dualad.ops.reorder import diagonal
+
+    d = sqrt(diagonal(c))
+    return div(div(c, shape_ops.reshape(d, (-1, 1))), shape_ops.reshape(d, (1, -1)))
