@@ -194,6 +194,7 @@ from dualad.numpy._shape import broadcast_to as broadcast_to
 from dualad.numpy._shape import column_stack as column_stack
 from dualad.numpy._shape import concat as concat
 from dualad.numpy._shape import concatenate as concatenate
+from dualad.numpy._shape import diff as diff
 from dualad.numpy._shape import dsplit as dsplit
 from dualad.numpy._shape import dstack as dstack
 from dualad.numpy._shape import expand_dims as expand_dims

@@ -160,7 +160,8 @@ def linspace(start: Array, stop: Array, num: int = 50, endpoint: bool = True, re
     start, stop = array(start), array(stop)
     s = np.broadcast_shapes(shape_of(start), shape_of(stop))
     div_ = (num - 1) if endpoint else num
-    frac = (np.arange(num, dtype=np.float64) / max(div_, 1)).reshape((num,) + (1,) * len(s))
+    dtype_ = np.result_type(plain(start), plain(stop), np.float16)
+    frac = (np.arange(num, dtype=dtype_) / max(div_, 1)).reshape((num,) + (1,) * len(s))
     span = sub(stop, start)
     out = add(start, mul(span, frac))
     if axis != 0:

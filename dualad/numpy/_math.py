@@ -74,6 +74,7 @@ def interp(x: Array, xp: Any, fp: Array, left: Any = None, right: Any = None, pe
     if xpv.size == 1:
         return add(mul(x, 0.0), shape_ops.getitem(fp, (0,)))
     xv = np.asarray(plain(x), dtype=np.float64)
+    xpv = xpv.astype(np.result_type(plain(x), plain(fp), np.float16))  # float32 stays float32
     i = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, xpv.size - 2)
     x0, x1 = xpv[i], xpv[i + 1]
     f0, f1 = shape_ops.getitem(fp, (i,)), shape_ops.getitem(fp, (i + 1,))

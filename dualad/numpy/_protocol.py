@@ -43,7 +43,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "broadcast_to", "choose", "clip", "column_stack", "compress", "concat", "concatenate",
     "convolve", "copy", "corrcoef", "correlate", "count_nonzero", "cov", "cross", "cumprod",
     "cumsum", "cumulative_prod", "cumulative_sum", "delete", "diag", "diagflat", "diagonal",
-    "digitize", "dot", "dsplit", "dstack", "einsum", "empty", "empty_like", "expand_dims",
+    "diff", "digitize", "dot", "dsplit", "dstack", "einsum", "empty", "empty_like", "expand_dims",
     "extract", "eye", "fix", "flatnonzero", "flip", "fliplr", "flipud", "full", "full_like",
     "hsplit", "hstack", "identity", "inner", "insert", "interp", "isclose", "isneginf", "isposinf",
     "isscalar", "kron", "linspace", "logspace", "matrix_transpose", "max", "mean", "median",

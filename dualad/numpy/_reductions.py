@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from dualad.errors import UnsupportedOperationError
-from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out, plain
+from dualad.numpy._common import Array, DTypeLike, cast, coerce, is_traced, no_out, plain
 from dualad.ops import composite, elementwise, reductions, shape
-from dualad.ops._util import ndim_of, normalize_axis, shape_of
+from dualad.ops._util import dtype_of, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import add, div, maximum, minimum, mul, sub, where
 from dualad.ops.reorder import sort
 
@@ -94,7 +94,8 @@ def var(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None, d
     mask = _mask(where, a)
     sq = elementwise.square(sub(a, m))
     total = shape.sum(sq if mask is None else _fill_where(mask, sq, 0.0), axes, keepdims)
-    dof = sub(_count(mask, a, axes, keepdims), ddof)
+    count = _count(mask, a, axes, keepdims)
+    dof = count - ddof if isinstance(count, float) else sub(count, ddof)
     with np.errstate(divide="ignore", invalid="ignore"):  # NumPy gives inf/nan there too
         return div(total, dof)
 
@@ -215,6 +216,8 @@ def quantile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_inp
         raise UnsupportedOperationError(
             f"quantile: only method='linear' without weights has a dualad rule, got method={method!r}")
     a, q = coerce(a), coerce(q)
+    if not is_traced(q):  # in a's float dtype, so float32 stays float32
+        q = np.asarray(q, dtype=np.result_type(plain(a), np.float16))
     xs = shape_of(a)
     axes = normalize_axis(axis, len(xs), "quantile")
     rest = [k for k in range(len(xs)) if k not in axes]
@@ -229,7 +232,7 @@ def quantile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_inp
     def pick(idx: Any) -> Any:  # (k,) + rest: one row per quantile
         return shape.moveaxis(shape.getitem(s, (Ellipsis, idx)), lead, 0)
 
-    frac = shape.reshape(sub(pos, lo.astype(float)), (-1,) + (1,) * lead)
+    frac = shape.reshape(sub(pos, lo.astype(dtype_of(pos))), (-1,) + (1,) * lead)
     low = pick(lo)
     r = add(low, mul(frac, sub(pick(hi), low)))
     if keepdims:

@@ -242,6 +242,12 @@ def dsplit(ary: Array, indices_or_sections: Any) -> list[Any]:
     return split(ary, indices_or_sections, 2)
 
 
+def diff(a: Array, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    """``n``-th discrete difference along ``axis`` (one graph node per order). Mirrors ``numpy.diff``."""
+    return joining.diff(coerce(a), n, axis, None if prepend is None else coerce(prepend),
+                        None if append is None else coerce(append))
+
+
 def tile(A: Array, reps: Any) -> Any:
     """Repeat the whole array along each axis. Mirrors ``numpy.tile``."""
     return joining.tile(coerce(A), reps)

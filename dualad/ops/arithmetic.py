@@ -63,11 +63,17 @@ def _log_base(x: Any) -> Any:
     return log(safe)
 
 
+def _minus_one(y: Any) -> Any:
+    # A Python exponent stays a Python number: NumPy 2 treats np.int64(1) as a strong type and
+    # would turn float32 results into float64.
+    return y - 1 if isinstance(y, (int, float)) else sub(y, 1)
+
+
 pow_p = _binary(
     "pow", np.power,
-    jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, sub(y, 1)))),
+    jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, _minus_one(y)))),
          lambda t, ans, x, y: mul(t, mul(ans, _log_base(x)))],
-    vjp=[lambda g, ans, x, y: mul(g, mul(y, power(x, sub(y, 1)))),
+    vjp=[lambda g, ans, x, y: mul(g, mul(y, power(x, _minus_one(y)))),
          lambda g, ans, x, y: mul(g, mul(ans, _log_base(x)))],
     sample=elementwise("positive", "real"), doc="Elementwise x ** y.",
 )

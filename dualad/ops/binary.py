@@ -49,10 +49,11 @@ float_power_p: Primitive = defprimitive(
 
 def _nan_aware_weight(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in fmax(x, y) / fmin(x, y): 1 if x wins or y is NaN, 1/2 at ties. A constant."""
-    xv, yv = np.asarray(primal_value(x)), np.asarray(primal_value(y))
+    xv, yv = primal_value(x), primal_value(y)
+    dtype = np.result_type(xv, yv, np.float16)  # before np.asarray: Python scalars stay weak
+    xv, yv = np.asarray(xv), np.asarray(yv)
     win = (xv > yv) if greater else (xv < yv)
     win = win | (np.isnan(yv) & ~np.isnan(xv))
-    dtype = np.result_type(xv, yv, np.float16)
     return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype)
 
 
@@ -77,8 +78,9 @@ fmin_p = _fminmax("fmin", np.fmin, False, "Elementwise minimum ignoring NaNs; ti
 
 def _clip_weights(a: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
     """Weights of a, lo and hi in min(max(a, lo), hi), ties split evenly. Constants."""
-    av, lv, hv = (np.asarray(primal_value(v)) for v in (a, lo, hi))
-    dtype = np.result_type(av, lv, hv, np.float16)
+    av, lv, hv = (primal_value(v) for v in (a, lo, hi))
+    dtype = np.result_type(av, lv, hv, np.float16)  # before np.asarray: Python scalars stay weak
+    av, lv, hv = np.asarray(av), np.asarray(lv), np.asarray(hv)
 
     def split(win: Any, tie: Any) -> Any:
         return np.where(win, 1.0, np.where(tie, 0.5, 0.0)).astype(dtype)

@@ -42,9 +42,10 @@ tanh_p = unary("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)), doc="Hyp
 sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Square root.")
 abs_p = unary("abs", np.abs, lambda ans, x: np.sign(primal_value(x)), "nonzero",
               "Absolute value; abs'(0) = 0.")
-exp2_p = unary("exp2", np.exp2, lambda ans, x: mul(ans, np.log(2.0)), doc="Elementwise 2**x.")
-log2_p = unary("log2", np.log2, lambda ans, x: div(1.0 / np.log(2.0), x), "positive", "Base-2 logarithm.")
-log10_p = unary("log10", np.log10, lambda ans, x: div(1.0 / np.log(10.0), x), "positive",
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))  # Python floats keep float32 float32
+exp2_p = unary("exp2", np.exp2, lambda ans, x: mul(ans, _LN2), doc="Elementwise 2**x.")
+log2_p = unary("log2", np.log2, lambda ans, x: div(1.0 / _LN2, x), "positive", "Base-2 logarithm.")
+log10_p = unary("log10", np.log10, lambda ans, x: div(1.0 / _LN10, x), "positive",
                 "Base-10 logarithm.")
 cbrt_p = unary("cbrt", np.cbrt, lambda ans, x: div(1.0 / 3.0, mul(ans, ans)), "nonzero",
                "Real cube root (defined for negative x too).")
