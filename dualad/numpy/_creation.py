@@ -70,6 +70,12 @@ def asanyarray(a: Any, dtype: DTypeLike = None, order: Any = None, *, like: Any 
     return asarray(a, dtype, order, like=like)
 
 
+def astype(x: Array, dtype: DTypeLike, /, *, copy: bool = True, device: Any = None) -> Any:
+    """``x`` converted to ``dtype``; float dtypes keep derivatives, integer ones drop them (their
+    derivative is zero). Mirrors ``numpy.astype``."""
+    return cast(array(x) if isinstance(x, (list, tuple)) else x, dtype)
+
+
 def copy(a: Array, order: str = "K", subok: bool = False) -> Any:
     """A copy of ``a``; traced values are immutable, so they are returned as they are.
 
@@ -177,6 +183,19 @@ def logspace(start: Array, stop: Array, num: int = 50, endpoint: bool = True, ba
         return np.logspace(start, stop, num, endpoint, base, dtype, axis)
     exps = linspace(start, stop, num, endpoint, axis=axis)
     return cast(power(array(base), exps), dtype)
+
+
+def geomspace(start: Array, stop: Array, num: int = 50, endpoint: bool = True, dtype: DTypeLike = None,
+              axis: int = 0) -> Any:
+    """Geometric progression from ``start`` to ``stop`` (positive, may be traced).
+
+    Mirrors ``numpy.geomspace``.
+    """
+    if not contains_traced([start, stop]):
+        return _np.geomspace(start, stop, num, endpoint, dtype, axis)
+    from dualad.ops.elementwise import exp, log
+
+    return cast(exp(linspace(log(array(start)), log(array(stop)), num, endpoint, axis=axis)), dtype)
 
 
 def eye(N: int, M: Any = None, k: int = 0, dtype: DTypeLike = float, order: str = "C", *,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out, plain
+from dualad.numpy._common import Array, DTypeLike, cast, coerce, contains_traced, no_out, plain
 from dualad.numpy._reductions import mean, sum
 from dualad.ops import rounding, trig
 from dualad.ops import shape as shape_ops
@@ -71,10 +71,11 @@ def interp(x: Array, xp: Any, fp: Array, left: Any = None, right: Any = None, pe
         xpv = np.concatenate([xpv[-1:] - period, xpv, xpv[:1] + period])
         fp = shape_ops.getitem(fp, (np.concatenate([[-1], np.arange(len(order)), [0]]),))
         left = right = None
+    # NumPy computes interp in float64
+    x, fp = cast(x, np.result_type(plain(x), np.float64)), cast(fp, np.result_type(plain(fp), np.float64))
     if xpv.size == 1:
         return add(mul(x, 0.0), shape_ops.getitem(fp, (0,)))
     xv = np.asarray(plain(x), dtype=np.float64)
-    xpv = xpv.astype(np.result_type(plain(x), plain(fp), np.float16))  # float32 stays float32
     i = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, xpv.size - 2)
     x0, x1 = xpv[i], xpv[i + 1]
     f0, f1 = shape_ops.getitem(fp, (i,)), shape_ops.getitem(fp, (i + 1,))
@@ -84,18 +85,6 @@ def interp(x: Array, xp: Any, fp: Array, left: Any = None, right: Any = None, pe
         y = where(below, shape_ops.getitem(fp, (0,)) if left is None else coerce(left), y)
     if above.any():
         y = where(above, shape_ops.getitem(fp, (-1,)) if right is None else coerce(right), y)
-    return y
-
-
-def polyval(p: Array, x: Array) -> Any:
-    """Evaluate the polynomial with coefficients ``p`` (highest power first) at ``x``, by Horner.
-
-    Mirrors ``numpy.polyval``.
-    """
-    p, x = coerce(p), coerce(x)
-    y: Any = mul(x, 0.0)
-    for k in range(shape_of(p)[0]):
-        y = add(mul(y, x), shape_ops.getitem(p, (k,)))
     return y
 
 
@@ -132,6 +121,7 @@ def cov(m: Array, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: 
         raise UnsupportedOperationError("cov: fweights/aweights are not supported by dualad")
     from dualad.numpy._shape import atleast_2d, concatenate, transpose
 
+    dtype = np.result_type(plain(m), np.float64) if dtype is None else dtype  # NumPy's default
     x = atleast_2d(cast(coerce(m), dtype))
     if not rowvar and shape_of(x)[0] != 1:
         x = transpose(x)
@@ -156,3 +146,48 @@ def corrcoef(x: Array, y: Any = None, rowvar: bool = True, *, dtype: DTypeLike =
 
     d = sqrt(diagonal(c))
     return div(div(c, shape_ops.reshape(d, (-1, 1))), shape_ops.reshape(d, (1, -1)))
+
+
+def gradient(f: Array, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """Central differences inside, one-sided at the edges, for uniform scalar spacings.
+
+    Mirrors ``numpy.gradient`` with ``edge_order=1`` and scalar spacings (one per axis or one
+    for all); returns one array per axis, or a single array for a single axis.
+    """
+    from dualad.errors import UnsupportedOperationError
+    from dualad.ops._util import normalize_axis
+
+    f = coerce(f)
+    axes = normalize_axis(axis, ndim_of(f), "gradient")
+    if edge_order != 1 or any(np.ndim(plain(h)) or contains_traced(h) for h in varargs):
+        raise UnsupportedOperationError("gradient: only edge_order=1 with constant scalar spacings is "
+                                        "supported")
+    spacing = list(varargs) * len(axes) if len(varargs) <= 1 else list(varargs)
+    spacing = spacing or [1.0] * len(axes)
+    out = []
+    for ax, h in zip(axes, spacing):
+        def part(s: slice, ax: int = ax) -> Any:
+            return shape_ops.getitem(f, (slice(None),) * ax + (s,))
+
+        first = div(sub(part(slice(1, 2)), part(slice(0, 1))), h)
+        inner = div(sub(part(slice(2, None)), part(slice(None, -2))), 2.0 * float(h))
+        last = div(sub(part(slice(-1, None)), part(slice(-2, -1))), h)
+        out.append(shape_ops.concatenate([first, inner, last], ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def apply_along_axis(func1d: Any, axis: int, arr: Array, *args: Any, **kwargs: Any) -> Any:
+    """``func1d`` applied to each 1-D slice along ``axis``; results stacked in its place.
+
+    Mirrors ``numpy.apply_along_axis`` (one call per slice, so best for small arrays).
+    """
+    from dualad.numpy._shape import moveaxis, stack
+
+    a = coerce(arr)
+    axis = normalize_one_axis(axis, ndim_of(a), "apply_along_axis")
+    moved = moveaxis(a, axis, -1)
+    lead = shape_of(moved)[:-1]
+    results = [coerce(func1d(shape_ops.getitem(moved, idx), *args, **kwargs)) for idx in np.ndindex(*lead)]
+    stacked = shape_ops.reshape(stack(results), lead + shape_of(results[0]))
+    extra = ndim_of(results[0])
+    return moveaxis(stacked, list(range(len(lead), len(lead) + extra)), list(range(axis, axis + extra)))

@@ -37,24 +37,28 @@ UFUNC_NAMES: tuple[str, ...] = (
 
 # NumPy functions dispatched through ``__array_function__``
 FUNCTION_NAMES: tuple[str, ...] = (
-    "all", "allclose", "amax", "amin", "any", "append", "arange", "argmax", "argmin", "argsort",
-    "argwhere", "around", "array", "array_equal", "array_split", "asanyarray", "asarray",
-    "atleast_1d", "atleast_2d", "atleast_3d", "average", "bincount", "block", "broadcast_arrays",
-    "broadcast_to", "choose", "clip", "column_stack", "compress", "concat", "concatenate",
-    "convolve", "copy", "corrcoef", "correlate", "count_nonzero", "cov", "cross", "cumprod",
-    "cumsum", "cumulative_prod", "cumulative_sum", "delete", "diag", "diagflat", "diagonal",
-    "diff", "digitize", "dot", "dsplit", "dstack", "einsum", "empty", "empty_like", "expand_dims",
-    "extract", "eye", "fix", "flatnonzero", "flip", "fliplr", "flipud", "full", "full_like",
-    "hsplit", "hstack", "identity", "inner", "insert", "interp", "isclose", "isneginf", "isposinf",
-    "isscalar", "kron", "linspace", "logspace", "matrix_transpose", "max", "mean", "median",
-    "meshgrid", "min", "moveaxis", "nan_to_num", "nanargmax", "nanargmin", "nancumprod",
-    "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "ndim",
-    "nonzero", "ones", "ones_like", "outer", "pad", "percentile", "permute_dims", "polyval", "prod",
-    "ptp", "quantile", "ravel", "repeat", "reshape", "result_type", "roll", "rollaxis", "rot90",
-    "round", "row_stack", "searchsorted", "select", "shape", "sinc", "size", "sort", "split",
-    "squeeze", "stack", "std", "sum", "swapaxes", "take", "take_along_axis", "tensordot", "tile",
-    "trace", "transpose", "trapezoid", "trapz", "tri", "tril", "triu", "unique", "var", "vdot",
-    "vsplit", "vstack", "where", "zeros", "zeros_like"
+    "all", "allclose", "amax", "amin", "any", "append", "apply_along_axis", "arange", "argmax",
+    "argmin", "argpartition", "argsort", "argwhere", "around", "array", "array_equal",
+    "array_equiv", "array_split", "asanyarray", "asarray", "astype", "atleast_1d", "atleast_2d",
+    "atleast_3d", "average", "bincount", "block", "broadcast_arrays", "broadcast_to", "choose",
+    "clip", "column_stack", "compress", "concat", "concatenate", "convolve", "copy", "corrcoef",
+    "correlate", "count_nonzero", "cov", "cross", "cumprod", "cumsum", "cumulative_prod",
+    "cumulative_sum", "delete", "diag", "diag_indices_from", "diagflat", "diagonal", "diff",
+    "digitize", "dot", "dsplit", "dstack", "ediff1d", "einsum", "einsum_path", "empty",
+    "empty_like", "expand_dims", "extract", "eye", "fix", "flatnonzero", "flip", "fliplr", "flipud",
+    "full", "full_like", "geomspace", "gradient", "histogram", "histogram_bin_edges", "hsplit",
+    "hstack", "identity", "inner", "insert", "interp", "intersect1d", "isclose", "isin", "isneginf",
+    "isposinf", "isscalar", "kron", "lexsort", "linspace", "logspace", "matrix_transpose", "max",
+    "mean", "median", "meshgrid", "min", "moveaxis", "nan_to_num", "nanargmax", "nanargmin",
+    "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum",
+    "nanvar", "ndim", "nonzero", "ones", "ones_like", "outer", "pad", "partition", "percentile",
+    "permute_dims", "polyadd", "polyder", "polyint", "polymul", "polysub", "polyval", "prod", "ptp",
+    "quantile", "ravel", "repeat", "reshape", "resize", "result_type", "roll", "rollaxis", "rot90",
+    "round", "row_stack", "searchsorted", "select", "setdiff1d", "setxor1d", "shape", "sinc",
+    "size", "sort", "split", "squeeze", "stack", "std", "sum", "swapaxes", "take",
+    "take_along_axis", "tensordot", "tile", "trace", "transpose", "trapezoid", "trapz", "tri",
+    "tril", "tril_indices_from", "trim_zeros", "triu", "triu_indices_from", "union1d", "unique",
+    "unstack", "vander", "var", "vdot", "vsplit", "vstack", "where", "zeros", "zeros_like"
 )
 
 

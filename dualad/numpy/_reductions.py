@@ -216,7 +216,7 @@ def quantile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_inp
         raise UnsupportedOperationError(
             f"quantile: only method='linear' without weights has a dualad rule, got method={method!r}")
     a, q = coerce(a), coerce(q)
-    if not is_traced(q):  # in a's float dtype, so float32 stays float32
+    if not is_traced(q) and not isinstance(q, np.ndarray):  # Python numbers: a's float dtype, as NumPy
         q = np.asarray(q, dtype=np.result_type(plain(a), np.float16))
     xs = shape_of(a)
     axes = normalize_axis(axis, len(xs), "quantile")

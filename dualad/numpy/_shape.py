@@ -10,7 +10,7 @@ import numpy as np
 
 from dualad.errors import ShapeError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out
-from dualad.ops import joining, reorder
+from dualad.ops import joining
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import ndim_of, normalize_axis, normalize_one_axis, shape_of
 
@@ -240,63 +240,6 @@ def vsplit(ary: Array, indices_or_sections: Any) -> list[Any]:
 def dsplit(ary: Array, indices_or_sections: Any) -> list[Any]:
     """Split along the third axis. Mirrors ``numpy.dsplit``."""
     return split(ary, indices_or_sections, 2)
-
-
-def diff(a: Array, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
-    """``n``-th discrete difference along ``axis`` (one graph node per order). Mirrors ``numpy.diff``."""
-    return joining.diff(coerce(a), n, axis, None if prepend is None else coerce(prepend),
-                        None if append is None else coerce(append))
-
-
-def tile(A: Array, reps: Any) -> Any:
-    """Repeat the whole array along each axis. Mirrors ``numpy.tile``."""
-    return joining.tile(coerce(A), reps)
-
-
-def repeat(a: Array, repeats: Any, axis: Any = None) -> Any:
-    """Repeat each element. Mirrors ``numpy.repeat``."""
-    return joining.repeat(coerce(a), repeats, axis)
-
-
-def pad(array: Array, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
-    """Pad (modes constant, edge, reflect, symmetric, wrap). Mirrors ``numpy.pad``."""
-    return joining.pad(coerce(array), pad_width, mode, **kwargs)
-
-
-def flip(m: Array, axis: Any = None) -> Any:
-    """Reverse the order of elements along ``axis``. Mirrors ``numpy.flip``."""
-    return reorder.flip(coerce(m), axis)
-
-
-def fliplr(m: Array) -> Any:
-    """Reverse the columns. Mirrors ``numpy.fliplr``."""
-    return reorder.flip(coerce(m), 1)
-
-
-def flipud(m: Array) -> Any:
-    """Reverse the rows. Mirrors ``numpy.flipud``."""
-    return reorder.flip(coerce(m), 0)
-
-
-def roll(a: Array, shift: Any, axis: Any = None) -> Any:
-    """Cyclic shift along ``axis``. Mirrors ``numpy.roll``."""
-    return reorder.roll(coerce(a), shift, axis)
-
-
-def rot90(m: Array, k: int = 1, axes: Any = (0, 1)) -> Any:
-    """Rotate by 90 degrees ``k`` times in the plane of ``axes``. Mirrors ``numpy.rot90``."""
-    m = coerce(m)
-    a0, a1 = (normalize_one_axis(int(x), ndim_of(m), "rot90") for x in axes)
-    if a0 == a1:
-        raise ValueError("rot90: axes must be different")
-    k %= 4
-    if k == 0:
-        return m
-    if k == 2:
-        return reorder.flip(m, (a0, a1))
-    if k == 1:
-        return swapaxes(reorder.flip(m, a1), a0, a1)
-    return reorder.flip(swapaxes(m, a0, a1), a1)
 
 
 def broadcast_to(array: Array, shape: Any, subok: bool = False) -> Any:

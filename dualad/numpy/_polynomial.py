@@ -1,0 +1,87 @@
+"""Polynomials as coefficient arrays (highest power first), as in ``numpy.polyval``:
+evaluation, arithmetic, derivatives, integrals and Vandermonde matrices. All are
+differentiable in the coefficients (and ``polyval``/``vander`` in ``x``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.numpy._common import Array, coerce
+from dualad.ops import contractions
+from dualad.ops import shape as shape_ops
+from dualad.ops._util import shape_of
+from dualad.ops.arithmetic import add, div, mul, power, sub
+
+
+def polyval(p: Array, x: Array) -> Any:
+    """Evaluate the polynomial with coefficients ``p`` (highest power first) at ``x``, by Horner.
+
+    Mirrors ``numpy.polyval``.
+    """
+    p, x = coerce(p), coerce(x)
+    y: Any = mul(x, 0.0)
+    for k in range(shape_of(p)[0]):
+        y = add(mul(y, x), shape_ops.getitem(p, (k,)))
+    return y
+
+
+def _aligned(a1: Any, a2: Any) -> tuple[Any, Any]:
+    """Both coefficient vectors padded with leading zeros to the same length."""
+    from dualad.ops.joining import pad
+
+    a1, a2 = shape_ops.reshape(coerce(a1), (-1,)), shape_ops.reshape(coerce(a2), (-1,))
+    n = max(shape_of(a1)[0], shape_of(a2)[0])
+    return (pad(a1, [(n - shape_of(a1)[0], 0)]), pad(a2, [(n - shape_of(a2)[0], 0)]))
+
+
+def polyadd(a1: Array, a2: Array) -> Any:
+    """Sum of two polynomials. Mirrors ``numpy.polyadd``."""
+    x, y = _aligned(a1, a2)
+    return add(x, y)
+
+
+def polysub(a1: Array, a2: Array) -> Any:
+    """Difference of two polynomials. Mirrors ``numpy.polysub``."""
+    x, y = _aligned(a1, a2)
+    return sub(x, y)
+
+
+def polymul(a1: Array, a2: Array) -> Any:
+    """Product of two polynomials (a convolution of the coefficients). Mirrors ``numpy.polymul``."""
+    return contractions.convolve(shape_ops.reshape(coerce(a1), (-1,)), shape_ops.reshape(coerce(a2), (-1,)))
+
+
+def polyder(p: Array, m: int = 1) -> Any:
+    """The ``m``-th derivative of a polynomial. Mirrors ``numpy.polyder``."""
+    p = shape_ops.reshape(coerce(p), (-1,))
+    for _ in range(m):
+        n = shape_of(p)[0] - 1
+        if n <= 0:
+            return mul(shape_ops.getitem(p, (slice(0, 1),)), 0.0)
+        p = mul(shape_ops.getitem(p, (slice(0, n),)), np.arange(n, 0, -1, dtype=float))
+    return p
+
+
+def polyint(p: Array, m: int = 1, k: Any = None) -> Any:
+    """The ``m``-th antiderivative with integration constants ``k`` (default 0).
+
+    Mirrors ``numpy.polyint``.
+    """
+    p = shape_ops.reshape(coerce(p), (-1,))
+    ks = shape_ops.reshape(coerce(np.zeros(m) if k is None else k), (-1,))
+    for j in range(m):
+        n = shape_of(p)[0]
+        const = shape_ops.getitem(ks, (slice(j, j + 1) if shape_of(ks)[0] > 1 else slice(0, 1),))
+        p = shape_ops.concatenate([div(p, np.arange(n, 0, -1, dtype=float)), const], 0)
+    return p
+
+
+def vander(x: Array, N: Any = None, increasing: bool = False) -> Any:
+    """Vandermonde matrix: columns are powers of ``x``. Mirrors ``numpy.vander``."""
+    x = shape_ops.reshape(coerce(x), (-1, 1))
+    n = shape_of(x)[0] if N is None else int(N)
+    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    return power(x, powers)
