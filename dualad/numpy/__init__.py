@@ -111,6 +111,8 @@ from dualad.numpy._creation import arange as arange
 from dualad.numpy._creation import array as array
 from dualad.numpy._creation import asanyarray as asanyarray
 from dualad.numpy._creation import asarray as asarray
+from dualad.numpy._creation import asarray_chkfinite as asarray_chkfinite
+from dualad.numpy._creation import ascontiguousarray as ascontiguousarray
 from dualad.numpy._creation import astype as astype
 from dualad.numpy._creation import copy as copy
 from dualad.numpy._creation import empty as empty
@@ -159,6 +161,9 @@ from dualad.numpy._indices import setxor1d as setxor1d
 from dualad.numpy._indices import tril_indices_from as tril_indices_from
 from dualad.numpy._indices import triu_indices_from as triu_indices_from
 from dualad.numpy._indices import union1d as union1d
+from dualad.numpy._indices import unique_counts as unique_counts
+from dualad.numpy._indices import unique_inverse as unique_inverse
+from dualad.numpy._indices import unique_values as unique_values
 from dualad.numpy._math import apply_along_axis as apply_along_axis
 from dualad.numpy._math import around as around
 from dualad.numpy._math import corrcoef as corrcoef
@@ -171,12 +176,16 @@ from dualad.numpy._math import round as round
 from dualad.numpy._math import sinc as sinc
 from dualad.numpy._math import trapezoid as trapezoid
 from dualad.numpy._math import trapz as trapz
+from dualad.numpy._math import unwrap as unwrap
 from dualad.numpy._nanfunctions import nancumprod as nancumprod
 from dualad.numpy._nanfunctions import nancumsum as nancumsum
 from dualad.numpy._nanfunctions import nanmax as nanmax
 from dualad.numpy._nanfunctions import nanmean as nanmean
+from dualad.numpy._nanfunctions import nanmedian as nanmedian
 from dualad.numpy._nanfunctions import nanmin as nanmin
+from dualad.numpy._nanfunctions import nanpercentile as nanpercentile
 from dualad.numpy._nanfunctions import nanprod as nanprod
+from dualad.numpy._nanfunctions import nanquantile as nanquantile
 from dualad.numpy._nanfunctions import nanstd as nanstd
 from dualad.numpy._nanfunctions import nansum as nansum
 from dualad.numpy._nanfunctions import nanvar as nanvar
@@ -219,6 +228,7 @@ from dualad.numpy._nondiff import shape as shape
 from dualad.numpy._nondiff import signbit as signbit
 from dualad.numpy._nondiff import size as size
 from dualad.numpy._nondiff import unique as unique
+from dualad.numpy._polynomial import poly as poly
 from dualad.numpy._polynomial import polyadd as polyadd
 from dualad.numpy._polynomial import polyder as polyder
 from dualad.numpy._polynomial import polyint as polyint

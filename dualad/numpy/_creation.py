@@ -76,6 +76,19 @@ def astype(x: Array, dtype: DTypeLike, /, *, copy: bool = True, device: Any = No
     return cast(array(x) if isinstance(x, (list, tuple)) else x, dtype)
 
 
+def ascontiguousarray(a: Any, dtype: DTypeLike = None, *, like: Any = None) -> Any:
+    """Same as :func:`asarray` (traced values have no memory layout). Mirrors ``numpy.ascontiguousarray``."""
+    return asarray(a, dtype) if contains_traced(a) else np.ascontiguousarray(a, dtype)
+
+
+def asarray_chkfinite(a: Any, dtype: DTypeLike = None, order: Any = None) -> Any:
+    """:func:`asarray`, raising ``ValueError`` on NaN or infinity. Mirrors ``numpy.asarray_chkfinite``."""
+    out = asarray(a, dtype)
+    if not np.all(np.isfinite(np.asarray(plain(out)))):
+        raise ValueError("array must not contain infs or NaNs")
+    return out
+
+
 def copy(a: Array, order: str = "K", subok: bool = False) -> Any:
     """A copy of ``a``; traced values are immutable, so they are returned as they are.
 

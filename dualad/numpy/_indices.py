@@ -104,3 +104,20 @@ def histogram(a: Array, bins: Any = 10, range: Any = None, density: Any = None, 
     if density:
         sums = div(div(sums, sum(sums)), np.diff(edges))
     return sums, edges
+
+
+def unique_values(x: Array, /) -> Any:
+    """The unique values (a constant). Mirrors ``numpy.unique_values``."""
+    return np.unique(plain(x))
+
+
+def unique_counts(x: Array, /) -> Any:
+    """The unique values and their counts (constants). Mirrors ``numpy.unique_counts``."""
+    fn: Any = getattr(np, "unique_counts", None)
+    return fn(plain(x)) if fn is not None else np.unique(plain(x), return_counts=True)
+
+
+def unique_inverse(x: Array, /) -> Any:
+    """The unique values and the inverse indices (constants). Mirrors ``numpy.unique_inverse``."""
+    fn: Any = getattr(np, "unique_inverse", None)
+    return fn(plain(x)) if fn is not None else np.unique(plain(x), return_inverse=True)

@@ -191,3 +191,12 @@ def apply_along_axis(func1d: Any, axis: int, arr: Array, *args: Any, **kwargs: A
     stacked = shape_ops.reshape(stack(results), lead + shape_of(results[0]))
     extra = ndim_of(results[0])
     return moveaxis(stacked, list(range(len(lead), len(lead) + extra)), list(range(axis, axis + extra)))
+
+
+def unwrap(p: Array, discont: Any = None, axis: int = -1, *, period: float = 2 * np.pi) -> Any:
+    """Phase unwrapping: adds the multiples of ``period`` NumPy's ``unwrap`` adds (constants, so
+    the derivative is the identity). Mirrors ``numpy.unwrap``."""
+    p = coerce(p)
+    values = np.asarray(plain(p))
+    shift = np.unwrap(values, discont, axis, period=period) - values
+    return add(p, shift.astype(np.result_type(values, np.float16))) if np.any(shift) else p

@@ -92,3 +92,31 @@ def nancumsum(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = N
 def nancumprod(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None) -> Any:
     """Running product treating NaNs as 1. Mirrors ``numpy.nancumprod``."""
     return red.cumprod(_filled(a, 1.0), axis, dtype, out)
+
+
+def nanquantile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
+                method: str = "linear", keepdims: bool = False, *, weights: Any = None) -> Any:
+    """Quantiles of the non-NaN elements (linear method). Mirrors ``numpy.nanquantile``."""
+    from dualad.errors import UnsupportedOperationError
+    from dualad.numpy._common import no_out
+
+    no_out(out, "nanquantile")
+    if method != "linear" or weights is not None:
+        raise UnsupportedOperationError(f"nanquantile: only method='linear' without weights has a dualad "
+                                        f"rule, got method={method!r}")
+    return red.sorted_quantile(a, q, axis, keepdims, ignore_nan=True)
+
+
+def nanpercentile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
+                  method: str = "linear", keepdims: bool = False, *, weights: Any = None) -> Any:
+    """Percentiles (``q`` in 0..100) of the non-NaN elements. Mirrors ``numpy.nanpercentile``."""
+    from dualad.ops.arithmetic import div
+
+    q = div(coerce(q), 100.0)
+    return nanquantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+
+
+def nanmedian(a: Array, axis: Any = None, out: None = None, overwrite_input: bool = False,
+              keepdims: bool = False) -> Any:
+    """Median of the non-NaN elements. Mirrors ``numpy.nanmedian``."""
+    return nanquantile(a, 0.5, axis, out, keepdims=keepdims)

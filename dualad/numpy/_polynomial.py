@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.numpy._common import Array, coerce
+from dualad.numpy._common import Array, coerce, plain
 from dualad.ops import contractions
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import shape_of
@@ -85,3 +85,17 @@ def vander(x: Array, N: Any = None, increasing: bool = False) -> Any:
     n = shape_of(x)[0] if N is None else int(N)
     powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
     return power(x, powers)
+
+
+def poly(seq_of_zeros: Array) -> Any:
+    """Coefficients of the monic polynomial with the given real roots (a 1-D sequence).
+
+    Mirrors ``numpy.poly`` for 1-D real input; differentiable in the roots.
+    """
+    roots = shape_ops.reshape(coerce(seq_of_zeros), (-1,))
+    one = np.ones(1, dtype=np.result_type(plain(roots), np.float16))
+    coeffs: Any = one
+    for j in range(shape_of(roots)[0]):
+        factor = shape_ops.concatenate([one, -shape_ops.getitem(roots, (slice(j, j + 1),))], 0)
+        coeffs = contractions.convolve(coeffs, factor)
+    return coeffs

@@ -7,7 +7,6 @@ compositions of them. ``where=`` masks are supported where NumPy has them.
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from dualad.numpy._common import Array, DTypeLike, cast, coerce, is_traced, no_o
 from dualad.ops import composite, elementwise, reductions, shape
 from dualad.ops._util import dtype_of, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import add, div, maximum, minimum, mul, sub, where
-from dualad.ops.reorder import sort
+from dualad.ops.reorder import sort, take_along_axis
 
 
 def _mask(where_: Any, a: Any) -> Any:
@@ -215,30 +214,48 @@ def quantile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_inp
     if method != "linear" or weights is not None:
         raise UnsupportedOperationError(
             f"quantile: only method='linear' without weights has a dualad rule, got method={method!r}")
+    return sorted_quantile(a, q, axis, keepdims, ignore_nan=False)
+
+
+def sorted_quantile(a: Any, q: Any, axis: Any, keepdims: bool, ignore_nan: bool) -> Any:
+    """Linear-interpolation quantiles along ``axis`` (NaNs skipped when ``ignore_nan``).
+
+    The positions of the two neighbours of each quantile are constants taken from the plain
+    values; the interpolation weight is differentiable in ``q``, the values in ``a``.
+    """
     a, q = coerce(a), coerce(q)
     if not is_traced(q) and not isinstance(q, np.ndarray):  # Python numbers: a's float dtype, as NumPy
         q = np.asarray(q, dtype=np.result_type(plain(a), np.float16))
     xs = shape_of(a)
     axes = normalize_axis(axis, len(xs), "quantile")
     rest = [k for k in range(len(xs)) if k not in axes]
+    rest_shape = tuple(xs[k] for k in rest)
     n = int(np.prod([xs[k] for k in axes]))
-    s = sort(shape.reshape(shape.transpose(a, rest + list(axes)), tuple(xs[k] for k in rest) + (n,)), -1)
+    rows = shape.reshape(shape.transpose(a, rest + list(axes)), rest_shape + (n,))
+    missing = np.isnan(np.asarray(plain(rows))) if ignore_nan else np.zeros((), bool)
+    if missing.any():  # NaNs sort last as +inf and are not counted
+        rows = where(missing, np.inf, rows)
+    counts = n - np.sum(missing, axis=-1) if missing.ndim else np.full(rest_shape, n)
+    s = sort(rows, -1)
     qs = shape_of(q)
-    pos = mul(shape.reshape(q, (-1,)), float(n - 1))
-    lo = np.clip(np.floor(np.asarray(plain(pos))), 0, builtins.max(n - 2, 0)).astype(int)
-    hi = np.minimum(lo + 1, n - 1)
-    lead = len(rest)
+    k = int(np.prod(qs))
+    scale = np.maximum(counts - 1, 0).astype(np.result_type(plain(q)))
+    pos = mul(shape.reshape(q, (k,) + (1,) * len(rest)), scale)  # (k,) + rest
+    lo = np.clip(np.floor(np.asarray(plain(pos))), 0, np.maximum(counts - 2, 0)).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0))
+    spread = shape.broadcast_to(shape.reshape(s, (1,) + rest_shape + (n,)), (k,) + rest_shape + (n,))
 
-    def pick(idx: Any) -> Any:  # (k,) + rest: one row per quantile
-        return shape.moveaxis(shape.getitem(s, (Ellipsis, idx)), lead, 0)
+    def pick(idx: Any) -> Any:
+        return shape.reshape(take_along_axis(spread, idx[..., None], -1), (k,) + rest_shape)
 
-    frac = shape.reshape(sub(pos, lo.astype(dtype_of(pos))), (-1,) + (1,) * lead)
     low = pick(lo)
-    r = add(low, mul(frac, sub(pick(hi), low)))
+    r = add(low, mul(sub(pos, lo.astype(dtype_of(pos))), sub(pick(hi), low)))
+    if np.any(counts == 0):  # all-NaN rows (or empty axes): NaN, as NumPy
+        r = where(np.broadcast_to(counts == 0, shape_of(r)), np.nan, r)
     if keepdims:
-        out_rest = tuple(1 if k in axes else d for k, d in enumerate(xs))
+        out_rest = tuple(1 if j in axes else d for j, d in enumerate(xs))
     else:
-        out_rest = tuple(xs[k] for k in rest)
+        out_rest = rest_shape
     return shape.reshape(r, qs + out_rest)
 
 
