@@ -8,6 +8,9 @@ valid inputs (random shapes, scalars, broadcasting pairs, float64 inside the dom
 * the JVP and VJP rules satisfy that identity to rounding error;
 * batched tangents (jacfwd, one pass) and per-row cotangents (jacrev) give one Jacobian;
 * the rules are themselves differentiable (forward-over-reverse vs finite differences).
+
+Primitives with a ``complex_sample`` run the first and last checks on complex inputs too,
+with the real inner product ``<a, b> = Re(vdot(a, b))`` (see docs/howto/linalg_complex.md).
 """
 
 from __future__ import annotations
@@ -23,15 +26,18 @@ import dualad
 from dualad.registry import Primitive
 
 PRIMS = dualad.primitives()
+COMPLEX_PRIMS = [name for name, prim in PRIMS.items() if prim.complex_sample is not None]
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 EPS = 1e-6
 
 
-def _setup(prim: Primitive, seed: int) -> tuple[Any, list[Any], list[int], np.random.Generator]:
-    assert prim.sample is not None, f"primitive {prim.name!r} has no sample= generator"
+def _setup(prim: Primitive, seed: int, complex_inputs: bool = False
+           ) -> tuple[Any, list[Any], list[int], np.random.Generator]:
+    sampler = prim.complex_sample if complex_inputs else prim.sample
+    assert sampler is not None, f"primitive {prim.name!r} has no sample= generator"
     rng = np.random.default_rng(seed)
-    ex = prim.sample(rng)
+    ex = sampler(rng)
     args = list(ex.args)
     diff = [i for i in range(len(args)) if i not in prim.nondiff_argnums]
 
@@ -46,11 +52,12 @@ def _setup(prim: Primitive, seed: int) -> tuple[Any, list[Any], list[int], np.ra
 
 
 def _leaves(x: Any) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=np.float64) for v in dualad.tree_flatten(x)[0]]
+    return [np.asarray(v, dtype=np.result_type(v, np.float64)) for v in dualad.tree_flatten(x)[0]]
 
 
 def _inner(a: Any, b: Any) -> float:
-    return float(sum(np.vdot(x, y) for x, y in zip(_leaves(a), _leaves(b))))
+    """The real inner product Re(sum(conj(a) * b)); the plain dot product for real values."""
+    return float(sum(np.vdot(x, y).real for x, y in zip(_leaves(a), _leaves(b))))
 
 
 def _fd(f: Any, xs: list[Any], vs: list[Any]) -> Any:
@@ -65,6 +72,8 @@ def _close(a: Any, b: Any, rtol: float, atol: float, what: str) -> None:
 
 
 def _random_like(rng: np.random.Generator, x: Any) -> np.ndarray:
+    if np.iscomplexobj(x):
+        return np.asarray(rng.normal(size=np.shape(x)) + 1j * rng.normal(size=np.shape(x)))
     return np.asarray(rng.normal(size=np.shape(x)))
 
 
@@ -72,8 +81,19 @@ def _random_like(rng: np.random.Generator, x: Any) -> np.ndarray:
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1))
 def test_jvp_and_vjp_rules(name: str, seed: int) -> None:
-    prim = PRIMS[name]
-    f, xs, _, rng = _setup(prim, seed)
+    _check_jvp_and_vjp(PRIMS[name], seed, complex_inputs=False)
+
+
+@pytest.mark.parametrize("name", COMPLEX_PRIMS)
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_jvp_and_vjp_rules_complex(name: str, seed: int) -> None:
+    _check_jvp_and_vjp(PRIMS[name], seed, complex_inputs=True)
+
+
+def _check_jvp_and_vjp(prim: Primitive, seed: int, complex_inputs: bool) -> None:
+    name = prim.name
+    f, xs, _, rng = _setup(prim, seed, complex_inputs)
     vs = [_random_like(rng, x) for x in xs]
     out, jv = dualad.jvp(f, tuple(xs), tuple(vs))
     us = dualad.tree_map(lambda o: _random_like(rng, o), out)
@@ -108,8 +128,19 @@ def test_batched_jvp_equals_reverse_jacobian(name: str, seed: int) -> None:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_rules_are_differentiable(name: str, seed: int) -> None:
     """Forward-over-reverse of <u, f(x)> against finite differences of its gradient."""
-    prim = PRIMS[name]
-    f, xs, _, rng = _setup(prim, seed)
+    _check_second_order(PRIMS[name], seed, complex_inputs=False)
+
+
+@pytest.mark.parametrize("name", COMPLEX_PRIMS)
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_rules_are_differentiable_complex(name: str, seed: int) -> None:
+    _check_second_order(PRIMS[name], seed, complex_inputs=True)
+
+
+def _check_second_order(prim: Primitive, seed: int, complex_inputs: bool) -> None:
+    name = prim.name
+    f, xs, _, rng = _setup(prim, seed, complex_inputs)
     out = f(*xs)
     us = dualad.tree_map(lambda o: _random_like(rng, o), out)
     vs = [_random_like(rng, x) for x in xs]
