@@ -28,13 +28,16 @@ from dualad.jacobians import jacobian as jacobian
 from dualad.jacobians import jacrev as jacrev
 from dualad.ops import abs as abs
 from dualad.ops import add as add
+from dualad.ops import angle as angle
 from dualad.ops import broadcast_to as broadcast_to
 from dualad.ops import concatenate as concatenate
+from dualad.ops import conj as conj
 from dualad.ops import cos as cos
 from dualad.ops import div as div
 from dualad.ops import exp as exp
 from dualad.ops import expm1 as expm1
 from dualad.ops import getitem as getitem
+from dualad.ops import imag as imag
 from dualad.ops import log as log
 from dualad.ops import log1p as log1p
 from dualad.ops import log_softmax as log_softmax
@@ -47,6 +50,7 @@ from dualad.ops import moveaxis as moveaxis
 from dualad.ops import mul as mul
 from dualad.ops import neg as neg
 from dualad.ops import power as power
+from dualad.ops import real as real
 from dualad.ops import relu as relu
 from dualad.ops import reshape as reshape
 from dualad.ops import sigmoid as sigmoid

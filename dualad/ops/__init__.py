@@ -5,6 +5,7 @@
 ``elementwise``    exp, log, log1p, expm1, sin, cos, tanh, sqrt, abs
 ``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
 ``linalg``         matmul
+``complex``        conj, real, imag, angle
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
 =================  ==========================================================
 """
@@ -18,6 +19,10 @@ from dualad.ops.arithmetic import neg as neg
 from dualad.ops.arithmetic import power as power
 from dualad.ops.arithmetic import sub as sub
 from dualad.ops.arithmetic import where as where
+from dualad.ops.complex import angle as angle
+from dualad.ops.complex import conj as conj
+from dualad.ops.complex import imag as imag
+from dualad.ops.complex import real as real
 from dualad.ops.composite import log_softmax as log_softmax
 from dualad.ops.composite import logsumexp as logsumexp
 from dualad.ops.composite import mean as mean
@@ -42,3 +47,8 @@ from dualad.ops.shape import reshape as reshape
 from dualad.ops.shape import sum as sum
 from dualad.ops.shape import transpose as transpose
 from dualad.ops.shape import unbroadcast as unbroadcast
+from dualad.ops.solvers import det as det
+from dualad.ops.solvers import inv as inv
+from dualad.ops.solvers import pinv as pinv
+from dualad.ops.solvers import slogdet as slogdet
+from dualad.ops.solvers import solve as solve
