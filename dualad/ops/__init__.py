@@ -29,6 +29,8 @@ from dualad.ops.composite import mean as mean
 from dualad.ops.composite import relu as relu
 from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
+from dualad.ops.decompositions import cholesky as cholesky
+from dualad.ops.decompositions import qr as qr
 from dualad.ops.elementwise import abs as abs
 from dualad.ops.elementwise import cos as cos
 from dualad.ops.elementwise import exp as exp
@@ -52,3 +54,6 @@ from dualad.ops.solvers import inv as inv
 from dualad.ops.solvers import pinv as pinv
 from dualad.ops.solvers import slogdet as slogdet
 from dualad.ops.solvers import solve as solve
+from dualad.ops.spectral import eigh as eigh
+from dualad.ops.spectral import svd as svd
+from dualad.ops.spectral import svdvals as svdvals

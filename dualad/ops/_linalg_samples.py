@@ -8,9 +8,12 @@ matrices built from random orthonormal bases with well separated spectra.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from dualad.registry import Example, SampleFn
 
 _BATCHES: list[tuple[int, ...]] = [(), (), (2,), (3,)]
 
@@ -69,3 +72,22 @@ def with_singular_values(rng: np.random.Generator, shape: tuple[int, ...],
     v = orthonormal(rng, shape[:-2] + (n, k), complex_)
     s = spectrum(rng, shape[:-2], k, 1.0)
     return (u * s[..., None, :]) @ mH(v)
+
+
+def tall(rng: np.random.Generator, shape: tuple[int, ...], complex_: bool = False) -> Any:
+    """Full-column-rank ``m x n`` matrices (``m >= n``): random, with ``2n I`` on top."""
+    x = entries(rng, shape, complex_)
+    n = shape[-1]
+    x[..., :n, :n] += 2.0 * n * np.eye(n)
+    return x
+
+
+def sampler(make: Callable[..., Any], shapes: Sequence[tuple[int, ...]], complex_: bool = False
+            ) -> SampleFn:
+    """A ``sample`` function: one (possibly stacked) matrix from ``make`` of a random shape."""
+
+    def sample(rng: np.random.Generator) -> Example:
+        shape = shapes[int(rng.integers(len(shapes)))]
+        return Example((make(rng, batch(rng) + shape, complex_),), {})
+
+    return sample

@@ -90,6 +90,11 @@ def strictly_lower(x: Any) -> Any:
     return mul(x, np.tri(n, n, -1))
 
 
+def hermitian_part_value(a: Any) -> Any:
+    """``(a + a^H) / 2`` of a plain array (for implementations, not rules)."""
+    return (a + np.conj(np.swapaxes(a, -1, -2))) / 2
+
+
 def check_matrix(op: str, x: Any, square: bool = True) -> tuple[int, ...]:
     """Raise a ShapeError naming ``op`` unless ``x`` is a (stack of) (square) matrix."""
     s = shape_of(x)

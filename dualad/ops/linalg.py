@@ -99,7 +99,8 @@ def _matmul_complex_sample(rng: np.random.Generator) -> Example:
 matmul_p = defprimitive(
     "matmul", np.matmul,
     jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y],
-    sample=_matmul_sample, complex_sample=_matmul_complex_sample, doc="Matrix product with NumPy's matmul semantics.",
+    sample=_matmul_sample, complex_sample=_matmul_complex_sample,
+    doc="Matrix product with NumPy's matmul semantics.",
 )
 
 
