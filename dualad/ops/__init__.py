@@ -6,6 +6,11 @@
 ``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
 ``linalg``         matmul
 ``complex``        conj, real, imag, angle
+``solvers``        inv, solve, det, slogdet, pinv
+``decompositions`` cholesky, qr
+``spectral``       eigh, svd, svdvals
+``norms``          norm, vector_norm, matrix_norm, cond (compositions)
+``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
 =================  ==========================================================
 """
@@ -41,6 +46,13 @@ from dualad.ops.elementwise import sin as sin
 from dualad.ops.elementwise import sqrt as sqrt
 from dualad.ops.elementwise import tanh as tanh
 from dualad.ops.linalg import matmul as matmul
+from dualad.ops.matrix_functions import lstsq as lstsq
+from dualad.ops.matrix_functions import matrix_power as matrix_power
+from dualad.ops.matrix_functions import multi_dot as multi_dot
+from dualad.ops.norms import cond as cond
+from dualad.ops.norms import matrix_norm as matrix_norm
+from dualad.ops.norms import norm as norm
+from dualad.ops.norms import vector_norm as vector_norm
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate
 from dualad.ops.shape import getitem as getitem

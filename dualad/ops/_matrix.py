@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from dualad.core import primal_value
 from dualad.errors import ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add, div, mul, where
@@ -77,11 +78,12 @@ def align_stack(t: Any, ndim: int) -> Any:
 def off_diagonal_inverse(d: Any) -> Any:
     """``1 / d`` off the diagonal and 0 on it, for a stack of square matrices ``d``.
 
-    Used for the eigenvalue-gap matrices of ``eigh`` and ``svd``; the diagonal (where the
-    gap is zero by construction) is masked before dividing so no ``inf`` is formed.
+    Used for the eigenvalue-gap matrices of ``eigh`` and ``svd``. Zero gaps (the diagonal,
+    and exactly repeated eigenvalues, where vector derivatives do not exist) give 0, so
+    the derivative of the eigenvalues themselves stays finite there.
     """
-    eye = np.eye(shape_of(d)[-1], dtype=bool)
-    return where(eye, 0.0, div(1.0, where(eye, 1.0, d)))
+    zero = np.eye(shape_of(d)[-1], dtype=bool) | (primal_value(d) == 0)
+    return where(zero, 0.0, div(1.0, where(zero, 1.0, d)))
 
 
 def strictly_lower(x: Any) -> Any:

@@ -99,8 +99,10 @@ def imag(x: Any) -> Any:
     return bind(imag_p, x)
 
 
-def angle(x: Any) -> Any:
-    """Phase of a complex value, in radians; for real values the constant 0 or pi.
+def angle(x: Any, deg: bool = False) -> Any:
+    """Phase of a complex value, in radians (degrees with ``deg``); see ``numpy.angle``.
+
+    For real values it is the constant 0 or pi.
 
     Examples:
         >>> import dualad
@@ -108,5 +110,6 @@ def angle(x: Any) -> Any:
         1.570796
     """
     if not is_complex(x):
-        return np.angle(primal_value(x))
-    return bind(angle_p, x)
+        return np.angle(primal_value(x), deg=deg)
+    out = bind(angle_p, x)
+    return out * (180.0 / np.pi) if deg else out
