@@ -44,7 +44,8 @@ REAL_LOSSES = [
     ("real of a holomorphic chain", lambda z: d.sum(d.real(z * z * d.exp(z) / (z + 3.0)))),
     ("imag and angle", lambda z: d.sum(d.imag(d.sin(z)) * d.angle(z))),
     ("complex least squares", lambda z: d.sum(d.abs(M @ z - np.arange(3.0)) ** 2)),
-    ("numpy functions on traced values", lambda z: np.sum(np.abs(np.log(z + 4.0)) ** 2 + np.real(np.conj(z) * z))),
+    ("numpy functions on traced values",
+     lambda z: np.sum(np.abs(np.log(z + 4.0)) ** 2 + np.real(np.conj(z) * z))),
     ("log|det| and solve", lambda z: la.slogdet(M + la.outer(z, z)).logabsdet
      + d.sum(d.abs(la.solve(M, z)) ** 2)),
 ]
@@ -68,7 +69,8 @@ def test_gradient_descent_with_the_gradient_as_returned_converges() -> None:
 
 
 HOLOMORPHIC = [(d.exp, np.exp), (d.sin, np.cos), (lambda z: z ** 3, lambda z: 3 * z ** 2),
-               (d.log, lambda z: 1 / z), (d.sqrt, lambda z: 0.5 / np.sqrt(z)), (d.tanh, lambda z: 1 - np.tanh(z) ** 2)]
+               (d.log, lambda z: 1 / z), (d.sqrt, lambda z: 0.5 / np.sqrt(z)),
+               (d.tanh, lambda z: 1 - np.tanh(z) ** 2)]
 
 
 @pytest.mark.parametrize("f,fprime", HOLOMORPHIC)
