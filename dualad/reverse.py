@@ -119,7 +119,11 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> Non
     pidx = node.pidx
     # A complex output may pull a complex cotangent back to a real input; the input's
     # cotangent is then its real part (the adjoint of embedding R in C).
-    complex_out = any(map(is_complex, ans)) if prim.multiple_results else is_complex(ans)
+    if prim.multiple_results:
+        complex_out = any(map(is_complex, ans))
+    else:  # inlined is_complex: this runs for every node of every backward pass
+        dt = getattr(ans, "dtype", None)
+        complex_out = dt.kind == "c" if dt is not None else isinstance(ans, complex)
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue

@@ -59,5 +59,5 @@ def is_complex(x: Any) -> bool:
     """Whether ``x`` (array, tracer or Python scalar) has a complex dtype; cheap for arrays."""
     d = getattr(x, "dtype", None)
     if d is not None:
-        return bool(d.kind == "c")
+        return d.kind == "c"  # type: ignore[no-any-return]
     return isinstance(x, complex)
