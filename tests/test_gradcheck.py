@@ -214,7 +214,7 @@ def test_wrong_derivative_of_a_derivative_names_the_helper(throwaway: list[str])
         gradcheck(lambda x: d.sum(cube(x)), x, order=2, modes=("forward",))
     err = info.value
     assert_culprit(err, "t_cube_deriv", "jvp", "cube-rule")
-    assert err.culprit is not None and "JVP rule of 't_cube'" in err.culprit.where.via  # type: ignore[union-attr]
+    assert err.culprit is not None and "JVP rule of 't_cube'" in err.culprit.where.context  # type: ignore[union-attr]
 
 
 def test_a_bug_is_still_reported_next_to_a_kink(throwaway: list[str]) -> None:

@@ -50,50 +50,74 @@ def _inside(filename: str, cache: dict[str, bool]) -> bool:
     return inside
 
 
-def _rule_context(frame: FrameType) -> str:
-    """Which engine rule is running in ``frame``, if it is one of the engines' rule loops."""
+class _LineState:
+    """Per recording: which files are dualad's, and the user line of each plain output seen."""
+
+    def __init__(self) -> None:
+        self.inside: dict[str, bool] = {}
+        self.by_output: dict[int, tuple[Any, SourceLine]] = {}  # id -> (value kept alive, line)
+
+
+def _rule_context(frame: FrameType, state: _LineState) -> tuple[str, SourceLine | None]:
+    """If ``frame`` is an engine's rule loop: which rule runs, and the line of its forward op."""
     code = frame.f_code
-    if code.co_name in ("_pull_back", "jvp_of"):
-        prim = frame.f_locals.get("prim")
-        if isinstance(prim, Primitive):
-            return f"in the {'VJP' if code.co_name == '_pull_back' else 'JVP'} rule of {prim.name!r}"
-    return ""
+    if code.co_name not in ("_pull_back", "jvp_of"):
+        return "", None
+    prim = frame.f_locals.get("prim")
+    if not isinstance(prim, Primitive):
+        return "", None
+    if code.co_name == "_pull_back":
+        node = frame.f_locals.get("node")
+        ans = getattr(node, "ans", None)
+    else:
+        ans = frame.f_locals.get("ans")
+    seen = state.by_output.get(id(primal_value(ans))) if ans is not None else None
+    rule = "VJP" if code.co_name == "_pull_back" else "JVP"
+    return f"in the {rule} rule of {prim.name!r}", seen[1] if seen else None
 
 
-def user_line(prim: Primitive, frame: FrameType | None, cache: dict[str, bool]) -> SourceLine | None:
-    """The first frame outside the dualad package, walking out from ``frame``."""
+def user_line(prim: Primitive, frame: FrameType | None, state: _LineState) -> SourceLine | None:
+    """The first frame outside the dualad package, walking out from ``frame``.
+
+    Inside a built-in rule (all of whose frames are dualad's) the line is that of the
+    forward operation the rule belongs to; inside a user's own rule, the rule's line.
+    """
     callee: FrameType | None = None
-    context = ""
-    while frame is not None and _inside(frame.f_code.co_filename, cache):
-        context = context or _rule_context(frame)
+    context, forward = "", None
+    while frame is not None and _inside(frame.f_code.co_filename, state.inside):
+        if not context:
+            context, forward = _rule_context(frame, state)
         callee, frame = frame, frame.f_back
+    if forward is not None:
+        return SourceLine(forward.filename, forward.lineno, forward.code, forward.via, context)
     if frame is None:
         return None
     outer = frame.f_back  # a user's own rule, called by an engine's rule loop?
     for _ in range(3):
-        if context or outer is None or not _inside(outer.f_code.co_filename, cache):
+        if context or outer is None or not _inside(outer.f_code.co_filename, state.inside):
             break
-        context, outer = _rule_context(outer), outer.f_back
+        context, outer = _rule_context(outer, state)[0], outer.f_back
     via = ""
     if callee is not None and os.path.abspath(callee.f_code.co_filename).startswith(_OPS):
         name = callee.f_code.co_name
         if not name.startswith(("_", "<")) and name != prim.name:
             via = name
-    if context:
-        via = f"{via}, {context}" if via else context
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    return SourceLine(frame.f_code.co_filename, frame.f_lineno, code, via)
+    return SourceLine(frame.f_code.co_filename, frame.f_lineno, code, via, context)
 
 
 def record_ops(fn: Callable[..., Any], xs: Sequence[Any]) -> list[RecordedOp]:
     """Every primitive application on plain values while ``fn(*xs)`` runs, in order."""
     ops: list[RecordedOp] = []
-    cache: dict[str, bool] = {}
+    state = _LineState()
 
     def observe(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], out: Any) -> None:
         if any(isinstance(a, Tracer) for a in args):
             return  # the same computation is seen again one level down, on plain values
-        ops.append(RecordedOp(prim, args, params, user_line(prim, sys._getframe(1), cache)))
+        line = user_line(prim, sys._getframe(1), state)
+        if line is not None:
+            state.by_output[id(out)] = (out, line)
+        ops.append(RecordedOp(prim, args, params, line))
 
     with observe_binds(observe):
         fn(*xs)
@@ -173,7 +197,7 @@ def _kink_at(center: RecordedOp, plus: RecordedOp, minus: RecordedOp) -> str:
 def find_kinks(fn: Callable[..., Any], xs: Sequence[Any], directions: Sequence[Sequence[np.ndarray]],
                eps: float) -> list[Kink]:
     """Operations whose behaviour changes between ``x - eps v`` and ``x + eps v``."""
-    kinks: dict[tuple[str, Any], Kink] = {}
+    kinks: dict[tuple[Any, ...], Kink] = {}
     try:
         center = record_ops(fn, xs)
     except Exception:
@@ -190,16 +214,21 @@ def find_kinks(fn: Callable[..., Any], xs: Sequence[Any], directions: Sequence[S
             else:
                 reason = _kink_at(c, p, m)
             if reason:
-                kinks.setdefault((c.prim.name, c.where), Kink(c.prim.name, c.where, reason))
+                kinks.setdefault(_kink_key(c), Kink(c.prim.name, c.where, reason))
             if c.prim is not p.prim or c.prim is not m.prim:
                 break
         else:
             if not len(center) == len(plus) == len(minus):
                 n = min(len(center), len(plus), len(minus))
                 op = max((center, plus, minus), key=len)[n]
-                kinks.setdefault((op.prim.name, op.where), Kink(
+                kinks.setdefault(_kink_key(op), Kink(
                     op.prim.name, op.where, "the number of operations changes inside the stencil"))
     return list(kinks.values())
+
+
+def _kink_key(op: RecordedOp) -> tuple[Any, ...]:
+    """One kink per primitive and line (its rules' masks flip together with it)."""
+    return (op.prim.name, None if op.where is None else (op.where.filename, op.where.lineno))
 
 
 def rademacher(rng: np.random.Generator, xs: Sequence[Any]) -> list[np.ndarray]:

@@ -39,12 +39,14 @@ class SourceLine:
         code: the stripped source text ("" if unavailable).
         via: the dualad function the user called there, when it is not the primitive itself
             (``relu`` for a ``where``).
+        context: the rule the primitive ran in, if any (``in the VJP rule of 'where'``).
     """
 
     filename: str
     lineno: int
     code: str = ""
     via: str = ""
+    context: str = ""
 
     def __str__(self) -> str:
         path = os.path.abspath(self.filename)
@@ -52,7 +54,9 @@ class SourceLine:
         text = f"{path[len(here):] if path.startswith(here) else self.filename}:{self.lineno}"
         if self.code:
             text += f": {self.code}"
-        return text + (f"   (inside dualad.{self.via})" if self.via else "")
+        extras = [f"inside dualad.{self.via}"] if self.via else []
+        extras += [self.context] if self.context else []
+        return text + (f"   ({'; '.join(extras)})" if extras else "")
 
 
 @dataclass(frozen=True)
