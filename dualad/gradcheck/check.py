@@ -172,15 +172,16 @@ def gradcheck(f: Callable[..., Any], *args: Any, modes: Sequence[str] = _MODES, 
     for k in range(1, order + 1):
         for level in levels:
             for mode in modes:
-                _check_level(level, mode, k, xs, in_names, tol.at_order(k), rng, full, result)
+                _check_level(level, mode, k, xs, in_names, tol, rng, full, result)
         if k < order:
             levels = [_derived(level, m, xs, in_names, rng) for level in levels for m in modes]
     return result
 
 
 def _check_level(level: Level, mode: str, order: int, xs: list[Any], in_names: list[str],
-                 tol: Tolerances, rng: np.random.Generator, full: bool, result: GradcheckResult) -> None:
+                 base: Tolerances, rng: np.random.Generator, full: bool, result: GradcheckResult) -> None:
     names = Labels(in_names, level.out_names)
+    tol = base.at_order(order)
     outs, _ = evaluate(level.fn, xs)
     vs, us = random_like(rng, xs), random_like(rng, outs)
     if full:
@@ -194,7 +195,7 @@ def _check_level(level: Level, mode: str, order: int, xs: list[Any], in_names: l
         result.passed.append(what)
         return
     worst = found.worst if full else _refine(level.fn, xs, mode, found, tol, names, vs, us)
-    culprit = _localize(level, xs, order, rng, tol)
+    culprit = _localize(level, xs, order, rng, base)
     if culprit is None and found.error is not None:
         raise found.error  # not a wrong rule: the function cannot be differentiated as written
     direction = vs if found.leaf is None else only(found.leaf, vs)

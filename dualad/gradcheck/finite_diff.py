@@ -155,22 +155,16 @@ def fd_directional(fn: FlatFn, xs: Sequence[Any], vs: Leaves, eps: float) -> Lea
 def fd_jacobian(fn: FlatFn, xs: Sequence[Any], k: int, eps: float) -> Leaves:
     """Jacobian blocks ``d out_j / d xs[k]`` (shape ``out_j.shape + xs[k].shape``), one per output."""
     shape = np.shape(xs[k])
-    zeros = [np.zeros(np.shape(x)) for x in xs]
+    size = int(np.prod(shape, dtype=np.int64))
     columns: list[Leaves] = []
-    for e in range(int(np.prod(shape, dtype=np.int64))):
-        basis = np.zeros(int(np.prod(shape, dtype=np.int64)))
-        basis[e] = 1.0
-        vs = list(zeros)
-        vs[k] = basis.reshape(shape)
+    for e in range(size):
+        vs = [np.zeros(np.shape(x)) for x in xs]
+        vs[k] = np.zeros(shape)
+        vs[k].flat[e] = 1.0
         columns.append(fd_directional(fn, xs, vs, eps))
-    n_out = len(output_leaves(fn(*xs))) if not columns else len(columns[0])
-    blocks = []
-    for j in range(n_out):
-        cols = [c[j] for c in columns]
-        os = cols[0].shape if cols else output_leaves(fn(*xs))[j].shape
-        stacked = np.stack(cols, axis=-1) if cols else np.zeros(os + (0,))
-        blocks.append(stacked.reshape(os + shape))
-    return blocks
+    outs = output_leaves(fn(*xs)) if not columns else columns[0]
+    return [np.stack([c[j] for c in columns], axis=-1).reshape(outs[j].shape + shape) if columns
+            else np.zeros(outs[j].shape + shape) for j in range(len(outs))]
 
 
 def jvp_function(fn: FlatFn, vs: Sequence[Any]) -> FlatFn:
