@@ -86,6 +86,13 @@ def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
         tol: finite-difference step and tolerances (order 2 uses ``tol.at_order(2)``).
         checks: which of :data:`ALL_CHECKS` to run.
         skip_kinks: return ``None`` when ``prim.kink`` says the stencil straddles a kink.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> from dualad.gradcheck import check_op
+        >>> mul = dualad.primitives()["mul"]
+        >>> print(check_op(mul, (np.ones((2, 3)), np.arange(3.0)), {}, rng=np.random.default_rng(0)))
+        None
     """
     args = tuple(primal_value(a) for a in args)
     diff = differentiable_args(prim, args)
