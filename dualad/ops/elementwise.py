@@ -24,7 +24,8 @@ from dualad.registry import Primitive, defprimitive
 
 
 def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
-          domain: str = "real", doc: str = "", complex_domain: str | None = None) -> Primitive:
+          domain: str = "real", doc: str = "", complex_domain: str | None = None,
+          kink: Callable[..., bool] | None = None) -> Primitive:
     """Register a unary elementwise primitive from its derivative ``deriv(ans, x)``.
 
     ``complex_domain`` (a domain for the real part) marks the op holomorphic, so it is also
@@ -34,7 +35,7 @@ def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
         name, impl,
         jvp=[lambda t, ans, x: mul(t, deriv(ans, x))],
         vjp=[lambda g, ans, x: mul(g, conj(deriv(ans, x)))],
-        sample=elementwise(domain), doc=doc,
+        sample=elementwise(domain), kink=kink, doc=doc,
         complex_sample=complex_elementwise(complex_domain) if complex_domain else None,
     )
 
@@ -68,6 +69,7 @@ abs_p = defprimitive(
     jvp=[lambda t, ans, x: real(mul(t, conj(_phase(ans, x))))],
     vjp=[lambda g, ans, x: mul(g, _phase(ans, x))],
     sample=elementwise("nonzero"), complex_sample=complex_elementwise("nonzero"),
+    kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)),
     doc="Absolute value (modulus for complex values); abs'(0) = 0.",
 )
 
