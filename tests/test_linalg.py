@@ -204,7 +204,7 @@ def test_errors_name_the_op_and_the_shape() -> None:
         la.cholesky(-np.eye(2))
     with pytest.raises(d.ShapeError, match=r"solve: a has shape \(3, 3\) but b has shape \(2,\)"):
         la.solve(A, np.ones(2))
-    with pytest.raises(d.NonDifferentiableError, match=r"qr: derivatives need m >= n.*\(2, 3\)"):
+    with pytest.raises(d.NonDifferentiableError, match=r"qr: derivatives .* m >= n.*\(2, 3\)"):
         d.grad(lambda a: d.sum(la.qr(a).R))(np.ones((2, 3)) + np.eye(2, 3))
     with pytest.raises(d.UnsupportedOperationError, match="full_matrices=False"):
         d.grad(lambda a: d.sum(la.svd(a).S))(np.ones((3, 2)))

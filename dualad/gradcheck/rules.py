@@ -25,6 +25,7 @@ import numpy as np
 import dualad
 from dualad.core import primal_value
 from dualad.gradcheck.compare import Finding, Labels, check_forward, check_identity, check_reverse
+from dualad.gradcheck.complex_inputs import complex_op_function
 from dualad.gradcheck.finite_diff import (
     DEFAULT_TOLERANCES,
     FlatFn,
@@ -71,45 +72,6 @@ def _op_function(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
     return f
 
 
-def _complex_op_function(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
-                         ) -> tuple[FlatFn, list[Any], list[int], Labels]:
-    """The primitive as a real function: complex inputs and outputs split into (real, imag).
-
-    Every check then applies unchanged, and the reverse engine's complex VJPs are checked
-    as the adjoints (for ``Re(sum(conj(a) * b))``) that dualad's convention makes them.
-    """
-    diff = [i for i, a in enumerate(args)
-            if i not in prim.nondiff_argnums and (is_float_leaf(a) or np.iscomplexobj(a))]
-    split = [np.iscomplexobj(args[i]) for i in diff]
-    xs: list[Any] = []
-    leaf_args: list[int] = []
-    in_names: list[str] = []
-    for i, c in zip(diff, split):
-        parts = [(np.real(args[i]), "real"), (np.imag(args[i]), "imag")] if c else [(args[i], "")]
-        for value, part in parts:
-            xs.append(np.asarray(value, dtype=np.float64))
-            leaf_args.append(i)
-            in_names.append(f"args[{i}].{part}" if part else f"args[{i}]")
-
-    def f(*parts: Any) -> Any:
-        full, k = list(args), 0
-        for i, c in zip(diff, split):
-            full[i] = parts[k] + 1j * parts[k + 1] if c else parts[k]
-            k += 2 if c else 1
-        out = prim(*full, **params)
-        outs = tuple(out) if prim.multiple_results else (out,)
-        return tuple(p for o in outs for p in
-                     ((dualad.real(o), dualad.imag(o)) if np.iscomplexobj(primal_value(o)) else (o,)))
-
-    plain = prim(*args, **params)
-    plain_outs = tuple(plain) if prim.multiple_results else (plain,)
-    out_names = []
-    for j, o in enumerate(plain_outs):
-        base = f"out[{j}]" if prim.multiple_results else "out"
-        out_names += [f"{base}.real", f"{base}.imag"] if np.iscomplexobj(o) else [base]
-    return f, xs, leaf_args, Labels(in_names, out_names)
-
-
 def differentiable_args(prim: Primitive, args: tuple[Any, ...]) -> list[int]:
     """Positions of the float arguments that the primitive is differentiated in."""
     return [i for i, a in enumerate(args) if i not in prim.nondiff_argnums and is_float_leaf(a)]
@@ -138,7 +100,8 @@ def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
     """
     args = tuple(primal_value(a) for a in args)
     if any(np.iscomplexobj(a) for i, a in enumerate(args) if i not in prim.nondiff_argnums):
-        f, xs, diff, names = _complex_op_function(prim, args, params)
+        f, xs, diff, in_names, out_names = complex_op_function(prim, args, params)
+        names = Labels(in_names, out_names)
     else:
         diff = differentiable_args(prim, args)
         f, xs = _op_function(prim, args, params, diff), [args[i] for i in diff]

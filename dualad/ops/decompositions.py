@@ -91,8 +91,8 @@ def _qr_shape(a: Any) -> None:
     m, n = shape_of(a)[-2:]
     if m < n:
         raise NonDifferentiableError(
-            f"qr: derivatives need m >= n, got a matrix of shape {shape_of(a)} (the factors of "
-            "a wide matrix are not unique). Differentiate qr of its transpose instead.")
+            f"qr: derivatives are implemented for m >= n (tall or square), got a matrix of shape "
+            f"{shape_of(a)}. For a wide matrix, differentiate the QR of its transpose instead.")
 
 
 def _qr_jvp(t: Any, ans: Any, a: Any) -> Any:
