@@ -11,6 +11,18 @@ NumPy's own ``np.linalg.solve`` called on a ``Dual`` or ``Tensor`` lands here to
 * ``svd(full_matrices=True)`` of a non-square traced matrix, ``qr(mode="complete")`` of a
   tall one, ``qr(mode="raw")``, ``eig`` and ``eigvals`` have no derivative and raise on
   traced values (they still work on plain arrays).
+
+Each function documents only what differs; the rest is NumPy's documentation. Examples:
+
+    >>> import numpy as np, dualad
+    >>> import dualad.numpy.linalg as la
+    >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> dualad.grad(lambda a: la.slogdet(a).logabsdet)(a)   # d log|det a| = a^-T
+    array([[ 0.6, -0.2],
+           [-0.2,  0.4]])
+    >>> dualad.grad(lambda a: np.linalg.norm(a, "fro") ** 2)(a)   # NumPy's own, dispatched
+    array([[4., 2.],
+           [2., 6.]])
 """
 
 from __future__ import annotations
@@ -42,22 +54,30 @@ LinAlgError = np.linalg.LinAlgError
 
 
 class EighResult(NamedTuple):
+    """What ``eigh`` returns: ascending eigenvalues and the eigenvectors as columns."""
+
     eigenvalues: Any
     eigenvectors: Any
 
 
 class SVDResult(NamedTuple):
+    """What ``svd`` returns: ``a == U @ diag(S) @ Vh``."""
+
     U: Any
     S: Any
     Vh: Any
 
 
 class QRResult(NamedTuple):
+    """What ``qr`` returns: orthonormal ``Q`` and upper-triangular ``R``."""
+
     Q: Any
     R: Any
 
 
 class SlogdetResult(NamedTuple):
+    """What ``slogdet`` returns: ``det == sign * exp(logabsdet)``."""
+
     sign: Any
     logabsdet: Any
 

@@ -58,6 +58,12 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, int, Any]:
 
     ``x`` is ``pinv(a) @ b`` (the minimum-norm solution), differentiable where the rank of
     ``a`` does not change.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> x, residuals, rank, s = dualad.ops.lstsq(np.array([[1.0], [1.0]]), np.array([1.0, 3.0]))
+        >>> x, residuals, rank
+        (array([2.]), array([2.]), 1)
     """
     sa, sb = shape_of(a), shape_of(b)
     if len(sa) != 2 or len(sb) not in (1, 2) or sb[0] != sa[0]:
@@ -78,7 +84,13 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, int, Any]:
 
 
 def multi_dot(arrays: Any, *, out: Any = None) -> Any:
-    """Product of a chain of matrices (first/last may be 1-D); see ``numpy.linalg.multi_dot``."""
+    """Product of a chain of matrices (first/last may be 1-D); see ``numpy.linalg.multi_dot``.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.ops.multi_dot([np.ones(2), np.eye(2), np.array([1.0, 2.0])])
+        np.float64(3.0)
+    """
     if out is not None:
         raise TypeError("multi_dot: out= is not supported (it would drop the derivative)")
     arrays = list(arrays)
@@ -91,7 +103,14 @@ def multi_dot(arrays: Any, *, out: Any = None) -> Any:
 
 
 def diagonal(x: Any, *, offset: int = 0) -> Any:
-    """Diagonals of the last two axes; see ``numpy.linalg.diagonal``."""
+    """Diagonals of the last two axes; see ``numpy.linalg.diagonal``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import diagonal
+        >>> diagonal(np.arange(6.0).reshape(2, 3), offset=1)
+        array([1., 5.])
+    """
     m, n = check_matrix("diagonal", x, square=False)[-2:]
     length = max(0, min(m - max(-offset, 0), n - max(offset, 0)))
     k = np.arange(length)
@@ -99,7 +118,14 @@ def diagonal(x: Any, *, offset: int = 0) -> Any:
 
 
 def trace(x: Any, *, offset: int = 0, dtype: Any = None) -> Any:
-    """Sum of the diagonals of the last two axes; see ``numpy.linalg.trace``."""
+    """Sum of the diagonals of the last two axes; see ``numpy.linalg.trace``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import trace
+        >>> float(trace(np.arange(4.0).reshape(2, 2)))
+        3.0
+    """
     if dtype is not None:
         if isinstance(x, Tracer):
             raise UnsupportedOperationError("trace: dtype= is not supported on traced values")
@@ -108,19 +134,41 @@ def trace(x: Any, *, offset: int = 0, dtype: Any = None) -> Any:
 
 
 def vecdot(x1: Any, x2: Any, *, axis: int = -1) -> Any:
-    """``sum(conj(x1) * x2, axis)``; see ``numpy.linalg.vecdot``."""
+    """``sum(conj(x1) * x2, axis)``; see ``numpy.linalg.vecdot``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import vecdot
+        >>> complex(vecdot(np.array([1j]), np.array([1j])))
+        (1+0j)
+    """
     return sum(mul(conj(x1), x2), axis=axis)
 
 
 def outer(x1: Any, x2: Any) -> Any:
-    """Outer product of two vectors; see ``numpy.linalg.outer``."""
+    """Outer product of two vectors; see ``numpy.linalg.outer``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import outer
+        >>> outer(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+        array([[3., 4.],
+               [6., 8.]])
+    """
     if len(shape_of(x1)) != 1 or len(shape_of(x2)) != 1:
         raise ShapeError(f"outer: expected 1-D inputs, got shapes {shape_of(x1)} and {shape_of(x2)}")
     return mul(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
 
 
 def cross(x1: Any, x2: Any, *, axis: int = -1) -> Any:
-    """Cross product of 3-vectors along ``axis``; see ``numpy.linalg.cross``."""
+    """Cross product of 3-vectors along ``axis``; see ``numpy.linalg.cross``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import cross
+        >>> cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        array([0., 0., 1.])
+    """
     a, b = moveaxis(x1, axis, -1), moveaxis(x2, axis, -1)
     if shape_of(a)[-1:] != (3,) or shape_of(b)[-1:] != (3,):
         raise ShapeError(f"cross: both inputs need 3 entries along axis {axis}, got shapes "
@@ -132,7 +180,14 @@ def cross(x1: Any, x2: Any, *, axis: int = -1) -> Any:
 
 
 def tensorinv(a: Any, ind: int = 2) -> Any:
-    """Inverse of an N-d array seen as a linear map; see ``numpy.linalg.tensorinv``."""
+    """Inverse of an N-d array seen as a linear map; see ``numpy.linalg.tensorinv``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import tensorinv
+        >>> tensorinv(2.0 * np.eye(4).reshape(4, 2, 2), ind=1).shape
+        (2, 2, 4)
+    """
     s = shape_of(a)
     if ind <= 0:
         raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
@@ -141,7 +196,15 @@ def tensorinv(a: Any, ind: int = 2) -> Any:
 
 
 def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
-    """Solve ``tensordot(a, x, b.ndim) = b``; see ``numpy.linalg.tensorsolve``."""
+    """Solve ``tensordot(a, x, b.ndim) = b``; see ``numpy.linalg.tensorsolve``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.ops.matrix_functions import tensorsolve
+        >>> tensorsolve(2.0 * np.eye(4).reshape(2, 2, 2, 2), np.ones((2, 2)))
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
     an = len(shape_of(a))
     if axes is not None:
         order = [k for k in range(an) if k not in [k2 % an for k2 in axes]] + [k % an for k in axes]
