@@ -46,6 +46,19 @@ class ArrayMethods(Tracer):
         return ops.transpose(self)
 
     @property
+    def real(self) -> Any:
+        return ops.real(self)
+
+    @property
+    def imag(self) -> Any:
+        return ops.imag(self)
+
+    def conj(self) -> Any:
+        return ops.conj(self)
+
+    conjugate = conj
+
+    @property
     def mT(self) -> Any:
         return dnp.matrix_transpose(self)
 

@@ -93,6 +93,16 @@ from numpy import uint32 as uint32
 from numpy import uint64 as uint64
 from numpy import unravel_index as unravel_index
 
+from dualad.numpy import linalg as linalg  # inv, solve, det, slogdet, cholesky, eigh, qr, svd, norm, ...
+from dualad.numpy._complex import angle as angle
+from dualad.numpy._complex import conj as conj
+from dualad.numpy._complex import conjugate as conjugate
+from dualad.numpy._complex import imag as imag
+from dualad.numpy._complex import iscomplex as iscomplex
+from dualad.numpy._complex import iscomplexobj as iscomplexobj
+from dualad.numpy._complex import isreal as isreal
+from dualad.numpy._complex import isrealobj as isrealobj
+from dualad.numpy._complex import real as real
 from dualad.numpy._contractions import convolve as convolve
 from dualad.numpy._contractions import correlate as correlate
 from dualad.numpy._contractions import cross as cross
@@ -314,6 +324,7 @@ from dualad.numpy._ufuncs import exp2 as exp2
 from dualad.numpy._ufuncs import expm1 as expm1
 from dualad.numpy._ufuncs import fabs as fabs
 from dualad.numpy._ufuncs import floor as floor
+from dualad.numpy._ufuncs import frexp as frexp
 from dualad.numpy._ufuncs import log as log
 from dualad.numpy._ufuncs import log1p as log1p
 from dualad.numpy._ufuncs import log2 as log2
@@ -350,6 +361,7 @@ from dualad.numpy._ufuncs_binary import matmul as matmul
 from dualad.numpy._ufuncs_binary import maximum as maximum
 from dualad.numpy._ufuncs_binary import minimum as minimum
 from dualad.numpy._ufuncs_binary import multiply as multiply
+from dualad.numpy._ufuncs_binary import nextafter as nextafter
 from dualad.numpy._ufuncs_binary import power as power
 from dualad.numpy._ufuncs_binary import remainder as remainder
 from dualad.numpy._ufuncs_binary import subtract as subtract
@@ -369,6 +381,3 @@ divide = true_divide
 mod = remainder
 pow = power  # noqa: A001
 radians = deg2rad
-
-# ``dualad.numpy.linalg`` (inv, solve, det, slogdet, cholesky, eigh, qr, svd, norm, ...) is
-# added here as ``from dualad.numpy import linalg as linalg``.

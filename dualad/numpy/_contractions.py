@@ -9,19 +9,14 @@ from typing import Any
 
 from dualad.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out
-from dualad.ops import contractions
+from dualad.ops import contractions, gufuncs
 from dualad.ops import einsum as einsum_ops
 from dualad.ops import shape as shape_ops
-from dualad.ops._util import dtype_of, ndim_of, shape_of
+from dualad.ops._util import ndim_of
 from dualad.ops.arithmetic import mul
+from dualad.ops.complex import conj
 from dualad.ops.linalg import matmul
 from dualad.ops.reorder import flip
-
-
-def _real_only(name: str, *xs: Any) -> None:
-    if any(dtype_of(x).kind == "c" for x in xs):
-        raise UnsupportedOperationError(f"{name}: complex inputs need conjugation, which this function "
-                                        "does not apply in dualad; use einsum with an explicit conj")
 
 
 def dot(a: Array, b: Array, out: None = None) -> Any:
@@ -38,14 +33,12 @@ def dot(a: Array, b: Array, out: None = None) -> Any:
 
 
 def vdot(a: Array, b: Array, /) -> Any:
-    """Dot product of the flattened inputs (real inputs). Mirrors ``numpy.vdot``."""
-    a, b = coerce(a), coerce(b)
-    _real_only("vdot", a, b)
-    return contractions.tensordot(shape_ops.reshape(a, (-1,)), shape_ops.reshape(b, (-1,)), 1)
+    """``sum(conj(a) * b)`` of the flattened inputs. Mirrors ``numpy.vdot``."""
+    return gufuncs.vecdot(shape_ops.reshape(coerce(a), (-1,)), shape_ops.reshape(coerce(b), (-1,)))
 
 
 def inner(a: Array, b: Array, /) -> Any:
-    """Sum over the last axes of ``a`` and ``b`` (real inputs). Mirrors ``numpy.inner``."""
+    """Sum of products over the last axes of ``a`` and ``b`` (no conjugation). Mirrors ``numpy.inner``."""
     a, b = coerce(a), coerce(b)
     if ndim_of(a) == 0 or ndim_of(b) == 0:
         return mul(a, b)
@@ -109,10 +102,8 @@ def convolve(a: Array, v: Array, mode: str = "full") -> Any:
 
 
 def correlate(a: Array, v: Array, mode: str = "valid") -> Any:
-    """Cross-correlation of 1-D real sequences. Mirrors ``numpy.correlate``."""
-    a, v = coerce(a), coerce(v)
-    _real_only("correlate", a, v)
-    return contractions.convolve(a, flip(v), mode)
+    """Cross-correlation ``c[k] = sum(a[n + k] * conj(v[n]))``. Mirrors ``numpy.correlate``."""
+    return contractions.convolve(coerce(a), conj(flip(coerce(v))), mode)
 
 
 def trace(a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DTypeLike = None,
@@ -132,28 +123,21 @@ def _gufunc_checks(name: str, out: Any, kwargs: dict[str, Any]) -> None:
 
 
 def vecdot(x1: Array, x2: Array, /, out: None = None, *, axis: int = -1, **kwargs: Any) -> Any:
-    """Dot product of vectors along ``axis`` (batch axes broadcast; real inputs). Mirrors
-    ``numpy.vecdot``."""
+    """``sum(conj(x1) * x2)`` along ``axis``, the other axes broadcast. Mirrors ``numpy.vecdot``."""
     _gufunc_checks("vecdot", out, kwargs)
     x1, x2 = coerce(x1), coerce(x2)
-    _real_only("vecdot", x1, x2)
-    return shape_ops.sum(mul(x1, x2), axis)
+    if axis not in (-1, ndim_of(x1) - 1) or axis not in (-1, ndim_of(x2) - 1):
+        x1, x2 = shape_ops.moveaxis(x1, axis, -1), shape_ops.moveaxis(x2, axis, -1)
+    return gufuncs.vecdot(x1, x2)
 
 
 def matvec(x1: Array, x2: Array, /, out: None = None, **kwargs: Any) -> Any:
     """Matrix-vector product over the last axes (batch axes broadcast). Mirrors ``numpy.matvec``."""
     _gufunc_checks("matvec", out, kwargs)
-    x2 = coerce(x2)
-    col = shape_ops.reshape(x2, shape_of(x2) + (1,))
-    r = matmul(coerce(x1), col)
-    return shape_ops.reshape(r, shape_of(r)[:-1])
+    return gufuncs.matvec(coerce(x1), coerce(x2))
 
 
 def vecmat(x1: Array, x2: Array, /, out: None = None, **kwargs: Any) -> Any:
-    """Vector-matrix product over the last axes (batch axes broadcast). Mirrors ``numpy.vecmat``."""
+    """``conj(x1) @ x2`` over the last axes (batch axes broadcast). Mirrors ``numpy.vecmat``."""
     _gufunc_checks("vecmat", out, kwargs)
-    x1 = coerce(x1)
-    s = shape_of(x1)
-    r = matmul(shape_ops.reshape(x1, s[:-1] + (1, s[-1])), coerce(x2))
-    rs = shape_of(r)
-    return shape_ops.reshape(r, rs[:-2] + rs[-1:])
+    return gufuncs.vecmat(coerce(x1), coerce(x2))

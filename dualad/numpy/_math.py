@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, contains_traced, no_out, plain
-from dualad.numpy._reductions import mean, sum
-from dualad.ops import rounding, trig
+from dualad.numpy._reductions import mean
+from dualad.ops import numerics, rounding, trig
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import ndim_of, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import add, div, mul, sub, where
@@ -76,36 +76,30 @@ def interp(x: Array, xp: Any, fp: Array, left: Any = None, right: Any = None, pe
     if xpv.size == 1:
         return add(mul(x, 0.0), shape_ops.getitem(fp, (0,)))
     xv = np.asarray(plain(x), dtype=np.float64)
-    i = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, xpv.size - 2)
-    x0, x1 = xpv[i], xpv[i + 1]
-    f0, f1 = shape_ops.getitem(fp, (i,)), shape_ops.getitem(fp, (i + 1,))
-    y = add(f0, mul(div(sub(x, x0), x1 - x0), sub(f1, f0)))
+    y = numerics.interp(x, xpv, fp)
     below, above = xv < xpv[0], xv > xpv[-1]
-    if below.any():
-        y = where(below, shape_ops.getitem(fp, (0,)) if left is None else coerce(left), y)
-    if above.any():
-        y = where(above, shape_ops.getitem(fp, (-1,)) if right is None else coerce(right), y)
+    if below.any() and left is not None:
+        y = where(below, coerce(left), y)
+    if above.any() and right is not None:
+        y = where(above, coerce(right), y)
     return y
 
 
 def trapezoid(y: Array, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
-    """Integral of ``y`` by the trapezoidal rule (``x`` may be traced too). Mirrors ``numpy.trapezoid``."""
+    """Integral of ``y`` by the trapezoidal rule; differentiable in ``y`` and in ``x`` (or ``dx``).
+
+    Mirrors ``numpy.trapezoid``.
+    """
     y = coerce(y)
     axis = normalize_one_axis(axis, ndim_of(y), "trapezoid")
     n = shape_of(y)[axis]
-
-    def part(v: Any, s: slice) -> Any:
-        return shape_ops.getitem(v, (slice(None),) * axis + (s,))
-
     if x is None:
-        widths: Any = dx
-    else:
-        x = coerce(x)
-        if ndim_of(x) == 1:
-            x = shape_ops.reshape(x, tuple(n if k == axis else 1 for k in range(ndim_of(y))))
-        widths = sub(part(x, slice(1, None)), part(x, slice(None, -1)))
-    heights = mul(add(part(y, slice(1, None)), part(y, slice(None, -1))), 0.5)
-    return sum(mul(widths, heights), axis)
+        x = mul(np.arange(n, dtype=np.result_type(plain(y), np.float16)), coerce(dx))
+    x = coerce(x)
+    if ndim_of(x) == 1:
+        x = shape_ops.reshape(x, tuple(n if k == axis else 1 for k in range(ndim_of(y))))
+    target = np.broadcast_shapes(shape_of(x), shape_of(y))
+    return numerics.trapezoid(shape_ops.broadcast_to(y, target), shape_ops.broadcast_to(x, target), axis)
 
 
 trapz = trapezoid
@@ -164,15 +158,7 @@ def gradient(f: Array, *varargs: Any, axis: Any = None, edge_order: int = 1) -> 
                                         "supported")
     spacing = list(varargs) * len(axes) if len(varargs) <= 1 else list(varargs)
     spacing = spacing or [1.0] * len(axes)
-    out = []
-    for ax, h in zip(axes, spacing):
-        def part(s: slice, ax: int = ax) -> Any:
-            return shape_ops.getitem(f, (slice(None),) * ax + (s,))
-
-        first = div(sub(part(slice(1, 2)), part(slice(0, 1))), h)
-        inner = div(sub(part(slice(2, None)), part(slice(None, -2))), 2.0 * float(h))
-        last = div(sub(part(slice(-1, None)), part(slice(-2, -1))), h)
-        out.append(shape_ops.concatenate([first, inner, last], ax))
+    out = [numerics.gradient(f, ax, float(plain(h))) for ax, h in zip(axes, spacing)]
     return out[0] if len(out) == 1 else tuple(out)
 
 

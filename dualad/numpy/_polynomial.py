@@ -10,22 +10,16 @@ from typing import Any
 import numpy as np
 
 from dualad.numpy._common import Array, coerce, plain
-from dualad.ops import contractions
+from dualad.ops import contractions, numerics
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add, div, mul, power, sub
 
 
 def polyval(p: Array, x: Array) -> Any:
-    """Evaluate the polynomial with coefficients ``p`` (highest power first) at ``x``, by Horner.
-
-    Mirrors ``numpy.polyval``.
-    """
-    p, x = coerce(p), coerce(x)
-    y: Any = mul(x, 0.0)
-    for k in range(shape_of(p)[0]):
-        y = add(mul(y, x), shape_ops.getitem(p, (k,)))
-    return y
+    """Evaluate the polynomial with coefficients ``p`` (highest power first) at ``x``, by Horner's
+    rule (one graph node). Mirrors ``numpy.polyval``."""
+    return numerics.polyval(shape_ops.reshape(coerce(p), (-1,)), coerce(x))
 
 
 def _aligned(a1: Any, a2: Any) -> tuple[Any, Any]:

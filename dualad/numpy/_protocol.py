@@ -24,21 +24,21 @@ from dualad.ops.shape import reshape
 # NumPy ufuncs (including the non-differentiable comparisons and tests, answered on values)
 UFUNC_NAMES: tuple[str, ...] = (
     "abs", "absolute", "acos", "acosh", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
-    "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "copysign",
-    "cos", "cosh", "deg2rad", "degrees", "divide", "divmod", "equal", "exp", "exp2", "expm1",
-    "fabs", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "greater",
-    "greater_equal", "heaviside", "hypot", "isfinite", "isinf", "isnan", "ldexp", "less",
-    "less_equal", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "matmul", "matvec", "maximum", "minimum", "mod",
-    "modf", "multiply", "negative", "not_equal", "positive", "pow", "power", "rad2deg", "radians",
-    "reciprocal", "remainder", "rint", "sign", "signbit", "sin", "sinh", "sqrt", "square",
-    "subtract", "tan", "tanh", "true_divide", "trunc", "vecdot", "vecmat"
+    "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "conj",
+    "conjugate", "copysign", "cos", "cosh", "deg2rad", "degrees", "divide", "divmod", "equal",
+    "exp", "exp2", "expm1", "fabs", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod",
+    "frexp", "greater", "greater_equal", "heaviside", "hypot", "isfinite", "isinf", "isnan",
+    "ldexp", "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "matmul", "matvec", "maximum",
+    "minimum", "mod", "modf", "multiply", "negative", "nextafter", "not_equal", "positive", "pow",
+    "power", "rad2deg", "radians", "reciprocal", "remainder", "rint", "sign", "signbit", "sin",
+    "sinh", "sqrt", "square", "subtract", "tan", "tanh", "true_divide", "trunc", "vecdot", "vecmat"
 )
 
 # NumPy functions dispatched through ``__array_function__``
 FUNCTION_NAMES: tuple[str, ...] = (
-    "all", "allclose", "amax", "amin", "any", "append", "apply_along_axis", "arange", "argmax",
-    "argmin", "argpartition", "argsort", "argwhere", "around", "array", "array_equal",
+    "all", "allclose", "amax", "amin", "angle", "any", "append", "apply_along_axis", "arange",
+    "argmax", "argmin", "argpartition", "argsort", "argwhere", "around", "array", "array_equal",
     "array_equiv", "array_split", "asanyarray", "asarray", "asarray_chkfinite", "ascontiguousarray",
     "astype", "atleast_1d", "atleast_2d", "atleast_3d", "average", "bincount", "block",
     "broadcast_arrays", "broadcast_to", "choose", "clip", "column_stack", "compress", "concat",
@@ -47,20 +47,21 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "diagflat", "diagonal", "diff", "digitize", "dot", "dsplit", "dstack", "ediff1d", "einsum",
     "einsum_path", "empty", "empty_like", "expand_dims", "extract", "eye", "fix", "flatnonzero",
     "flip", "fliplr", "flipud", "full", "full_like", "geomspace", "gradient", "histogram",
-    "histogram_bin_edges", "hsplit", "hstack", "identity", "inner", "insert", "interp",
-    "intersect1d", "isclose", "isin", "isneginf", "isposinf", "isscalar", "kron", "lexsort",
-    "linspace", "logspace", "matrix_transpose", "max", "mean", "median", "meshgrid", "min",
-    "moveaxis", "nan_to_num", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax",
-    "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum",
-    "nanvar", "ndim", "nonzero", "ones", "ones_like", "outer", "pad", "partition", "percentile",
-    "permute_dims", "poly", "polyadd", "polyder", "polyint", "polymul", "polysub", "polyval",
-    "prod", "ptp", "quantile", "ravel", "repeat", "reshape", "resize", "result_type", "roll",
-    "rollaxis", "rot90", "round", "row_stack", "searchsorted", "select", "setdiff1d", "setxor1d",
-    "shape", "sinc", "size", "sort", "split", "squeeze", "stack", "std", "sum", "swapaxes", "take",
-    "take_along_axis", "tensordot", "tile", "trace", "transpose", "trapezoid", "trapz", "tri",
-    "tril", "tril_indices_from", "trim_zeros", "triu", "triu_indices_from", "union1d", "unique",
-    "unique_counts", "unique_inverse", "unique_values", "unstack", "unwrap", "vander", "var",
-    "vdot", "vsplit", "vstack", "where", "zeros", "zeros_like"
+    "histogram_bin_edges", "hsplit", "hstack", "identity", "imag", "inner", "insert", "interp",
+    "intersect1d", "isclose", "iscomplex", "iscomplexobj", "isin", "isneginf", "isposinf", "isreal",
+    "isrealobj", "isscalar", "kron", "lexsort", "linspace", "logspace", "matrix_transpose", "max",
+    "mean", "median", "meshgrid", "min", "moveaxis", "nan_to_num", "nanargmax", "nanargmin",
+    "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
+    "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "nonzero", "ones", "ones_like",
+    "outer", "pad", "partition", "percentile", "permute_dims", "poly", "polyadd", "polyder",
+    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real",
+    "repeat", "reshape", "resize", "result_type", "roll", "rollaxis", "rot90", "round", "row_stack",
+    "searchsorted", "select", "setdiff1d", "setxor1d", "shape", "sinc", "size", "sort", "split",
+    "squeeze", "stack", "std", "sum", "swapaxes", "take", "take_along_axis", "tensordot", "tile",
+    "trace", "transpose", "trapezoid", "trapz", "tri", "tril", "tril_indices_from", "trim_zeros",
+    "triu", "triu_indices_from", "union1d", "unique", "unique_counts", "unique_inverse",
+    "unique_values", "unstack", "unwrap", "vander", "var", "vdot", "vsplit", "vstack", "where",
+    "zeros", "zeros_like"
 )
 
 

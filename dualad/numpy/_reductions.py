@@ -13,7 +13,7 @@ import numpy as np
 
 from dualad.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, is_traced, no_out, plain
-from dualad.ops import composite, elementwise, reductions, shape
+from dualad.ops import composite, elementwise, reductions, shape, statistics
 from dualad.ops._util import dtype_of, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import add, div, maximum, minimum, mul, sub, where
 from dualad.ops.reorder import sort, take_along_axis
@@ -89,6 +89,8 @@ def var(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None, d
         ddof = correction
     a = cast(coerce(a), dtype)
     axes = normalize_axis(axis, ndim_of(a), "var")
+    if mean is None and _mask(where, a) is None and axes:  # the common case: one primitive
+        return statistics.var(a, axes, ddof, keepdims)
     m = _mean(a, axes, keepdims=True, where=where) if mean is None else mean
     mask = _mask(where, a)
     sq = elementwise.square(sub(a, m))
@@ -102,6 +104,13 @@ def var(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None, d
 def std(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None, ddof: float = 0,
         keepdims: bool = False, *, where: Any = None, mean: Any = None, correction: Any = None) -> Any:
     """Standard deviation; its derivative is infinite where the variance is 0. Mirrors ``numpy.std``."""
+    if correction is not None:
+        ddof = correction
+    a = cast(coerce(a), dtype)
+    axes = normalize_axis(axis, ndim_of(a), "std")
+    if mean is None and _mask(where, a) is None and axes:
+        no_out(out, "std")
+        return statistics.std(a, axes, ddof, keepdims)
     return elementwise.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
                                 correction=correction))
 
@@ -138,7 +147,8 @@ amin = min
 
 def ptp(a: Array, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Range ``max - min`` over ``axis``. Mirrors ``numpy.ptp``."""
-    return sub(max(a, axis, out, keepdims), min(a, axis, out, keepdims))
+    no_out(out, "ptp")
+    return statistics.ptp(coerce(a), axis, keepdims)
 
 
 def cumsum(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None) -> Any:

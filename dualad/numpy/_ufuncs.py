@@ -25,7 +25,7 @@ def absolute(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeL
 
 def fabs(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> Any:
     """Absolute value of real numbers; its derivative at 0 is taken as 0. Mirrors ``numpy.fabs``."""
-    return ufunc_call(elementwise.abs, "fabs", (x,), out, where, dtype)
+    return ufunc_call(rounding.fabs, "fabs", (x,), out, where, dtype)
 
 
 def sign(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> Any:
@@ -187,3 +187,12 @@ def modf(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike 
 def positive(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> Any:
     """``+x`` (the identity). Mirrors ``numpy.positive``."""
     return ufunc_call(lambda v: v, "positive", (x,), out, where, dtype)
+
+
+def frexp(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> tuple[Any, Any]:
+    """Mantissa and integer exponent, ``x = m * 2**e``; only the mantissa has a derivative.
+
+    Mirrors ``numpy.frexp``.
+    """
+    result: tuple[Any, Any] = ufunc_call(rounding.frexp, "frexp", (x,), out, where, dtype)
+    return result

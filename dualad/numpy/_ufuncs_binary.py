@@ -141,6 +141,12 @@ def matmul(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
 
 def divmod(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,  # noqa: A001
            dtype: DTypeLike = None) -> tuple[Any, Any]:
-    """``(x1 // x2, x1 % x2)``. Mirrors ``numpy.divmod``."""
-    return (ufunc_call(rounding.floor_divide, "divmod", (x1, x2), out, where, dtype),
-            ufunc_call(rounding.remainder, "divmod", (x1, x2), out, where, dtype))
+    """``(x1 // x2, x1 % x2)`` in one graph node. Mirrors ``numpy.divmod``."""
+    result: tuple[Any, Any] = ufunc_call(rounding.divmod, "divmod", (x1, x2), out, where, dtype)
+    return result
+
+
+def nextafter(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
+              dtype: DTypeLike = None) -> Any:
+    """The next float after ``x1`` towards ``x2`` (derivative 1 in ``x1``). Mirrors ``numpy.nextafter``."""
+    return ufunc_call(rounding.nextafter, "nextafter", (x1, x2), out, where, dtype)

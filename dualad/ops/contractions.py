@@ -3,7 +3,8 @@
 :mod:`dualad.ops.einsum`.)
 
 Each is bilinear (``trace`` linear), so every rule is the same product with a tangent or
-cotangent in place of one operand, followed at most by a transpose or a slice.
+cotangent in place of one operand, followed at most by a transpose or a slice. VJPs use the
+conjugate of the other operand, which makes them adjoints for complex values too.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dualad.core import bind
 from dualad.errors import ShapeError
+from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import ndim_of, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import mul
+from dualad.ops.complex import conj
 from dualad.ops.linalg import matmul
 from dualad.ops.reorder import _diagonal_vjp, flip
 from dualad.ops.shape import broadcast_to, getitem, reshape, sum, transpose
@@ -42,7 +45,7 @@ def _tensordot_jvp_b(t: Any, ans: Any, a: Any, b: Any, *, axes: Axes) -> Any:
 def _tensordot_vjp_a(g: Any, ans: Any, a: Any, b: Any, *, axes: Axes) -> Any:
     ax_a, ax_b = axes
     free_a, free_b = _free(ndim_of(a), ax_a), _free(ndim_of(b), ax_b)
-    r = bind(tensordot_p, g, b, axes=(tuple(range(len(free_a), ndim_of(g))), tuple(free_b)))
+    r = bind(tensordot_p, g, conj(b), axes=(tuple(range(len(free_a), ndim_of(g))), tuple(free_b)))
     source = free_a + [ax_a[ax_b.index(d)] for d in sorted(ax_b)]  # a's axis held by each axis of r
     return transpose(r, np.argsort(source).tolist())
 
@@ -50,7 +53,7 @@ def _tensordot_vjp_a(g: Any, ans: Any, a: Any, b: Any, *, axes: Axes) -> Any:
 def _tensordot_vjp_b(g: Any, ans: Any, a: Any, b: Any, *, axes: Axes) -> Any:
     ax_a, ax_b = axes
     free_a, free_b = _free(ndim_of(a), ax_a), _free(ndim_of(b), ax_b)
-    r = bind(tensordot_p, a, g, axes=(tuple(free_a), tuple(range(len(free_a)))))
+    r = bind(tensordot_p, conj(a), g, axes=(tuple(free_a), tuple(range(len(free_a)))))
     source = [ax_b[ax_a.index(d)] for d in sorted(ax_a)] + free_b
     return transpose(r, np.argsort(source).tolist())
 
@@ -93,7 +96,7 @@ outer_p: Primitive = defprimitive(
     "outer", np.outer,
     jvp=[lambda t, ans, a, b: mul(reshape(t, shape_of(t) + (1,)), b),
          lambda t, ans, a, b: mul(reshape(a, shape_of(a) + (1,)), reshape(t, (shape_of(t)[0], 1, -1)))],
-    vjp=[lambda g, ans, a, b: matmul(g, b), lambda g, ans, a, b: matmul(a, g)],
+    vjp=[lambda g, ans, a, b: matmul(g, conj(b)), lambda g, ans, a, b: matmul(conj(a), g)],
     sample=lambda rng: Example((np.asarray(draw(rng, (3,))), np.asarray(draw(rng, (2,)))), {}),
     doc="Outer product of two vectors.",
 )
@@ -118,7 +121,7 @@ kron_p: Primitive = defprimitive(
     "kron", np.kron,
     jvp=[lambda t, ans, a, b: bind(kron_p, t, reshape(b, (1,) + shape_of(b))),
          lambda t, ans, a, b: bind(kron_p, reshape(a, (1,) + shape_of(a)), t)],
-    vjp=[lambda g, ans, a, b: _kron_vjp(g, b, True), lambda g, ans, a, b: _kron_vjp(g, a, False)],
+    vjp=[lambda g, ans, a, b: _kron_vjp(g, conj(b), True), lambda g, ans, a, b: _kron_vjp(g, conj(a), False)],
     sample=lambda rng: Example((np.asarray(draw(rng, (2, 3))), np.asarray(draw(rng, (2, 2)))), {}),
     doc="Kronecker product of two arrays with the same number of axes.",
 )
@@ -143,7 +146,7 @@ def _cross_sample(rng: np.random.Generator) -> Example:
 cross_p: Primitive = defprimitive(
     "cross", lambda a, b: np.cross(a, b),
     jvp=[lambda t, ans, a, b: cross3(t, b), lambda t, ans, a, b: cross3(a, t)],
-    vjp=[lambda g, ans, a, b: cross3(b, g), lambda g, ans, a, b: cross3(g, a)],
+    vjp=[lambda g, ans, a, b: cross3(conj(b), g), lambda g, ans, a, b: cross3(g, conj(a))],
     broadcasting=True, sample=_cross_sample,
     doc="Cross product of 3-vectors along the last axis (leading axes broadcast).",
 )
@@ -203,8 +206,8 @@ def _correlate_back(g: Any, other: Any, length: int) -> Any:
 convolve_p: Primitive = defprimitive(
     "convolve", _convolve_full,
     jvp=[lambda t, ans, a, v: bind(convolve_p, t, v), lambda t, ans, a, v: bind(convolve_p, a, t)],
-    vjp=[lambda g, ans, a, v: _correlate_back(g, v, shape_of(a)[-1]),
-         lambda g, ans, a, v: _correlate_back(g, a, shape_of(v)[-1])],
+    vjp=[lambda g, ans, a, v: _correlate_back(g, conj(v), shape_of(a)[-1]),
+         lambda g, ans, a, v: _correlate_back(g, conj(a), shape_of(v)[-1])],
     broadcasting=True,
     sample=lambda rng: Example((np.asarray(draw(rng, (5,))), np.asarray(draw(rng, (3,)))), {})
     if rng.random() < 0.5 else Example((np.asarray(draw(rng, (2, 4))), np.asarray(draw(rng, (3,)))), {}),
@@ -258,3 +261,9 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
         raise ShapeError(f"trace: needs at least 2 dimensions, got shape {shape_of(a)}")
     a1, a2 = normalize_one_axis(axis1, n, "trace"), normalize_one_axis(axis2, n, "trace")
     return bind(trace_p, a, offset=int(offset), axis1=a1, axis2=a2)
+
+
+# Bilinear (or linear), so the rules above hold for complex values too: check them on complex inputs.
+for _prim in (tensordot_p, outer_p, kron_p, cross_p, convolve_p, trace_p):
+    assert _prim.sample is not None
+    _prim.complex_sample = with_imaginary_parts(_prim.sample)

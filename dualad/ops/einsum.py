@@ -25,8 +25,10 @@ import numpy as np
 
 from dualad.core import bind, primal_value
 from dualad.errors import ShapeError
+from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import dtype_of, shape_of
+from dualad.ops.complex import conj
 from dualad.ops.shape import broadcast_to
 from dualad.registry import Example, Primitive, Variadic, defprimitive
 
@@ -66,9 +68,9 @@ def _einsum_vjp(i: int, g: Any, ans: Any, *operands: Any, subscripts: str, optim
     fresh = iter(_fresh(subscripts, len(target)))
     new_terms, ops = [out], [g]
     for j, (term, op) in enumerate(zip(terms, operands)):
-        if j != i:
+        if j != i:  # conjugated: the adjoint for complex values (free on real ones)
             new_terms.append(term)
-            ops.append(op)
+            ops.append(conj(op))
     result = ""
     for c in target:  # a repeated letter: a fresh letter tied to the first by the identity
         if c in result:
@@ -187,3 +189,9 @@ def einsum(*operands: Any, optimize: Any = False) -> Any:
         if shape_of(op) != want:  # NumPy broadcasts size-1 axes; do it before the primitive
             ops[k] = broadcast_to(op, want)
     return bind(einsum_p, *ops, subscripts=spec, optimize=primal_value(optimize))
+
+
+# Multilinear, so the rules above hold for complex values too: check them on complex inputs.
+for _prim in (einsum_p,):
+    assert _prim.sample is not None
+    _prim.complex_sample = with_imaginary_parts(_prim.sample)

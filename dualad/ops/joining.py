@@ -16,6 +16,7 @@ import numpy as np
 
 from dualad.core import bind
 from dualad.errors import ShapeError, UnsupportedOperationError
+from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import batch_size, dtype_of, ndim_of, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import neg, where
@@ -252,3 +253,9 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     if len(conds) != len(choices):
         raise ValueError(f"select: {len(conds)} conditions but {len(choices)} choices; they must match")
     return bind(select_p, *choices, default, conds=conds)
+
+
+# Linear in their inputs, so the rules above hold for complex values too: check them on complex inputs.
+for _prim in (stack_p, split_p, repeat_p, tile_p, pad_p, diff_p, select_p):
+    assert _prim.sample is not None
+    _prim.complex_sample = with_imaginary_parts(_prim.sample)

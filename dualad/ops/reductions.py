@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from dualad.core import bind, primal_value
+from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import div, mul
+from dualad.ops.complex import conj
 from dualad.ops.reorder import flip, scatter_along_axis, take_along_axis
 from dualad.ops.shape import broadcast_to, concatenate, getitem, reshape, sum, transpose
 from dualad.registry import Example, Primitive, defprimitive
@@ -73,12 +75,13 @@ def _prod_jvp(t: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
 
 
 def _prod_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
-    return mul(_expand(g, x, axis, keepdims), _product_of_others(x, axis))
+    return mul(_expand(g, x, axis, keepdims), conj(_product_of_others(x, axis)))
 
 
 prod_p: Primitive = defprimitive(
     "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     jvp=[_prod_jvp], vjp=[_prod_vjp], sample=_reduce_sample,
+    complex_sample=with_imaginary_parts(_reduce_sample),
     doc="Product of elements over the given axes (exact at zeros).",
 )
 
@@ -151,14 +154,15 @@ cumsum_p: Primitive = defprimitive(
     "cumsum", lambda x, *, axis: np.cumsum(x, axis=axis),
     jvp=[lambda t, ans, x, *, axis: cumsum(t, axis + 1)],
     vjp=[lambda g, ans, x, *, axis: _reverse_cumsum(g, axis)],
-    sample=_scan_sample, doc="Running sum along an axis.",
+    sample=_scan_sample, complex_sample=with_imaginary_parts(_scan_sample), doc="Running sum along an axis.",
 )
 
 cumprod_p: Primitive = defprimitive(
     "cumprod", lambda x, *, axis: np.cumprod(x, axis=axis),
     jvp=[lambda t, ans, x, *, axis: mul(ans, cumsum(div(t, x), axis + 1))],
-    vjp=[lambda g, ans, x, *, axis: div(_reverse_cumsum(mul(g, ans), axis), x)],
+    vjp=[lambda g, ans, x, *, axis: div(_reverse_cumsum(mul(g, conj(ans)), axis), conj(x))],
     sample=lambda rng: _scan_sample(rng, "nonzero"),
+    complex_sample=with_imaginary_parts(lambda rng: _scan_sample(rng, "nonzero")),
     doc="Running product along an axis (the rules need nonzero elements).",
 )
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from dualad.core import bind, primal_value
 from dualad.errors import ShapeError
+from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, normalize_one_axis, shape_of
 from dualad.ops.shape import getitem_p, scatter_add_p, transpose
@@ -249,3 +250,9 @@ def diag_embed(v: Any, offset: int = 0, rows: int | None = None, cols: int | Non
         raise ShapeError(f"diag_embed: a diagonal of length {d} does not fit offset {offset} of a "
                          f"({rows}, {cols}) matrix")
     return bind(diag_embed_p, v, offset=int(offset), rows=int(rows), cols=int(cols))
+
+
+# Linear in their input, so the rules above hold for complex values too: check them on complex inputs.
+for _prim in (flip_p, roll_p, triu_p, tril_p, diagonal_p, diag_embed_p):
+    assert _prim.sample is not None
+    _prim.complex_sample = with_imaginary_parts(_prim.sample)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dualad.core import bind, primal_value
-from dualad.ops._sampling import broadcast_shapes, draw, elementwise
+from dualad.ops._sampling import broadcast_shapes, draw, elementwise, separated_pair
 from dualad.ops._util import dtype_of
 from dualad.ops.arithmetic import mul, neg, where
 from dualad.registry import Example, Primitive, defprimitive
@@ -160,6 +160,67 @@ copysign_p: Primitive = defprimitive(
 )
 
 
+def _frexp_sample(rng: np.random.Generator) -> Example:
+    """Values whose exponent stays fixed under small steps (away from powers of two)."""
+    (s,) = broadcast_shapes(rng, 1)
+    x = rng.choice([-1.0, 1.0], s) * 2.0 ** rng.integers(-3, 4, s) * rng.uniform(1.1, 1.9, s)
+    return Example((np.asarray(x, dtype=np.float64),), {})
+
+
+def _pow2_of_minus_exponent(x: Any) -> Any:
+    mantissa, exponent = np.frexp(primal_value(x))
+    return np.ldexp(np.ones((), np.result_type(mantissa)), -exponent)
+
+
+frexp_p: Primitive = defprimitive(
+    "frexp", lambda x: tuple(np.frexp(x)),
+    jvp=[lambda t, ans, x: (mul(t, _pow2_of_minus_exponent(x)), None)],
+    vjp=[lambda g, ans, x: mul(g[0], _pow2_of_minus_exponent(x))],
+    multiple_results=True, sample=_frexp_sample,
+    kink=lambda args, params, eps: _near_integer(np.log2(np.abs(np.asarray(args[0])) + 1e-300), 4 * eps),
+    doc="Mantissa and integer exponent, x = m * 2**e; the exponent has no derivative.",
+)
+
+nextafter_p: Primitive = defprimitive(
+    "nextafter", np.nextafter,
+    jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: None],
+    vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: None],
+    broadcasting=True, sample=separated_pair,
+    doc="The next float after x towards y: x moved by one ulp, so d/dx = 1 and d/dy = 0.",
+)
+
+fabs_p: Primitive = defprimitive(
+    "fabs", np.fabs,
+    jvp=[lambda t, ans, x: mul(t, np.sign(primal_value(x)))],
+    vjp=[lambda g, ans, x: mul(g, np.sign(primal_value(x)))],
+    sample=elementwise("nonzero"), kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)),
+    doc="Absolute value of real numbers (NumPy's fabs); fabs'(0) = 0.",
+)
+
+
+def _divmod_rule(t: Any, ans: Any, x: Any, y: Any, *, which: int) -> Any:
+    # the quotient is piecewise constant; the remainder is x - q * y with q a constant
+    if which == 0:
+        return (None, t)
+    return (None, mul(t, neg(_quotient(x, y, np.floor))))
+
+
+divmod_p: Primitive = defprimitive(
+    "divmod", lambda x, y: tuple(np.divmod(x, y)),
+    jvp=[lambda t, ans, x, y: _divmod_rule(t, ans, x, y, which=0),
+         lambda t, ans, x, y: _divmod_rule(t, ans, x, y, which=1)],
+    vjp=[lambda g, ans, x, y: g[1], lambda g, ans, x, y: mul(g[1], neg(_quotient(x, y, np.floor)))],
+    multiple_results=True, sample=lambda rng: _same_shape(_divisor_pair(rng)), kink=_quotient_kink,
+    doc="(x // y, x % y) in one pass; inputs of equal shape (the wrapper broadcasts them).",
+)
+
+
+def _same_shape(ex: Example) -> Example:
+    x, y = ex.args
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+    return Example((np.broadcast_to(x, shape).copy(), np.broadcast_to(y, shape).copy()), {})
+
+
 def sign(x: Any) -> Any:
     """Elementwise sign (-1, 0, 1); derivative zero."""
     return bind(sign_p, x)
@@ -219,3 +280,29 @@ def heaviside(x: Any, h0: Any) -> Any:
 def copysign(x: Any, y: Any) -> Any:
     """``|x|`` with the sign of ``y``."""
     return bind(copysign_p, x, y)
+
+
+def frexp(x: Any) -> tuple[Any, Any]:
+    """``(mantissa, exponent)`` with ``x = mantissa * 2**exponent``; the exponent is an integer."""
+    mantissa, exponent = bind(frexp_p, x)
+    return mantissa, exponent
+
+
+def nextafter(x: Any, y: Any) -> Any:
+    """The next floating point number after ``x`` towards ``y``."""
+    return bind(nextafter_p, x, y)
+
+
+def fabs(x: Any) -> Any:
+    """Absolute value of real numbers."""
+    return bind(fabs_p, x)
+
+
+def divmod(x: Any, y: Any) -> tuple[Any, Any]:  # noqa: A001
+    """``(x // y, x % y)``: the quotient has no derivative, the remainder is ``x - q * y``."""
+    from dualad.ops._util import shape_of
+    from dualad.ops.shape import broadcast_to
+
+    shape = np.broadcast_shapes(shape_of(x), shape_of(y))
+    q, r = bind(divmod_p, broadcast_to(x, shape), broadcast_to(y, shape))
+    return q, r

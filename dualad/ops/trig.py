@@ -22,21 +22,22 @@ def _one_minus_sq(x: Any) -> Any:
     return sub(1.0, mul(x, x))
 
 
-tan_p = unary("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)), "unit", "Elementwise tangent.")
+tan_p = unary("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)), "unit", "Elementwise tangent.",
+              complex_domain="unit")
 arcsin_p = unary("arcsin", np.arcsin, lambda ans, x: div(1.0, sqrt(_one_minus_sq(x))), "unit",
-                 "Inverse sine, in [-pi/2, pi/2].")
+                 "Inverse sine, in [-pi/2, pi/2].", complex_domain="unit")
 arccos_p = unary("arccos", np.arccos, lambda ans, x: div(-1.0, sqrt(_one_minus_sq(x))), "unit",
-                 "Inverse cosine, in [0, pi].")
+                 "Inverse cosine, in [0, pi].", complex_domain="unit")
 arctan_p = unary("arctan", np.arctan, lambda ans, x: div(1.0, add(1.0, mul(x, x))),
                  doc="Inverse tangent, in (-pi/2, pi/2).")
-sinh_p = unary("sinh", np.sinh, lambda ans, x: cosh(x), doc="Hyperbolic sine.")
-cosh_p = unary("cosh", np.cosh, lambda ans, x: sinh(x), doc="Hyperbolic cosine.")
+sinh_p = unary("sinh", np.sinh, lambda ans, x: cosh(x), doc="Hyperbolic sine.", complex_domain="real")
+cosh_p = unary("cosh", np.cosh, lambda ans, x: sinh(x), doc="Hyperbolic cosine.", complex_domain="real")
 arcsinh_p = unary("arcsinh", np.arcsinh, lambda ans, x: div(1.0, sqrt(add(mul(x, x), 1.0))),
                   doc="Inverse hyperbolic sine.")
 arccosh_p = unary("arccosh", np.arccosh, lambda ans, x: div(1.0, sqrt(sub(mul(x, x), 1.0))), "above1",
-                  "Inverse hyperbolic cosine (x >= 1).")
+                  "Inverse hyperbolic cosine (x >= 1).", complex_domain="above1")
 arctanh_p = unary("arctanh", np.arctanh, lambda ans, x: div(1.0, _one_minus_sq(x)), "unit",
-                  "Inverse hyperbolic tangent (|x| < 1).")
+                  "Inverse hyperbolic tangent (|x| < 1).", complex_domain="unit")
 deg2rad_p = unary("deg2rad", np.deg2rad, lambda ans, x: np.pi / 180.0, doc="Degrees to radians.")
 rad2deg_p = unary("rad2deg", np.rad2deg, lambda ans, x: 180.0 / np.pi, doc="Radians to degrees.")
 
@@ -54,7 +55,8 @@ def _sinc_deriv(ans: Any, x: Any) -> Any:
     return where(small, series, exact)
 
 
-sinc_p = unary("sinc", np.sinc, _sinc_deriv, doc="Normalised sinc, sin(pi x) / (pi x), 1 at 0.")
+sinc_p = unary("sinc", np.sinc, _sinc_deriv, doc="Normalised sinc, sin(pi x) / (pi x), 1 at 0.",
+               complex_domain="real")
 
 
 def _arctan2_jvp_y(t: Any, ans: Any, y: Any, x: Any) -> Any:
