@@ -155,6 +155,17 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], tuple[int, ...]]] = [
     ("quantile", (DISTINCT, np.array([0.1, 0.5, 0.8])), {"axis": 1}, (0, 1)),
     ("unwrap", (np.cumsum(P, axis=1) * 2.0,), {}, (0,)),
     ("poly", (V,), {}, (0,)),
+    ("vecdot", (A, U), {}, (0, 1)),
+    ("matvec", (A, V), {}, (0, 1)),
+    ("vecmat", (V[:3], A), {}, (0, 1)),
+    ("frexp", (P * 3.0,), {}, (0,)),
+    ("nextafter", (A, U), {}, (0,)),
+    ("divmod", (A * 3, P), {}, (0, 1)),
+    ("interp", (V * 2.0, [-1.0, 0.0, 1.0], [0.5, 2.0, -1.0]), {"left": -3.0, "right": 4.0}, (0, 2)),
+    ("trapezoid", (A,), {"dx": 0.5, "axis": 0}, (0,)),
+    ("gradient", (A,), {"axis": 1}, (0,)),
+    ("std", (A,), {}, (0,)),
+    ("var", (A,), {"where": A > -0.5}, (0,)),
     # contractions
     ("dot", (A, B), {}, (0, 1)),
     ("dot", (T3, B), {}, (0, 1)),
@@ -339,6 +350,22 @@ def test_histogram_is_differentiable_in_its_weights() -> None:
     np.testing.assert_allclose(dualad.primal(counts), ref_counts)
     np.testing.assert_allclose(edges, ref_edges)
     np.testing.assert_allclose(counts.tangent, [0.0, 1.0])  # weight 2 lies in the second bin
+
+
+def test_complex_parts_in_the_namespace() -> None:
+    z = A + 1j * U
+
+    def loss(v: Any) -> Any:
+        return dnp.sum(dnp.real(v) * dnp.imag(v) + dnp.angle(v) + dnp.abs(dnp.conj(v)) ** 2)
+
+    g = dualad.grad(loss)(z)
+    e = np.zeros_like(z)
+    e[1, 2] = 1e-6
+    d_re = (loss(z + e) - loss(z - e)) / 2e-6
+    d_im = (loss(z + 1j * e) - loss(z - 1j * e)) / 2e-6
+    assert np.isclose(g[1, 2], d_re + 1j * d_im, rtol=1e-6)  # PyTorch's convention
+    np.testing.assert_allclose(dnp.angle(z, deg=True), np.angle(z, deg=True))
+    assert dnp.iscomplexobj(z) and not dnp.isrealobj(z)
 
 
 def test_heaviside_value_at_zero_is_differentiable() -> None:
