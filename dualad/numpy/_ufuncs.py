@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dualad.numpy._common import Array, DTypeLike, ufunc_call
-from dualad.ops import arithmetic, elementwise, rounding, trig
+from dualad.ops import arithmetic, elementwise, floating, rounding, trig
 
 
 def negative(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> Any:
@@ -25,7 +25,7 @@ def absolute(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeL
 
 def fabs(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> Any:
     """Absolute value of real numbers; its derivative at 0 is taken as 0. Mirrors ``numpy.fabs``."""
-    return ufunc_call(rounding.fabs, "fabs", (x,), out, where, dtype)
+    return ufunc_call(floating.fabs, "fabs", (x,), out, where, dtype)
 
 
 def sign(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike = None) -> Any:
@@ -194,5 +194,5 @@ def frexp(x: Array, /, out: None = None, *, where: bool = True, dtype: DTypeLike
 
     Mirrors ``numpy.frexp``.
     """
-    result: tuple[Any, Any] = ufunc_call(rounding.frexp, "frexp", (x,), out, where, dtype)
+    result: tuple[Any, Any] = ufunc_call(floating.frexp, "frexp", (x,), out, where, dtype)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dualad.numpy._common import Array, DTypeLike, ufunc_call
-from dualad.ops import arithmetic, binary, linalg, rounding, trig
+from dualad.ops import arithmetic, binary, floating, linalg, rounding, trig
 
 
 def add(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
@@ -118,7 +118,7 @@ def fmod(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
 def copysign(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
              dtype: DTypeLike = None) -> Any:
     """``|x1|`` with the sign of ``x2``. Mirrors ``numpy.copysign``."""
-    return ufunc_call(rounding.copysign, "copysign", (x1, x2), out, where, dtype)
+    return ufunc_call(floating.copysign, "copysign", (x1, x2), out, where, dtype)
 
 
 def heaviside(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
@@ -130,7 +130,7 @@ def heaviside(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
 def ldexp(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
           dtype: DTypeLike = None) -> Any:
     """``x1 * 2**x2`` for integer ``x2``. Mirrors ``numpy.ldexp``."""
-    return ufunc_call(rounding.ldexp, "ldexp", (x1, x2), out, where, dtype)
+    return ufunc_call(floating.ldexp, "ldexp", (x1, x2), out, where, dtype)
 
 
 def matmul(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
@@ -149,4 +149,4 @@ def divmod(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,  # 
 def nextafter(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
               dtype: DTypeLike = None) -> Any:
     """The next float after ``x1`` towards ``x2`` (derivative 1 in ``x1``). Mirrors ``numpy.nextafter``."""
-    return ufunc_call(rounding.nextafter, "nextafter", (x1, x2), out, where, dtype)
+    return ufunc_call(floating.nextafter, "nextafter", (x1, x2), out, where, dtype)
