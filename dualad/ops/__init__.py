@@ -6,6 +6,8 @@
 ``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
 ``linalg``         matmul
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
+``special``        erf
+``nn_ops``         softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """
 
@@ -34,6 +36,7 @@ from dualad.ops.elementwise import sin as sin
 from dualad.ops.elementwise import sqrt as sqrt
 from dualad.ops.elementwise import tanh as tanh
 from dualad.ops.linalg import matmul as matmul
+from dualad.ops.nn_ops import softmax_cross_entropy as softmax_cross_entropy
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate
 from dualad.ops.shape import getitem as getitem
@@ -42,3 +45,4 @@ from dualad.ops.shape import reshape as reshape
 from dualad.ops.shape import sum as sum
 from dualad.ops.shape import transpose as transpose
 from dualad.ops.shape import unbroadcast as unbroadcast
+from dualad.ops.special import erf as erf
