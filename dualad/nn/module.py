@@ -129,33 +129,34 @@ class Module:
     def _walk(self, recurse: bool = True) -> Iterator[_Member]:
         """Every Parameter, buffer and Module reachable from here, in attribute order.
 
-        Iterative (an explicit stack), and each module is entered once, so shared or cyclic
-        references cannot loop.
+        Iterative (an explicit stack). A module shared by several parents is reported under
+        each name (as PyTorch's ``state_dict`` does); a module that contains itself, directly
+        or not, is not entered again, so cycles cannot loop.
         """
         self._check_init()
-        seen = {id(self)}
-        stack: list[tuple[str, Module, Any, bool]] = [
-            ("", self, v, True) for v in reversed(list(self._named_attrs(self)))
+        root: frozenset[int] = frozenset({id(self)})
+        stack: list[tuple[str, Module, tuple[str, Any], bool, frozenset[int]]] = [
+            ("", self, v, True, root) for v in reversed(list(self._named_attrs(self)))
         ]
         while stack:
-            prefix, owner, (name, value), is_attr = stack.pop()
+            prefix, owner, (name, value), is_attr, ancestors = stack.pop()
             full = f"{prefix}{name}"
             if isinstance(value, Parameter):
                 yield full, owner, value
             elif isinstance(value, Module):
                 yield full, owner, value
-                if recurse and id(value) not in seen:
-                    seen.add(id(value))
+                if recurse and id(value) not in ancestors:
                     value._check_init()
-                    stack.extend((full + ".", value, v, True)
+                    inner = ancestors | {id(value)}
+                    stack.extend((full + ".", value, v, True, inner)
                                  for v in reversed(list(self._named_attrs(value))))
             elif isinstance(value, np.ndarray) and is_attr and name in owner._buffer_names:
                 yield full, owner, value
             elif isinstance(value, (list, tuple)):
-                stack.extend((full + ".", owner, (str(i), v), False)
+                stack.extend((full + ".", owner, (str(i), v), False, ancestors)
                              for i, v in reversed(list(enumerate(value))))
             elif isinstance(value, dict):
-                stack.extend((full + ".", owner, (str(k), v), False)
+                stack.extend((full + ".", owner, (str(k), v), False, ancestors)
                              for k, v in reversed(list(value.items())))
 
     @staticmethod
@@ -361,7 +362,7 @@ class Module:
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        kids = list(self.named_children())
+        kids = [(n, m) for n, _, m in self._walk(recurse=False) if isinstance(m, Module)]
         for name, child in kids:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
