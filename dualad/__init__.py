@@ -8,8 +8,11 @@ The pieces, in the order they build on each other:
 * :mod:`dualad.reverse` and :mod:`dualad.tensor` -- the reverse engine (``Tensor``).
 * :mod:`dualad.transforms` and :mod:`dualad.jacobians` -- ``grad``, ``jvp``, ``jacobian``...
 * :mod:`dualad.ops`      -- the ops themselves, grouped by family.
+* :mod:`dualad.nn` and :mod:`dualad.optim` -- layers, losses and optimizers on the reverse engine.
 """
 
+from dualad import nn as nn
+from dualad import optim as optim
 from dualad._tree import tree_flatten as tree_flatten
 from dualad._tree import tree_map as tree_map
 from dualad._tree import tree_unflatten as tree_unflatten
