@@ -128,7 +128,8 @@ def graph_of(y: Tensor, *, names: Mapping[str, Tensor] | None = None, show_grad_
                 sources.append(ids[parent])
             elif show_constants:
                 cid = f"n{len(nodes)}"
-                nodes.append(GraphNode(cid, "constant", _constant_label(arg), shape_text(arg)))
+                shape = shape_text(arg) if np.ndim(primal_value(arg)) else ""  # scalars: value only
+                nodes.append(GraphNode(cid, "constant", _constant_label(arg), shape))
                 sources.append(cid)
         ids[node] = nid = f"n{len(nodes)}"
         kind = "output" if node is root else "op"
@@ -195,7 +196,7 @@ def to_dot(y: Tensor | Graph, *, show_grad_norms: bool = False, names: Mapping[s
           node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];
           edge [color="#4b5563"];
           n0 [label="x\\n()", shape=ellipse, fillcolor="#dbeafe"];
-          n1 [label="3\\n()", style="dashed", fillcolor="#ffffff"];
+          n1 [label="3", style="dashed", fillcolor="#ffffff"];
           n2 [label="mul\\n()", fillcolor="#fde68a"];
           n0 -> n2;
           n1 -> n2;
@@ -278,7 +279,7 @@ def _op_label(node: Node) -> str:
 
 
 def _full_label(n: GraphNode, newline: str) -> str:
-    text = f"{n.label}{newline}{n.shape}"
+    text = f"{n.label}{newline}{n.shape}" if n.shape else n.label
     return text if n.grad_norm is None else f"{text}{newline}‖ḡ‖ = {n.grad_norm:.3g}"
 
 

@@ -25,7 +25,7 @@ def test_trace_graph_structure_and_names() -> None:
         ("input", "w", "(3,)"),
         ("op", "matmul", "(4,)"),
         ("op", "tanh", "(4,)"),
-        ("constant", "2", "()"),
+        ("constant", "2", ""),
         ("op", "mul", "(4,)"),
         ("output", "sum axis=(0,)", "()"),
     ]
