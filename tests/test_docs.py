@@ -113,6 +113,18 @@ def test_code_block_collection() -> None:
         _run_pycon(Block("pycon", 1, ">>> y\n3\n", False), namespace, "t")
 
 
+MAX_CODE_LINE = 80  # what the page's code column shows without a scroll bar
+
+
+def test_code_lines_fit_the_page() -> None:
+    too_long = [f"{page.relative_to(ROOT)}:{block.line + k}"
+                for page in sorted(DOCS.rglob("*.md"))
+                for block in code_blocks(page.read_text(encoding="utf-8"))
+                for k, line in enumerate(block.source.splitlines())
+                if len(line) > MAX_CODE_LINE]
+    assert not too_long, f"code lines longer than {MAX_CODE_LINE} characters: {too_long}"
+
+
 # ----------------------------------------------------------------------------- install page
 
 
@@ -141,8 +153,9 @@ def _rendered_identifiers() -> list[str]:
 
 
 def _documented_paths() -> set[str]:
-    """Dotted paths that ``:::`` blocks render: the named objects and, as mkdocstrings does,
-    a module's ``__all__`` plus the public names it defines itself (primitives ``*_p`` are
+    """Dotted paths that ``:::`` blocks render: the named objects and the public members of
+    modules, as mkdocstrings' ``filters: public`` sees them (``__all__`` when a module has
+    one, else the names it defines without a leading underscore; primitives ``*_p`` are
     filtered out on the ops page)."""
     paths: set[str] = set()
     for ident in _rendered_identifiers():
@@ -151,12 +164,14 @@ def _documented_paths() -> set[str]:
             module = importlib.import_module(ident)
         except ImportError:
             continue
-        exported = set(getattr(module, "__all__", ()))
-        for n, obj in vars(module).items():
-            own = getattr(obj, "__module__", None) == ident
-            if isinstance(obj, types.ModuleType) or n.endswith("_p") or not (n in exported or own):
-                continue
-            if n.startswith("_"):
+        if hasattr(module, "__all__"):
+            names = list(module.__all__)
+        else:
+            names = [n for n, obj in vars(module).items()
+                     if not n.startswith("_") and getattr(obj, "__module__", None) == ident]
+        for n in names:
+            obj = getattr(module, n, None)
+            if isinstance(obj, types.ModuleType) or n.endswith("_p"):
                 continue
             paths.add(f"{ident}.{n}")
             paths.add(f"{getattr(obj, '__module__', ident)}.{getattr(obj, '__qualname__', n)}")
@@ -214,7 +229,7 @@ def test_graph_pictures_are_current() -> None:
 
 def test_griffe_extension_turns_roles_into_links() -> None:
     pytest.importorskip("griffe")
-    ext = _load_tool("griffe_sphinx_roles")
+    ext = _load_tool("api_docstrings")
     text = ext.rewrite("See :func:`dualad.jvp`, :class:`~dualad.tensor.Tensor`, :func:`nope.x` and::\n\n"
                        "    code\n", "dualad.registry")
     assert '<autoref identifier="dualad.transforms.jvp" optional><code>dualad.jvp</code></autoref>' in text
@@ -223,4 +238,4 @@ def test_griffe_extension_turns_roles_into_links() -> None:
     relative = ext.rewrite(":class:`Primitive` :meth:`Tensor.backward`", "dualad.registry")
     assert 'identifier="dualad.registry.Primitive"' in relative
     assert 'identifier="dualad.tensor.Tensor.backward"' in relative
-    assert inspect.isclass(ext.SphinxRoles)
+    assert inspect.isclass(ext.ApiDocstrings)

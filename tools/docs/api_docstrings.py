@@ -1,4 +1,4 @@
-"""Griffe extension for the API pages: Sphinx-style docstring markup into Markdown.
+"""Griffe extension for the API pages: Sphinx-style markup into Markdown, quiet dunders.
 
 dualad's docstrings are read in editors (``help()``, hover) as well as on the site, so they
 use the short Sphinx forms people know: ``:func:`grad```, ``:class:`~dualad.tensor.Tensor```,
@@ -10,6 +10,10 @@ mkdocstrings (see ``mkdocs.yml``), rewrites them when the API pages are built:
   renders as plain code instead of failing the strict build;
 * a role that does not import renders as plain code;
 * a trailing ``::`` becomes ``:`` (the indented block after it is already Markdown code).
+
+It also hides a class's special members (``__slots__``, ``__repr__``, ...) unless they
+have a docstring of their own (as ``Primitive.__call__`` does): with ``filters: public``
+mkdocstrings would list them all.
 """
 
 from __future__ import annotations
@@ -82,9 +86,12 @@ def rewrite(text: str, module: str) -> str:
     return _LITERAL_BLOCK.sub(":\n", _ROLE.sub(role, text))
 
 
-class SphinxRoles(griffe.Extension):
-    """Rewrite every docstring once the object tree is complete."""
+class ApiDocstrings(griffe.Extension):
+    """Rewrite every docstring and hide undocumented special members of classes."""
 
     def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        special = obj.name.startswith("__") and obj.name.endswith("__")
+        if special and obj.parent is not None and obj.parent.is_class and not obj.docstring:
+            obj.public = False
         if obj.docstring is not None:
             obj.docstring.value = rewrite(obj.docstring.value, obj.module.path)
