@@ -22,6 +22,10 @@ from dualad.errors import NonDifferentiableError as NonDifferentiableError
 from dualad.errors import ShapeError as ShapeError
 from dualad.errors import UnsupportedOperationError as UnsupportedOperationError
 from dualad.forward import Dual as Dual
+from dualad.gradcheck import GradcheckError as GradcheckError
+from dualad.gradcheck import check_gradient as check_gradient
+from dualad.gradcheck import check_rules as check_rules
+from dualad.gradcheck import gradcheck as gradcheck
 from dualad.jacobians import hessian as hessian
 from dualad.jacobians import jacfwd as jacfwd
 from dualad.jacobians import jacobian as jacobian

@@ -143,28 +143,38 @@ def test_install_page_has_the_readme_commands(marker: str) -> None:
 # ----------------------------------------------------------------------------- API reference
 
 
-def _rendered_identifiers() -> list[str]:
-    """The identifiers of the ``:::`` blocks on the API pages (not those commented out)."""
-    found = []
+def _autodoc_blocks() -> list[tuple[str, list[str] | None]]:
+    """The ``:::`` blocks of the API pages (not those commented out): the identifier, and
+    the names of its ``members:`` option when the block lists them."""
+    found: list[tuple[str, list[str] | None]] = []
     for page in sorted((DOCS / "api").glob("*.md")):
         text = re.sub(r"<!--.*?-->", "", page.read_text(encoding="utf-8"), flags=re.S)
-        found += re.findall(r"^::: (\S+)", text, re.M)
+        for m in re.finditer(r"^::: (\S+)\n((?:[ \t]+\S.*\n?)*)", text, re.M):
+            listed = re.search(r"^\s+members:\s*\n((?:\s+- \S+\n?)+)", m.group(2), re.M)
+            names = re.findall(r"- (\S+)", listed.group(1)) if listed else None
+            found.append((m.group(1), names))
     return found
+
+
+def _rendered_identifiers() -> list[str]:
+    return [ident for ident, _ in _autodoc_blocks()]
 
 
 def _documented_paths() -> set[str]:
     """Dotted paths that ``:::`` blocks render: the named objects and the public members of
-    modules, as mkdocstrings' ``filters: public`` sees them (``__all__`` when a module has
-    one, else the names it defines without a leading underscore; primitives ``*_p`` are
-    filtered out on the ops page)."""
+    modules, as mkdocstrings' ``filters: public`` sees them (the ``members:`` listed in the
+    block, else ``__all__`` when a module has one, else the names it defines without a
+    leading underscore; primitives ``*_p`` are filtered out on the ops page)."""
     paths: set[str] = set()
-    for ident in _rendered_identifiers():
+    for ident, listed in _autodoc_blocks():
         paths.add(ident)
         try:
             module = importlib.import_module(ident)
         except ImportError:
             continue
-        if hasattr(module, "__all__"):
+        if listed is not None:
+            names = listed
+        elif hasattr(module, "__all__"):
             names = list(module.__all__)
         else:
             names = [n for n, obj in vars(module).items()

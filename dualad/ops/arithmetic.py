@@ -19,8 +19,10 @@ from dualad.ops._sampling import DOMAINS, broadcast_shapes, draw, elementwise, s
 from dualad.registry import Example, defprimitive
 
 
-def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str) -> Any:
-    return defprimitive(name, impl, jvp=jvp, vjp=vjp, broadcasting=True, sample=sample, doc=doc)
+def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str,
+            kink: Any = None) -> Any:
+    return defprimitive(name, impl, jvp=jvp, vjp=vjp, broadcasting=True, sample=sample, doc=doc,
+                        kink=kink)
 
 
 add_p = _binary(
@@ -93,7 +95,14 @@ def _minmax(name: str, impl: Any, greater: bool) -> Any:
         vjp=[lambda g, ans, x, y: mul(g, wx(x, y)), lambda g, ans, x, y: mul(g, wy(x, y))],
         sample=separated_pair,
         doc=f"Elementwise {'larger' if greater else 'smaller'} of x and y; ties split evenly.",
+        kink=_near_tie,
     )
+
+
+def _near_tie(args: tuple[Any, ...], params: dict[str, Any], eps: float) -> bool:
+    """A stencil of half-width eps crosses x == y, where max/min are not differentiable."""
+    x, y = args
+    return bool(np.any(np.abs(np.subtract(x, y)) <= eps))
 
 
 maximum_p = _minmax("maximum", np.maximum, True)

@@ -20,13 +20,13 @@ from dualad.registry import Primitive, defprimitive
 
 
 def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
-          domain: str = "real", doc: str = "") -> Primitive:
+          domain: str = "real", doc: str = "", kink: Callable[..., bool] | None = None) -> Primitive:
     """Register a unary elementwise primitive from its derivative ``deriv(ans, x)``."""
     return defprimitive(
         name, impl,
         jvp=[lambda t, ans, x: mul(t, deriv(ans, x))],
         vjp=[lambda g, ans, x: mul(g, deriv(ans, x))],
-        sample=elementwise(domain), doc=doc,
+        sample=elementwise(domain), kink=kink, doc=doc,
     )
 
 
@@ -40,7 +40,8 @@ cos_p = unary("cos", np.cos, lambda ans, x: neg(sin(x)), doc="Elementwise cosine
 tanh_p = unary("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)), doc="Hyperbolic tangent.")
 sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Square root.")
 abs_p = unary("abs", np.abs, lambda ans, x: np.sign(primal_value(x)), "nonzero",
-              "Absolute value; abs'(0) = 0.")
+              "Absolute value; abs'(0) = 0.",
+              kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)))
 
 
 def exp(x: Any) -> Any:
