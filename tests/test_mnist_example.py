@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 from pathlib import Path
 from types import ModuleType
 from unittest import mock
@@ -47,12 +46,3 @@ def test_plot_and_bad_flags(example: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         example.main(["--hidden", "12,abc"])
 
-
-def test_docs_page_code_blocks_run(capsys: pytest.CaptureFixture[str]) -> None:
-    page = (EXAMPLE.parents[1] / "docs" / "howto" / "mnist.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
-    assert len(blocks) == 2
-    namespace: dict[str, object] = {"__name__": "__docs__"}  # later blocks build on earlier ones
-    for k, block in enumerate(blocks):
-        exec(compile(block, f"<docs/howto/mnist.md, block {k}>", "exec"), namespace)
-    assert "test accuracy" in capsys.readouterr().out
