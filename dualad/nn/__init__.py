@@ -26,3 +26,9 @@ from dualad.nn.module import IncompatibleKeys as IncompatibleKeys
 from dualad.nn.module import Module as Module
 from dualad.nn.module import Parameter as Parameter
 from dualad.nn.module import StateDictError as StateDictError
+
+__all__ = [
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity", "IncompatibleKeys",
+    "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "StateDictError", "Tanh", "functional", "init",
+]
