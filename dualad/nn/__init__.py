@@ -24,8 +24,8 @@ from dualad.nn.losses import MSELoss as MSELoss
 from dualad.nn.losses import NLLLoss as NLLLoss
 from dualad.nn.module import IncompatibleKeys as IncompatibleKeys
 from dualad.nn.module import Module as Module
-from dualad.nn.module import Parameter as Parameter
 from dualad.nn.module import StateDictError as StateDictError
+from dualad.nn.parameter import Parameter as Parameter
 
 __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity", "IncompatibleKeys",
