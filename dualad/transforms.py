@@ -30,7 +30,8 @@ __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
 
 def check_callable(f: Any, name: str) -> None:
     if not callable(f):
-        raise TypeError(f"{name}: expected a function to differentiate, got {type(f).__name__}")
+        raise TypeError(f"{name}: expected a function to differentiate, got {type(f).__name__}; "
+                        "pass the function itself, not the result of calling it")
 
 
 def as_input(x: Any, where: str) -> Any:
@@ -263,6 +264,7 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
         >>> float(dualad.grad(dualad.grad(lambda x: x ** 3))(2.0))
         12.0
     """
+    check_callable(f, "grad")
     vg = value_and_grad(f, argnums, has_aux, mode)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
