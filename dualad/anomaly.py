@@ -111,9 +111,9 @@ def _outermost_bind(prim: Primitive, args: tuple[Any, ...]) -> tuple[Primitive, 
 # ----------------------------------------------------------------------------- backward pass
 
 
-def _check_backward(node: Any, g: Any, cts: dict[Any, Any],
-                    pull_back: Callable[[Any, Primitive, Any, dict[Any, Any]], None]) -> None:
-    """Run ``pull_back`` for ``node`` and report the first non-finite contribution."""
+def _check_backward(node: Any, g: Any, cts: dict[Any, Any], pull_back: Callable[[], None]) -> None:
+    """Run ``pull_back()`` (the pass's own step for ``node``, which adds cotangent ``g``'s
+    contributions into ``cts``) and report the first contribution that is not finite."""
     prim: Primitive = node.prim
     if not _all_finite(g):
         raise AnomalyError(
@@ -124,7 +124,7 @@ def _check_backward(node: Any, g: Any, cts: dict[Any, Any],
     finite_before = [_all_finite(cts.get(p)) for p in parents]
     _ctx.in_backward += 1
     try:
-        pull_back(node, prim, g, cts)
+        pull_back()
     finally:
         _ctx.in_backward -= 1
     for p, ok in zip(parents, finite_before):

@@ -97,7 +97,7 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
             if hook is None:
                 _pull_back(node, prim, g, cts)
             else:
-                hook(node, g, cts, _pull_back)
+                hook(node, g, cts, lambda: _pull_back(node, prim, g, cts))
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()
