@@ -48,12 +48,8 @@ def freeze_saved_leaves(parents: list[Node | None], vals: list[Any]) -> None:
                 p.guard = _NOT_OURS
 
 
-def _refcount(node: Node) -> int:
-    return sys.getrefcount(node) if hasattr(sys, "getrefcount") else 1 << 30
-
-
 def _free_refs(node: Node) -> int:
-    return _refcount(node)  # the same frame depth as _release, for the calibration below
+    return sys.getrefcount(node)  # the same frame shape as in _release, for the calibration
 
 
 class _Holder:
@@ -64,14 +60,15 @@ class _Holder:
 
 
 # References to a leaf node that no graph holds: its tensor's slot plus the calls' own.
+# (Without sys.getrefcount, e.g. on PyPy, every leaf counts as held: always copy on write.)
 _holder = _Holder(leaf_node())
-_FREE_REFS = _free_refs(_holder.node)
+_FREE_REFS = _free_refs(_holder.node) if hasattr(sys, "getrefcount") else -1
 del _holder
 
 
 def _release(node: Node) -> bool:
     """Undo a leaf's freeze if no live graph references it. Call with a temporary only."""
-    if _refcount(node) > _FREE_REFS:
+    if _FREE_REFS < 0 or sys.getrefcount(node) > _FREE_REFS:
         return False
     frozen, node.guard = node.guard, None
     if frozen is not _NOT_OURS and frozen is not None:
