@@ -12,7 +12,6 @@ __all__ = [
     "NonDifferentiableError",
     "ShapeError",
     "UnsupportedOperationError",
-    "explain_impl_error",
 ]
 
 
