@@ -16,8 +16,10 @@ from dualad import optim as optim
 from dualad._tree import tree_flatten as tree_flatten
 from dualad._tree import tree_map as tree_map
 from dualad._tree import tree_unflatten as tree_unflatten
+from dualad.anomaly import detect_anomaly as detect_anomaly
 from dualad.core import observe_binds as observe_binds
 from dualad.core import primal as primal
+from dualad.errors import AnomalyError as AnomalyError
 from dualad.errors import DualadError as DualadError
 from dualad.errors import FreedGraphError as FreedGraphError
 from dualad.errors import LevelError as LevelError
