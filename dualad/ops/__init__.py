@@ -12,6 +12,8 @@
 ``norms``          norm, vector_norm, matrix_norm, cond (compositions)
 ``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
+``special``        erf
+``nn_ops``         softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """
 
@@ -61,6 +63,7 @@ from dualad.ops.linalg import matmul as matmul
 from dualad.ops.matrix_functions import lstsq as lstsq
 from dualad.ops.matrix_functions import matrix_power as matrix_power
 from dualad.ops.matrix_functions import multi_dot as multi_dot
+from dualad.ops.nn_ops import softmax_cross_entropy as softmax_cross_entropy
 from dualad.ops.norms import cond as cond
 from dualad.ops.norms import matrix_norm as matrix_norm
 from dualad.ops.norms import norm as norm
@@ -78,6 +81,7 @@ from dualad.ops.solvers import inv as inv
 from dualad.ops.solvers import pinv as pinv
 from dualad.ops.solvers import slogdet as slogdet
 from dualad.ops.solvers import solve as solve
+from dualad.ops.special import erf as erf
 from dualad.ops.spectral import eigh as eigh
 from dualad.ops.spectral import svd as svd
 from dualad.ops.spectral import svdvals as svdvals
