@@ -6,6 +6,8 @@
 ``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
 ``linalg``         matmul
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
+``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
+``pool``           max_pool2d, avg_pool2d (compositions)
 =================  ==========================================================
 """
 
@@ -24,6 +26,9 @@ from dualad.ops.composite import mean as mean
 from dualad.ops.composite import relu as relu
 from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
+from dualad.ops.conv import col2im as col2im
+from dualad.ops.conv import conv2d as conv2d
+from dualad.ops.conv import im2col as im2col
 from dualad.ops.elementwise import abs as abs
 from dualad.ops.elementwise import cos as cos
 from dualad.ops.elementwise import exp as exp
@@ -34,6 +39,8 @@ from dualad.ops.elementwise import sin as sin
 from dualad.ops.elementwise import sqrt as sqrt
 from dualad.ops.elementwise import tanh as tanh
 from dualad.ops.linalg import matmul as matmul
+from dualad.ops.pool import avg_pool2d as avg_pool2d
+from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate
 from dualad.ops.shape import getitem as getitem
