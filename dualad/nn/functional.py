@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from dualad import ops
+from dualad.nn.embedding import embedding as embedding
+from dualad.nn.norm import batch_norm as batch_norm
+from dualad.ops.conv import conv2d as conv2d
+from dualad.ops.pool import avg_pool2d as avg_pool2d
+from dualad.ops.pool import max_pool2d as max_pool2d
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]
 

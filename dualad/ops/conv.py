@@ -113,7 +113,7 @@ def _geometry(rng: np.random.Generator) -> tuple[tuple[int, int, int, int], dict
                 "padding": (int(rng.integers(0, 2)), int(rng.integers(0, 2))),
                 "dilation": (int(rng.integers(1, 3)), 1)}
         shape = (2, 2, int(rng.integers(3, 6)), int(rng.integers(3, 6)))
-        if min(output_size(shape[2:], **geom)) >= 1:  # type: ignore[arg-type]
+        if min(output_size(shape[2:], **geom)) >= 1:
             return shape, geom
 
 
@@ -124,7 +124,7 @@ def _im2col_sample(rng: np.random.Generator) -> Example:
 
 def _col2im_sample(rng: np.random.Generator) -> Example:
     shape, geom = _geometry(rng)
-    ho, wo = output_size(shape[2:], **geom)  # type: ignore[arg-type]
+    ho, wo = output_size(shape[2:], **geom)
     cols = draw(rng, shape[:2] + geom["kernel"] + (ho, wo))
     return Example((cols,), {"shape": shape, **geom})
 
@@ -152,7 +152,7 @@ def _check_image(x: Any, op: str) -> tuple[int, int, int, int]:
     s = shape_of(x)
     if len(s) != 4:
         raise ShapeError(f"{op}: expected a batch of images of shape (N, C, H, W), got shape {s}")
-    return s  # type: ignore[return-value]
+    return s
 
 
 def im2col(x: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1) -> Any:
@@ -189,7 +189,7 @@ def col2im(cols: Any, input_shape: Any, kernel_size: Any, stride: Any = 1, paddi
     if len(shape) != 4:
         raise ShapeError(f"col2im: input_shape must be (N, C, H, W), got {shape}")
     geom = _geom("col2im", kernel_size, stride, padding, dilation)
-    expected = shape[:2] + geom["kernel"] + output_size(shape[2:], **geom)  # type: ignore[arg-type]
+    expected = shape[:2] + geom["kernel"] + output_size(shape[2:], **geom)
     if shape_of(cols) != expected:
         raise ShapeError(f"col2im: columns for input {shape} must have shape {expected}, "
                          f"got {shape_of(cols)}")

@@ -38,7 +38,7 @@ def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any,
             "dilation": pair(dilation, "dilation", op, 1)}
     if any(2 * p > k for p, k in zip(geom["padding"], kernel)):
         raise ValueError(f"{op}: padding {geom['padding']} must be at most half the kernel size {kernel}")
-    if min(output_size(s[2:], **geom)) < 1:  # type: ignore[arg-type]
+    if min(output_size(s[2:], **geom)) < 1:
         raise ShapeError(f"{op}: a {kernel} window does not fit in a {s[2:]} image padded by "
                          f"{geom['padding']}")
     return s, geom
