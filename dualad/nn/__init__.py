@@ -1,8 +1,8 @@
 """Neural networks on the reverse engine: modules, layers, losses, initialisation.
 
 ``Module`` and ``Parameter`` are the base (:mod:`dualad.nn.module`); layers are in
-:mod:`dualad.nn.layers`, functional forms in :mod:`dualad.nn.functional`, initialisers in
-:mod:`dualad.nn.init`.
+:mod:`dualad.nn.layers`, losses in :mod:`dualad.nn.losses`, functional forms in
+:mod:`dualad.nn.functional`, initialisers in :mod:`dualad.nn.init`.
 """
 
 from dualad.nn import functional as functional
@@ -12,12 +12,20 @@ from dualad.nn.conv import AvgPool2d as AvgPool2d
 from dualad.nn.conv import Conv2d as Conv2d
 from dualad.nn.conv import MaxPool2d as MaxPool2d
 from dualad.nn.embedding import Embedding as Embedding
+from dualad.nn.layers import GELU as GELU
+from dualad.nn.layers import Dropout as Dropout
+from dualad.nn.layers import Flatten as Flatten
+from dualad.nn.layers import Identity as Identity
 from dualad.nn.layers import Linear as Linear
 from dualad.nn.layers import LogSoftmax as LogSoftmax
 from dualad.nn.layers import ReLU as ReLU
 from dualad.nn.layers import Sigmoid as Sigmoid
 from dualad.nn.layers import Softmax as Softmax
 from dualad.nn.layers import Tanh as Tanh
+from dualad.nn.losses import BCEWithLogitsLoss as BCEWithLogitsLoss
+from dualad.nn.losses import CrossEntropyLoss as CrossEntropyLoss
+from dualad.nn.losses import MSELoss as MSELoss
+from dualad.nn.losses import NLLLoss as NLLLoss
 from dualad.nn.module import IncompatibleKeys as IncompatibleKeys
 from dualad.nn.module import Module as Module
 from dualad.nn.module import Parameter as Parameter

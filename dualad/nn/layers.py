@@ -11,7 +11,9 @@ from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.module import Module, Parameter
 
-__all__ = ["Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+__all__ = [
+    "Dropout", "Flatten", "GELU", "Identity", "Linear", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
+]
 
 
 class Linear(Module):
@@ -109,3 +111,74 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
+
+
+class GELU(Module):
+    """Gaussian error linear unit; ``approximate="tanh"`` selects the tanh form (as PyTorch)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Any:
+        """Apply the activation."""
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Dropout(Module):
+    """Randomly zero elements with probability ``p`` in training mode; identity in eval mode.
+
+    Args:
+        p: probability of zeroing an element; survivors are scaled by ``1 / (1 - p)``.
+        rng: a ``np.random.Generator`` or an integer seed, for reproducible masks.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad import nn
+        >>> drop = nn.Dropout(0.5, rng=0)
+        >>> y = drop(np.ones(1000, dtype=np.float32))
+        >>> sorted(set(y.tolist())), y.dtype
+        ([0.0, 2.0], dtype('float32'))
+        >>> bool((drop.eval()(np.ones(3)) == 1.0).all())
+        True
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+    def forward(self, x: Any) -> Any:
+        """Apply dropout if ``self.training``, else return ``x``."""
+        return F.dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge axes ``start_axis..end_axis`` into one (by default all but the batch axis)."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis = start_axis
+        self.end_axis = end_axis
+
+    def forward(self, x: Any) -> Any:
+        """Reshape ``x``."""
+        return F.flatten(x, self.start_axis, self.end_axis)
+
+
+class Identity(Module):
+    """Return the input unchanged (a placeholder layer)."""
+
+    def forward(self, x: Any) -> Any:
+        """Return ``x``."""
+        return x

@@ -20,6 +20,7 @@ import numpy as np
 
 from dualad import ops
 from dualad.errors import ShapeError
+from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.module import Module, Parameter
 from dualad.ops._util import dtype_of, shape_of
@@ -29,11 +30,6 @@ __all__ = ["GRU", "LSTM", "RNN"]
 
 def _cols(x: Any, start: int, stop: int) -> Any:
     return ops.getitem(x, (slice(None), slice(start, stop)))
-
-
-def _dropout(x: Any, p: float, rng: np.random.Generator) -> Any:
-    keep = rng.random(shape_of(x)) >= p
-    return ops.where(keep, ops.div(x, 1.0 - p), 0.0)
 
 
 class _RecurrentBase(Module):
@@ -154,7 +150,7 @@ class _RecurrentBase(Module):
                 finals.append(final)
             x = outs[0] if len(outs) == 1 else ops.concatenate(outs, axis=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = _dropout(x, self.dropout, self.rng)
+                x = F.dropout(x, self.dropout, True, self.rng)
         if not batched:
             x = ops.reshape(x, (length, -1))
         elif self.batch_first:

@@ -8,6 +8,8 @@
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
 ``pool``           max_pool2d, avg_pool2d (compositions)
+``special``        erf
+``nn_ops``         softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """
 
@@ -39,6 +41,7 @@ from dualad.ops.elementwise import sin as sin
 from dualad.ops.elementwise import sqrt as sqrt
 from dualad.ops.elementwise import tanh as tanh
 from dualad.ops.linalg import matmul as matmul
+from dualad.ops.nn_ops import softmax_cross_entropy as softmax_cross_entropy
 from dualad.ops.pool import avg_pool2d as avg_pool2d
 from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.shape import broadcast_to as broadcast_to
@@ -49,3 +52,4 @@ from dualad.ops.shape import reshape as reshape
 from dualad.ops.shape import sum as sum
 from dualad.ops.shape import transpose as transpose
 from dualad.ops.shape import unbroadcast as unbroadcast
+from dualad.ops.special import erf as erf
