@@ -82,9 +82,9 @@ class _RecurrentBase(Module):
         if hx is None:
             zeros = np.zeros((n, h), dtype=dtype)
             return [(zeros,) * self.states for _ in range(count)]
+        if self.states > 1 and not (isinstance(hx, (tuple, list)) and len(hx) == self.states):
+            raise ValueError(f"{type(self).__name__}: hx must be a pair (h_0, c_0), got {type(hx).__name__}")
         parts = tuple(hx) if self.states > 1 else (hx,)
-        if len(parts) != self.states:
-            raise ValueError(f"{type(self).__name__}: hx must be a pair (h_0, c_0), got {len(parts)} items")
         want = (count, n, h) if batched else (count, h)
         for part in parts:
             if shape_of(part) != want:

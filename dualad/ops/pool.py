@@ -21,7 +21,7 @@ from dualad.errors import ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import div
 from dualad.ops.conv import _windows, im2col, output_size, padded, pair
-from dualad.ops.shape import getitem, reshape, sum
+from dualad.ops.shape import getitem, reshape, sum, transpose
 
 __all__ = ["avg_pool2d", "max_pool2d"]
 
@@ -114,10 +114,11 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     if len(shape_of(x)) == 3:
         return _unbatched(avg_pool2d, x, kernel_size, stride, padding, count_include_pad)
     (_, _, h, w), geom = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
-    total = sum(im2col(x, geom["kernel"], geom["stride"], geom["padding"]), axis=(2, 3))
+    cols = im2col(x, geom["kernel"], geom["stride"], geom["padding"])  # (C, kh, kw, N, Ho, Wo)
+    total = transpose(sum(cols, axis=(1, 2)), (1, 0, 2, 3))
     kh, kw = geom["kernel"]
     if count_include_pad or geom["padding"] == (0, 0):
         return div(total, float(kh * kw))
     ones = np.ones((1, 1, h, w))
-    counts = np.asarray(im2col(ones, geom["kernel"], geom["stride"], geom["padding"])).sum(axis=(2, 3))
+    counts = np.asarray(im2col(ones, geom["kernel"], geom["stride"], geom["padding"])).sum(axis=(1, 2))
     return div(total, counts.astype(np.result_type(primal_value(x))))
