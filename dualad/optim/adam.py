@@ -77,18 +77,23 @@ class Adam(Optimizer):
                 param *= 1.0 - lr * wd
             else:
                 grad = grad + wd * param
+        # In place, with one scratch array: these updates run once per parameter per step.
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
         m += (1.0 - b1) * grad
+        scratch = np.multiply(grad, grad)
+        scratch *= 1.0 - b2
         v *= b2
-        v += (1.0 - b2) * (grad * grad)
+        v += scratch
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        step_size = lr / (1.0 - b1**t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - b2**t)
+        denom = np.sqrt(v, out=scratch)
+        denom /= math.sqrt(1.0 - b2**t)
         denom += eps
-        param -= step_size * (m / denom)
+        np.divide(m, denom, out=denom)
+        denom *= lr / (1.0 - b1**t)
+        param -= denom
 
 
 class AdamW(Adam):

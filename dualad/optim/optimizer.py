@@ -73,7 +73,9 @@ class Optimizer:
             for p in group["params"]:
                 g = p.grad
                 if g is not None:
-                    yield p, np.asarray(g), group
+                    # Weight gradients often arrive as transposed views; one copy into the
+                    # parameter's layout makes the several passes of an update ~5x faster.
+                    yield p, np.ascontiguousarray(g), group
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient (set it to ``None``), before the next ``backward``."""
