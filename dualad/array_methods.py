@@ -44,6 +44,19 @@ class ArrayMethods(Tracer):
     def T(self) -> Any:
         return ops.transpose(self)
 
+    @property
+    def real(self) -> Any:
+        return ops.real(self)
+
+    @property
+    def imag(self) -> Any:
+        return ops.imag(self)
+
+    def conj(self) -> Any:
+        return ops.conj(self)
+
+    conjugate = conj
+
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d value")

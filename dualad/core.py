@@ -31,6 +31,7 @@ __all__ = [
     "is_grad_enabled",
     "new_main",
     "observe_binds",
+    "primal",
     "primal_value",
 ]
 

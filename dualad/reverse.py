@@ -15,7 +15,8 @@ import numpy as np
 
 from dualad.core import _state, primal_value
 from dualad.errors import FreedGraphError
-from dualad.ops._util import shape_of
+from dualad.ops._util import is_complex, shape_of
+from dualad.ops.complex import real
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
 
@@ -116,6 +117,13 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> Non
     rules = prim.vjp
     assert rules is not None
     pidx = node.pidx
+    # A complex output may pull a complex cotangent back to a real input; the input's
+    # cotangent is then its real part (the adjoint of embedding R in C).
+    if prim.multiple_results:
+        complex_out = any(map(is_complex, ans))
+    else:  # inlined is_complex: this runs for every node of every backward pass
+        dt = getattr(ans, "dtype", None)
+        complex_out = dt.kind == "c" if dt is not None else isinstance(ans, complex)
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
@@ -126,6 +134,8 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any]) -> Non
             continue
         if prim.broadcasting:
             c = unbroadcast(c, shape_of(args[i]))
+        if complex_out and is_complex(c) and not is_complex(args[i]):
+            c = real(c)
         k = None if pidx is None else pidx[i]
         old = cts.get(parent)
         if k is None:

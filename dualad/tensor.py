@@ -182,6 +182,11 @@ class Tensor(ArrayMethods):
             )
         value = self._value
         if grad is None:
+            if np.result_type(value).kind == "c":
+                raise NonDifferentiableError(
+                    "backward() without grad= on a complex tensor: a gradient needs a real "
+                    "loss. Reduce to a real scalar first (e.g. abs(z).sum() or z.real), or pass "
+                    "grad= explicitly to get the vector-Jacobian product.")
             if np.size(value) != 1:
                 raise ShapeError(
                     f"backward() without grad= needs a single-element tensor, this one has shape "
