@@ -33,7 +33,9 @@ class Conv2d(Module):
         in_channels: channels of the input.
         out_channels: channels of the output (number of filters).
         kernel_size: an int or ``(kh, kw)``.
-        stride, padding, dilation: ints or ``(h, w)`` pairs (padding is with zeros).
+        stride: step between windows, an int or an ``(h, w)`` pair.
+        padding: zeros added on each side, an int or an ``(h, w)`` pair.
+        dilation: spacing between kernel elements, an int or an ``(h, w)`` pair.
         groups: split the channels into independent groups (``in_channels`` for depthwise).
         bias: add a learnable bias per output channel.
         dtype: parameter dtype (float32 by default, like PyTorch).

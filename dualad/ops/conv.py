@@ -208,7 +208,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         x: images ``(N, C, H, W)``, or one image ``(C, H, W)``.
         weight: filters ``(O, C // groups, kh, kw)``.
         bias: optional ``(O,)``, added to every output position.
-        stride, padding, dilation: ints or ``(h, w)`` pairs; padding is with zeros.
+        stride: step between windows, an int or an ``(h, w)`` pair.
+        padding: zeros added on each side, an int or an ``(h, w)`` pair.
+        dilation: spacing between kernel elements, an int or an ``(h, w)`` pair.
         groups: split the channels into this many independent convolutions.
 
     Returns:
