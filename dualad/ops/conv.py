@@ -178,7 +178,7 @@ def col2im(cols: Any, input_shape: Any, kernel_size: Any, stride: Any = 1, paddi
 
     Examples:
         >>> import numpy as np; from dualad.ops import col2im
-        >>> ones = np.ones((1, 1, 2, 2, 2, 2))
+        >>> ones = np.ones((1, 2, 2, 1, 2, 2))  # (C, kh, kw, N, Ho, Wo)
         >>> col2im(ones, (1, 1, 3, 3), 2)[0, 0]  # how many windows cover each pixel
         array([[1., 2., 1.],
                [2., 4., 2.],
