@@ -8,13 +8,18 @@ The pieces, in the order they build on each other:
 * :mod:`dualad.reverse` and :mod:`dualad.tensor` -- the reverse engine (``Tensor``).
 * :mod:`dualad.transforms` and :mod:`dualad.jacobians` -- ``grad``, ``jvp``, ``jacobian``...
 * :mod:`dualad.ops`      -- the ops themselves, grouped by family.
+* :mod:`dualad.nn` and :mod:`dualad.optim` -- layers, losses and optimizers on the reverse engine.
 """
 
+from dualad import nn as nn
+from dualad import optim as optim
 from dualad._tree import tree_flatten as tree_flatten
 from dualad._tree import tree_map as tree_map
 from dualad._tree import tree_unflatten as tree_unflatten
+from dualad.anomaly import detect_anomaly as detect_anomaly
 from dualad.core import observe_binds as observe_binds
 from dualad.core import primal as primal
+from dualad.errors import AnomalyError as AnomalyError
 from dualad.errors import DualadError as DualadError
 from dualad.errors import FreedGraphError as FreedGraphError
 from dualad.errors import LevelError as LevelError

@@ -26,7 +26,9 @@ __all__ = ["Node", "backward_pass", "leaf_node", "no_grad"]
 class Node:
     """How one value was computed. Leaves (inputs) have ``prim=None`` and collect ``grad``."""
 
-    __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "freed", "__weakref__")
+    __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "freed", "guard",
+                 "__weakref__")
+    guard: Any  # set on leaves only (leaf_node): the value recorded ops froze for them
 
     def __init__(self, prim: Primitive | None, parents: tuple[Node | None, ...],
                  pidx: tuple[int | None, ...] | None, args: tuple[Any, ...],
@@ -42,8 +44,13 @@ class Node:
 
 
 def leaf_node() -> Node:
-    """A fresh input node, which collects the gradient of one input."""
-    return Node(None, (), None, (), {}, None)
+    """A fresh input node, which collects the gradient of one input.
+
+    Only leaves have ``guard``: the value that recorded ops froze for them (see ``_inplace``).
+    """
+    node = Node(None, (), None, (), {}, None)
+    node.guard = None
+    return node
 
 
 def _toposort_counts(root: Node) -> dict[Node, int]:
@@ -71,6 +78,7 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     cts: dict[Node, Any] = {root: seed if index is None else _slot(root, index, seed)}
     leaves: dict[Node, Any] = {}
     ready = [root]
+    hook = _state.backward_hook  # detect_anomaly's check; None (one local test per node) otherwise
     while ready:
         node = ready.pop()
         g = cts.pop(node, None)
@@ -87,7 +95,10 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
             )
         parents = node.parents
         if g is not None:
-            _pull_back(node, prim, g, cts)
+            if hook is None:
+                _pull_back(node, prim, g, cts)
+            else:
+                hook(node, g, cts, lambda: _pull_back(node, prim, g, cts))
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from dualad import _inplace
+from dualad._checks import as_cotangent
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
@@ -30,6 +32,7 @@ class ReverseTrace(MainTrace):
         parents: list[Node | None] = []
         pidx: list[int | None] | None = None
         track = False
+        fresh_leaf = False
         for k, a in enumerate(args):
             if isinstance(a, Tensor) and a._main is self:
                 vals.append(a._value)
@@ -37,6 +40,8 @@ class ReverseTrace(MainTrace):
                 parents.append(node)
                 if node is not None:
                     track = True
+                    if node.prim is None and node.guard is None:
+                        fresh_leaf = True  # a leaf whose value no graph protects yet
                     if a._index is not None:
                         pidx = pidx or [None] * len(args)
                         pidx[k] = a._index
@@ -58,6 +63,8 @@ class ReverseTrace(MainTrace):
                         "detach that input (x.detach()) if no gradient is needed."
                     )
         node = Node(prim, tuple(parents), tuple(pidx) if pidx else None, tuple(vals), params, ans)
+        if fresh_leaf and self is EAGER_REVERSE:
+            _inplace.freeze_saved_leaves(parents, vals)
         return self._wrap(ans, node, prim)
 
     def _wrap(self, ans: Any, node: Node | None, prim: Primitive) -> Any:
@@ -99,7 +106,8 @@ class Tensor(ArrayMethods):
                 "Tensor(data): data is already a traced value; use x.detach() to take its "
                 "value, or use it directly."
             )
-        value = np.asarray(data, dtype=dtype)
+        # A leaf that requires grad owns its array (like torch.tensor): see dualad._inplace.
+        value = np.array(data, dtype=dtype, copy=True) if requires_grad else np.asarray(data, dtype=dtype)
         self._main = EAGER_REVERSE
         self._value = value
         self._index = None
@@ -134,6 +142,8 @@ class Tensor(ArrayMethods):
                 f"only floating point tensors can require gradients, this one has dtype "
                 f"{np.result_type(self._value)}; convert it, e.g. Tensor(x, dtype=np.float64)"
             )
+        if self._node is not None:
+            _inplace.let_go(self)
         self._node = leaf_node() if flag else None
 
     @property
@@ -157,7 +167,18 @@ class Tensor(ArrayMethods):
 
     @property
     def data(self) -> Any:
-        """The underlying NumPy array (no tracking). Optimizers update it in place."""
+        """The underlying NumPy array (no tracking). Optimizers update it in place.
+
+        For a leaf it is always writable (copied first if a live graph saved it); for an
+        intermediate result it is a read-only view while its graph is alive.
+        """
+        node = self._node
+        if node is not None:
+            if node.prim is None:
+                del node  # _inplace counts references to the leaf node
+                _inplace.make_writable(self)
+            elif not node.freed:
+                return _inplace.readonly_view(self._value)
         return self._value
 
     @data.setter
@@ -165,6 +186,8 @@ class Tensor(ArrayMethods):
         value = np.asarray(value)
         if value.shape != self.shape:
             raise ShapeError(f".data must keep the shape {self.shape}, got {value.shape}")
+        if self.is_leaf and self._node is not None:
+            _inplace.let_go(self)
         self._value = value
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
@@ -195,15 +218,21 @@ class Tensor(ArrayMethods):
             seed = np.ones_like(value)
         else:
             seed = np.asarray(grad.detach()._value if isinstance(grad, Tensor) else grad)
-            if seed.shape != self.shape:
-                raise ShapeError(f"backward(): grad has shape {seed.shape}, expected {self.shape}")
-            seed = seed.astype(np.result_type(value), copy=False)
-        for leaf, g in backward_pass(node, self._index, seed, retain_graph).items():
-            g = np.asarray(g)
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            seed = as_cotangent(seed, value, "backward(): grad", "the tensor")
+        grads = backward_pass(node, self._index, seed, retain_graph)
+        del node
+        _accumulate(grads)
+        if not retain_graph:
+            _inplace.release_leaves(grads)  # the graph is freed: its leaves are writable again
 
     def detach(self) -> Tensor:
-        """The same value, cut from the graph (no gradient flows through it)."""
+        """The same value, cut from the graph (no gradient flows through it).
+
+        It shares the array; while the graph of an intermediate result is alive, read-only.
+        """
+        node = self._node
+        if node is not None and node.prim is not None and not node.freed:
+            return Tensor._make(_inplace.readonly_view(self._value), None, None, self._main)
         return Tensor._make(self._value, None, None, self._main)
 
     def numpy(self) -> np.ndarray:
@@ -219,6 +248,8 @@ class Tensor(ArrayMethods):
         return np.asarray(self._value).item()
 
     def __float__(self) -> float:
+        if self._main is not EAGER_REVERSE:
+            raise self._conversion_error("float()")
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -229,6 +260,12 @@ class Tensor(ArrayMethods):
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self._node is not None else ""
         return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
+
+
+def _accumulate(grads: dict[Node, Any]) -> None:
+    for leaf, g in grads.items():
+        g = np.asarray(g)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 EAGER_REVERSE = ReverseTrace(EAGER_REVERSE_LEVEL, "eager reverse engine")

@@ -154,8 +154,11 @@ def main(argv: list[str] | None = None, start: float | None = None) -> dict[str,
     """Train and evaluate; returns the per-epoch history, wall time and step count."""
     start = time.perf_counter() if start is None else start
     args = parse_args(argv)
-    x_train, y_train = load_mnist(args.data_dir, split="train")
-    x_test, y_test = load_mnist(args.data_dir, split="test")
+    try:
+        x_train, y_train = load_mnist(args.data_dir, split="train")
+        x_test, y_test = load_mnist(args.data_dir, split="test")
+    except (OSError, ValueError) as e:  # missing, corrupt or mismatched files: say so plainly
+        sys.exit(f"mnist_mlp.py: cannot load MNIST: {e}")
     init_seed, shuffle_seed, augment_seed = np.random.SeedSequence(args.seed).spawn(3)
     model = build_model(args.hidden, args.dropout, np.random.default_rng(init_seed))
     opt = optim.Adam(model.parameters(), lr=args.lr)

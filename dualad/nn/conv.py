@@ -14,7 +14,8 @@ import numpy as np
 from dualad import ops
 from dualad.errors import ShapeError
 from dualad.nn import init
-from dualad.nn.module import Module, Parameter
+from dualad.nn.module import Module
+from dualad.nn.parameter import Parameter
 from dualad.ops._util import shape_of
 from dualad.ops.conv import pair
 

@@ -9,7 +9,8 @@ import numpy as np
 from dualad import ops
 from dualad.core import primal_value
 from dualad.nn import init
-from dualad.nn.module import Module, Parameter
+from dualad.nn.module import Module
+from dualad.nn.parameter import Parameter
 from dualad.ops._util import shape_of
 
 __all__ = ["Embedding", "embedding"]

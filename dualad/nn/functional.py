@@ -38,6 +38,11 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "embedding",
+    "max_pool2d",
 ]
 
 _SQRT_HALF = math.sqrt(0.5)

@@ -1,7 +1,7 @@
 """``Module`` and ``Parameter``: the building blocks of neural networks on the reverse engine.
 
-A :class:`Parameter` is a leaf :class:`~dualad.Tensor` that requires grad; optimizers read its
-``.grad`` (a NumPy array) and update its ``.data`` in place. A :class:`Module` finds its
+A :class:`~dualad.nn.parameter.Parameter` is a leaf ``Tensor`` that requires grad (defined in
+:mod:`dualad.nn.parameter`, re-exported here). A :class:`Module` finds its
 parameters, buffers and submodules by looking at its attributes -- directly, or inside
 lists, tuples and dicts -- so no registration call is needed::
 
@@ -14,7 +14,6 @@ State is saved to ``.npz`` files with ``allow_pickle=False``: loading a model ne
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,7 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dualad.errors import DualadError, ShapeError
-from dualad.tensor import Tensor
+from dualad.nn.parameter import Parameter
+from dualad.nn.serialization import load_npz, save_npz
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "StateDictError"]
 
@@ -39,36 +39,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-class Parameter(Tensor):
-    """A trainable array: a leaf ``Tensor`` with ``requires_grad=True`` that a Module finds.
-
-    The array is copied, so the parameter never aliases the caller's data.
-
-    Args:
-        data: initial value (floating point).
-        requires_grad: set to False to freeze the parameter (optimizers skip it).
-        dtype: optional dtype; defaults to the dtype of ``data``.
-
-    Examples:
-        >>> import numpy as np
-        >>> from dualad.nn import Parameter
-        >>> w = Parameter(np.ones(3, dtype=np.float32))
-        >>> (w * w).sum().backward()
-        >>> w.grad
-        array([2., 2., 2.], dtype=float32)
-    """
-
-    __slots__ = ()
-
-    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
-        if isinstance(data, Tensor):
-            data = data.detach()._value
-        super().__init__(np.array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter" + super().__repr__()[len("Tensor"):]
 
 
 # A member of a module as seen by the walk: (dotted name, owning module, attribute value).
@@ -129,33 +99,34 @@ class Module:
     def _walk(self, recurse: bool = True) -> Iterator[_Member]:
         """Every Parameter, buffer and Module reachable from here, in attribute order.
 
-        Iterative (an explicit stack), and each module is entered once, so shared or cyclic
-        references cannot loop.
+        Iterative (an explicit stack). A module shared by several parents is reported under
+        each name (as PyTorch's ``state_dict`` does); a module that contains itself, directly
+        or not, is not entered again, so cycles cannot loop.
         """
         self._check_init()
-        seen = {id(self)}
-        stack: list[tuple[str, Module, Any, bool]] = [
-            ("", self, v, True) for v in reversed(list(self._named_attrs(self)))
+        root: frozenset[int] = frozenset({id(self)})
+        stack: list[tuple[str, Module, tuple[str, Any], bool, frozenset[int]]] = [
+            ("", self, v, True, root) for v in reversed(list(self._named_attrs(self)))
         ]
         while stack:
-            prefix, owner, (name, value), is_attr = stack.pop()
+            prefix, owner, (name, value), is_attr, ancestors = stack.pop()
             full = f"{prefix}{name}"
             if isinstance(value, Parameter):
                 yield full, owner, value
             elif isinstance(value, Module):
                 yield full, owner, value
-                if recurse and id(value) not in seen:
-                    seen.add(id(value))
+                if recurse and id(value) not in ancestors:
                     value._check_init()
-                    stack.extend((full + ".", value, v, True)
+                    inner = ancestors | {id(value)}
+                    stack.extend((full + ".", value, v, True, inner)
                                  for v in reversed(list(self._named_attrs(value))))
             elif isinstance(value, np.ndarray) and is_attr and name in owner._buffer_names:
                 yield full, owner, value
             elif isinstance(value, (list, tuple)):
-                stack.extend((full + ".", owner, (str(i), v), False)
+                stack.extend((full + ".", owner, (str(i), v), False, ancestors)
                              for i, v in reversed(list(enumerate(value))))
             elif isinstance(value, dict):
-                stack.extend((full + ".", owner, (str(k), v), False)
+                stack.extend((full + ".", owner, (str(k), v), False, ancestors)
                              for k, v in reversed(list(value.items())))
 
     @staticmethod
@@ -329,30 +300,13 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`state_dict` to a ``.npz`` file (``.npz`` is appended if missing).
-
-        Returns:
-            The path written.
-        """
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        # Written entry by entry rather than np.savez(**state), so that any key works
-        # (np.savez would clash with its own keyword names).
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, value in self.state_dict().items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as f:
-                    np.lib.format.write_array(f, value, allow_pickle=False)
-        return path
+        """Write :meth:`state_dict` to a ``.npz`` file without pickle (``.npz`` is appended to
+        ``path`` if missing); returns the path written."""
+        return save_npz(path, self.state_dict())
 
     def load(self, path: str | os.PathLike[str], strict: bool = True) -> IncompatibleKeys:
         """Load a state written by :meth:`save` (never unpickles: ``allow_pickle=False``)."""
-        path = Path(path)
-        if not path.exists() and path.suffix != ".npz" and path.with_name(path.name + ".npz").exists():
-            path = path.with_name(path.name + ".npz")
-        with np.load(path, allow_pickle=False) as data:
-            state = {k: data[k] for k in data.files}
-        return self.load_state_dict(state, strict=strict)
+        return self.load_state_dict(load_npz(path), strict=strict)
 
     # ------------------------------------------------------------------ display
     def extra_repr(self) -> str:
@@ -361,7 +315,7 @@ class Module:
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        kids = list(self.named_children())
+        kids = [(n, m) for n, _, m in self._walk(recurse=False) if isinstance(m, Module)]
         for name, child in kids:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")

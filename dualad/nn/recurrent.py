@@ -22,7 +22,8 @@ from dualad import ops
 from dualad.errors import ShapeError
 from dualad.nn import functional as F
 from dualad.nn import init
-from dualad.nn.module import Module, Parameter
+from dualad.nn.module import Module
+from dualad.nn.parameter import Parameter
 from dualad.ops._util import dtype_of, shape_of
 
 __all__ = ["GRU", "LSTM", "RNN"]

@@ -95,7 +95,8 @@ def _tie_split(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in max(x, y) (greater) or min(x, y): 1, 0, or 1/2 at ties. A constant."""
     xv, yv = primal_value(x), primal_value(y)
     win = (xv > yv) if greater else (xv < yv)
-    return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0))
+    dtype = np.result_type(xv, yv)  # float32 inputs must not get float64 derivatives
+    return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype if dtype.kind == "f" else np.float64)
 
 
 def _minmax(name: str, impl: Any, greater: bool) -> Any:

@@ -17,7 +17,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Arithmetic mean over ``axis``; see ``numpy.mean``."""
     axes = normalize_axis(axis, ndim_of(x), "mean")
     count = int(np.prod([shape_of(x)[a] for a in axes]))
-    return div(sum(x, axes, keepdims=keepdims), float(max(count, 1)))
+    return div(sum(x, axes, keepdims=keepdims), float(count))  # empty: nan, as numpy.mean
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -17,3 +17,5 @@ from dualad.optim.lr_scheduler import StepLR as StepLR
 from dualad.optim.optimizer import Optimizer as Optimizer
 from dualad.optim.optimizer import ParamGroup as ParamGroup
 from dualad.optim.sgd import SGD as SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR", "LRScheduler", "Optimizer", "ParamGroup", "StepLR"]
