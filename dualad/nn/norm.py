@@ -30,9 +30,11 @@ def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray 
 
     Args:
         x: ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``.
-        running_mean, running_var: ``(C,)`` arrays; used in eval mode, updated **in place**
-            in training mode (pass ``None`` to keep no running statistics).
-        weight, bias: optional per-channel scale and shift, ``(C,)``.
+        running_mean: ``(C,)`` array; used in eval mode, updated **in place** in training
+            mode (``None``: keep no running statistics).
+        running_var: ``(C,)`` array, like ``running_mean``.
+        weight: optional per-channel scale, ``(C,)``.
+        bias: optional per-channel shift, ``(C,)``.
         training: normalise with the batch statistics (and update the running ones).
         momentum: weight of the new batch in the running averages.
         eps: added to the variance for numerical stability.
