@@ -15,8 +15,13 @@ import numpy as np
 from dualad import ops
 from dualad.core import primal_value
 from dualad.errors import ShapeError
+from dualad.nn.embedding import embedding as embedding
+from dualad.nn.norm import batch_norm as batch_norm
 from dualad.ops._util import dtype_of, normalize_one_axis, shape_of
+from dualad.ops.conv import conv2d as conv2d
 from dualad.ops.nn_ops import REDUCTIONS
+from dualad.ops.pool import avg_pool2d as avg_pool2d
+from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.special import erf
 
 __all__ = [
@@ -33,6 +38,11 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "embedding",
+    "max_pool2d",
 ]
 
 _SQRT_HALF = math.sqrt(0.5)

@@ -12,6 +12,8 @@
 ``norms``          norm, vector_norm, matrix_norm, cond (compositions)
 ``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
 ``composite``      mean, logsumexp, sigmoid, relu, softmax, log_softmax
+``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
+``pool``           max_pool2d, avg_pool2d (compositions)
 ``special``        erf
 ``nn_ops``         softmax_cross_entropy (fused, stable)
 =================  ==========================================================
@@ -48,6 +50,9 @@ from dualad.ops.composite import mean as mean
 from dualad.ops.composite import relu as relu
 from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
+from dualad.ops.conv import col2im as col2im
+from dualad.ops.conv import conv2d as conv2d
+from dualad.ops.conv import im2col as im2col
 from dualad.ops.decompositions import cholesky as cholesky
 from dualad.ops.decompositions import qr as qr
 from dualad.ops.elementwise import abs as abs
@@ -68,6 +73,8 @@ from dualad.ops.norms import cond as cond
 from dualad.ops.norms import matrix_norm as matrix_norm
 from dualad.ops.norms import norm as norm
 from dualad.ops.norms import vector_norm as vector_norm
+from dualad.ops.pool import avg_pool2d as avg_pool2d
+from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate
 from dualad.ops.shape import getitem as getitem
