@@ -4,8 +4,10 @@ the loss falls and held-out accuracy rises well above chance (no timing assertio
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
+from unittest import mock
 
 import numpy as np
 
@@ -19,7 +21,8 @@ def _example() -> ModuleType:
     spec = importlib.util.spec_from_file_location("mnist_cnn_example", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with mock.patch.object(sys, "path", [str(EXAMPLE.parent), *sys.path]):  # for mnist_common
+        spec.loader.exec_module(module)
     return module
 
 
@@ -33,10 +36,13 @@ def test_cnn_learns_on_a_small_slice() -> None:
     opt = optim.Adam(model.parameters(), lr=3e-3)
     batches = BatchIterator(x_train, y_train, 32, seed=0)
     schedule = optim.CosineAnnealingLR(opt, T_max=2 * len(batches))
-    _, chance = ex.evaluate(model, x_held, y_held)
-    first, _ = ex.train_epoch(model, iter(batches), nn.CrossEntropyLoss(), opt, schedule, 1, rng)
-    second, steps = ex.train_epoch(model, iter(batches), nn.CrossEntropyLoss(), opt, schedule, 1, rng)
-    _, accuracy = ex.evaluate(model, x_held, y_held)
+    common, prepare = ex.common, ex.standardize
+    _, chance = common.evaluate(model, x_held, y_held, prepare=prepare)
+    first, _ = common.train_epoch(model, iter(batches), nn.CrossEntropyLoss(), opt, 1, rng,
+                                  schedule=schedule, prepare=prepare)
+    second, steps = common.train_epoch(model, iter(batches), nn.CrossEntropyLoss(), opt, 1, rng,
+                                       schedule=schedule, prepare=prepare)
+    _, accuracy = common.evaluate(model, x_held, y_held, prepare=prepare)
     assert steps == 24
     assert second < first
     assert accuracy > 0.7 > chance + 0.3
@@ -47,9 +53,13 @@ def test_random_shift_moves_images_within_bounds() -> None:
     ex = _example()
     image = np.zeros((1, 1, 28, 28), dtype=np.float32)
     image[0, 0, 10, 12] = 1.0
-    shifted = ex.random_shift(np.repeat(image, 50, axis=0), 2, np.random.default_rng(0))
+    images = np.repeat(image, 50, axis=0)
+    shifted = ex.common.random_shift(images, 2, np.random.default_rng(0))
     assert shifted.shape == (50, 1, 28, 28) and shifted.dtype == np.float32
     rows, cols = np.nonzero(shifted[:, 0].sum(axis=0))
     assert set(rows) <= set(range(8, 13)) and set(cols) <= set(range(10, 15))
     assert len(set(rows)) > 1 and len(set(cols)) > 1
     assert shifted.sum() == 50  # nothing falls off the edge
+    # the MLP's flattened (N, 784) images get the same shifts from the same seed
+    flat = ex.common.random_shift(images.reshape(50, 784), 2, np.random.default_rng(0))
+    assert flat.shape == (50, 784) and np.array_equal(flat, shifted.reshape(50, 784))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from unittest import mock
@@ -20,7 +21,8 @@ def example() -> ModuleType:
     spec = importlib.util.spec_from_file_location("mnist_mlp", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    with mock.patch.dict(os.environ):  # the script pins BLAS threads for itself only
+    # the script imports mnist_common from its own folder and pins BLAS threads for itself only
+    with mock.patch.dict(os.environ), mock.patch.object(sys, "path", [str(EXAMPLE.parent), *sys.path]):
         spec.loader.exec_module(module)
     return module
 
