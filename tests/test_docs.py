@@ -59,7 +59,8 @@ def code_blocks(text: str) -> list[Block]:
 
 
 def _pages_with_code() -> list[Path]:
-    return [p for p in sorted(DOCS.rglob("*.md")) if code_blocks(p.read_text(encoding="utf-8"))]
+    pages = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]  # the README's examples run too
+    return [p for p in pages if code_blocks(p.read_text(encoding="utf-8"))]
 
 
 def _run_pycon(block: Block, namespace: dict[str, Any], name: str) -> None:
@@ -72,11 +73,11 @@ def _run_pycon(block: Block, namespace: dict[str, Any], name: str) -> None:
         pytest.fail("".join(report), pytrace=False)
 
 
-@pytest.mark.parametrize("page", _pages_with_code(), ids=lambda p: str(p.relative_to(DOCS)))
+@pytest.mark.parametrize("page", _pages_with_code(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    name = f"docs/{page.relative_to(DOCS)}"
+    name = str(page.relative_to(ROOT))
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     registered = set(primitives())
     try:
