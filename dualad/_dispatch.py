@@ -15,6 +15,8 @@ import numpy as np
 
 from dualad import ops
 from dualad.errors import UnsupportedOperationError
+from dualad.numpy import _protocol
+from dualad.numpy import linalg as _linalg
 
 UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: ops.add,
@@ -35,6 +37,7 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.sqrt: ops.sqrt,
     np.absolute: ops.abs,
     np.matmul: ops.matmul,
+    np.conjugate: ops.conj,
 }
 
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
@@ -47,10 +50,54 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.concatenate: ops.concatenate,
     np.where: ops.where,
     np.matmul: ops.matmul,
+    np.real: ops.real,
+    np.imag: ops.imag,
+    np.angle: ops.angle,
 }
+# numpy.linalg: each function answered by its namesake in dualad.numpy.linalg.
+FUNCTIONS.update({
+    np.linalg.cholesky: _linalg.cholesky,
+    np.linalg.cond: _linalg.cond,
+    np.linalg.cross: _linalg.cross,
+    np.linalg.det: _linalg.det,
+    np.linalg.diagonal: _linalg.diagonal,
+    np.linalg.eig: _linalg.eig,
+    np.linalg.eigh: _linalg.eigh,
+    np.linalg.eigvals: _linalg.eigvals,
+    np.linalg.eigvalsh: _linalg.eigvalsh,
+    np.linalg.inv: _linalg.inv,
+    np.linalg.lstsq: _linalg.lstsq,
+    np.linalg.matmul: _linalg.matmul,
+    np.linalg.matrix_norm: _linalg.matrix_norm,
+    np.linalg.matrix_power: _linalg.matrix_power,
+    np.linalg.matrix_rank: _linalg.matrix_rank,
+    np.linalg.matrix_transpose: _linalg.matrix_transpose,
+    np.linalg.multi_dot: _linalg.multi_dot,
+    np.linalg.norm: _linalg.norm,
+    np.linalg.outer: _linalg.outer,
+    np.linalg.pinv: _linalg.pinv,
+    np.linalg.qr: _linalg.qr,
+    np.linalg.slogdet: _linalg.slogdet,
+    np.linalg.solve: _linalg.solve,
+    np.linalg.svd: _linalg.svd,
+    np.linalg.svdvals: _linalg.svdvals,
+    np.linalg.tensorinv: _linalg.tensorinv,
+    np.linalg.tensorsolve: _linalg.tensorsolve,
+    np.linalg.trace: _linalg.trace,
+    np.linalg.vecdot: _linalg.vecdot,
+    np.linalg.vector_norm: _linalg.vector_norm,
+})
+
+# dualad.numpy answers every NumPy ufunc and function it mirrors, with NumPy's keywords
+# (dtype=, keepdims=, ...); non-differentiable ones (argmax, less, isfinite) on plain values.
+UFUNCS.update(_protocol.NUMPY_UFUNCS)
+FUNCTIONS.update(_protocol.NUMPY_FUNCTIONS)
+
+# (ufunc, method) -> function, for np.add.reduce, np.maximum.accumulate, np.multiply.outer, ...
+UFUNC_METHODS: dict[tuple[Any, str], Callable[..., Any]] = dict(_protocol.UFUNC_METHODS)
 
 # Functions of shape only, answered on the plain value (they carry no derivative).
-SHAPE_FUNCTIONS: set[Any] = {np.shape, np.ndim, np.size}
+SHAPE_FUNCTIONS: set[Any] = {np.shape, np.ndim, np.size, np.iscomplexobj, np.isrealobj}
 
 _HOW_TO = ("register a primitive with dualad.defprimitive (impl, jvp and vjp rules) and add "
            "it to dualad._dispatch, or rewrite the call with dualad ops")

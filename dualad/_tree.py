@@ -17,6 +17,20 @@ class TreeDef(NamedTuple):
     meta: Any
     children: tuple[TreeDef, ...]
 
+    def __str__(self) -> str:
+        """Readable structure for error messages: ``*`` is a leaf, e.g. ``(*, {'b': *})``."""
+        if self.kind == "leaf":
+            return "*"
+        if self.kind == "none":
+            return "None"
+        kids = [str(c) for c in self.children]
+        if self.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(self.meta, kids)) + "}"
+        if self.kind == "list":
+            return "[" + ", ".join(kids) + "]"
+        inner = ", ".join(kids) + ("," if len(kids) == 1 else "")
+        return f"({inner})" if self.meta is tuple else f"{self.meta.__name__}({inner})"
+
     @property
     def num_leaves(self) -> int:
         if self.kind == "leaf":

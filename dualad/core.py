@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from dualad.errors import LevelError
+from dualad.errors import LevelError, explain_impl_error
 from dualad.registry import Primitive
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "is_grad_enabled",
     "new_main",
     "observe_binds",
+    "primal",
     "primal_value",
 ]
 
@@ -73,6 +74,7 @@ class _ThreadState(threading.local):
         self.stack: list[MainTrace] = []
         self.grad_enabled = True
         self.observers: list[Callable[[Primitive, tuple[Any, ...], dict[str, Any], Any], None]] = []
+        self.backward_hook: Callable[..., None] | None = None  # set by detect_anomaly
 
 
 _state = _ThreadState()
@@ -113,7 +115,13 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
                     "it from the function instead."
                 )
     if top is None:
-        out = prim.impl(*args, **params)
+        try:
+            out = prim.impl(*args, **params)
+        except (ValueError, IndexError) as err:  # costs nothing unless NumPy raised
+            better = explain_impl_error(prim.name, args, err)
+            if better is None:
+                raise
+            raise better from err
     else:
         if not top.active:
             raise _leaked(prim, top)

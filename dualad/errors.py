@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
+    "AnomalyError",
     "DualadError",
     "FreedGraphError",
     "LevelError",
@@ -34,3 +37,30 @@ class UnsupportedOperationError(DualadError, TypeError):
 
 class NonDifferentiableError(DualadError, TypeError):
     """A transform was asked to differentiate something it cannot (integers, non-scalars...)."""
+
+
+class AnomalyError(DualadError, FloatingPointError):
+    """Raised inside :func:`dualad.detect_anomaly` by the first primitive producing NaN or inf.
+
+    The message names the primitive, the pass (forward or backward), the user's source line
+    and summary statistics of the primitive's inputs.
+    """
+
+
+def explain_impl_error(op: str, args: tuple[Any, ...], err: Exception) -> Exception | None:
+    """A clearer exception for a NumPy error raised inside primitive ``op``, or ``None``.
+
+    Only NumPy's own broadcasting and indexing errors are rewritten (into :class:`ShapeError`
+    and ``IndexError`` naming the op and every input shape); other exceptions, including
+    subclasses such as ``LinAlgError``, are left as they are.
+    """
+    shapes = ", ".join(str(getattr(a, "shape", ())) for a in args)
+    if type(err) is ValueError and "broadcast" in str(err):
+        return ShapeError(
+            f"{op}: input shapes {shapes} do not broadcast together (each pair of trailing "
+            "axes must be equal or 1). Reshape or transpose an input, or add an axis with "
+            "x[:, None], so the shapes line up."
+        )
+    if type(err) is IndexError:
+        return IndexError(f"{op}: {err} (indexed shape {shapes}); check the index against the shape.")
+    return None

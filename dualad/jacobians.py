@@ -198,4 +198,5 @@ def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callab
     """
     from dualad.transforms import grad
 
+    check_callable(f, "hessian")
     return jacfwd(grad(f, argnums), argnums)

@@ -107,6 +107,8 @@ class Primitive:
             tangents and sum cotangents back to each input's shape, so rules need not.
         multiple_results: ``impl`` returns a tuple; rules return/receive tuples.
         sample: returns a valid :class:`Example` for the property tests.
+        complex_sample: optionally, a valid complex-valued :class:`Example`; primitives that
+            have one are property-tested on complex inputs too (see ``docs/howto/linalg_complex.md``).
         nondiff_argnums: positional inputs that are never differentiated (masks, indices).
         kink: optional predicate ``kink(args, params, eps) -> bool`` saying a finite
             difference stencil of half-width ``eps`` straddles a non-differentiable point.
@@ -125,6 +127,7 @@ class Primitive:
         "broadcasting",
         "multiple_results",
         "sample",
+        "complex_sample",
         "nondiff_argnums",
         "kink",
         "doc",
@@ -144,6 +147,7 @@ class Primitive:
         broadcasting: bool = False,
         multiple_results: bool = False,
         sample: SampleFn | None = None,
+        complex_sample: SampleFn | None = None,
         nondiff_argnums: tuple[int, ...] = (),
         kink: Callable[..., bool] | None = None,
         doc: str = "",
@@ -157,6 +161,7 @@ class Primitive:
         self.broadcasting = broadcasting
         self.multiple_results = multiple_results
         self.sample = sample
+        self.complex_sample = complex_sample
         self.nondiff_argnums = nondiff_argnums
         self.kink = kink
         self.doc = doc
@@ -193,6 +198,7 @@ def defprimitive(
     broadcasting: bool = False,
     multiple_results: bool = False,
     sample: SampleFn | None = None,
+    complex_sample: SampleFn | None = None,
     nondiff_argnums: tuple[int, ...] = (),
     kink: Callable[..., bool] | None = None,
     doc: str = "",
@@ -209,6 +215,7 @@ def defprimitive(
         broadcasting: inputs broadcast NumPy-style (the engines undo it for you).
         multiple_results: ``impl`` returns a tuple of arrays.
         sample: example generator for property tests; see :class:`Example`.
+        complex_sample: optional generator of complex inputs, for ops that support them.
         nondiff_argnums: positional arguments that are never differentiated.
         kink: predicate telling gradient checks that a stencil crosses a kink.
         doc: one-line description for generated docs.
@@ -247,6 +254,7 @@ def defprimitive(
         broadcasting=broadcasting,
         multiple_results=multiple_results,
         sample=sample,
+        complex_sample=complex_sample,
         nondiff_argnums=nondiff_argnums,
         kink=kink,
         doc=doc,

@@ -9,8 +9,9 @@ is local to the pass; nothing global is shared between threads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from heapq import heappop, heappush
+from itertools import count
 from types import MappingProxyType
 from typing import Any
 
@@ -18,7 +19,8 @@ import numpy as np
 
 from dualad.core import _state, primal_value
 from dualad.errors import FreedGraphError
-from dualad.ops._util import shape_of
+from dualad.ops._util import is_complex, shape_of
+from dualad.ops.complex import real
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
 
@@ -32,8 +34,10 @@ class Node:
     first is a reverse topological order; the backward pass needs no separate sort.
     """
 
-    __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "depth", "__weakref__")
+    __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "depth", "guard",
+                 "__weakref__")
     depth: int
+    guard: Any  # set on leaves only (leaf_node): the value recorded ops froze for them
 
     def __init__(self, prim: Primitive | None, parents: tuple[Node | None, ...],
                  pidx: tuple[int | None, ...] | None, args: tuple[Any, ...],
@@ -55,12 +59,19 @@ class Node:
         return self.args is None
 
 
-def leaf_node() -> Node:
-    """A fresh input node, which collects the gradient of one input."""
-    return Node(None, (), None, (), NO_PARAMS, None, 0)
-
-
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by parameterless nodes (read-only)
+
+
+def leaf_node() -> Node:
+    """A fresh input node, which collects the gradient of one input.
+
+    Only leaves have ``guard``: the value that recorded ops froze for them (see ``_inplace``).
+    """
+    node = Node(None, (), None, (), NO_PARAMS, None, 0)
+    node.guard = None
+    return node
+
+
 _ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
 # Smaller arrays are kept: freeing them early saves little and a stand-in costs ~0.5 us.
 # tests/test_efficiency.py sets this to 0 to check every primitive's ``saves`` claim.
@@ -78,29 +89,38 @@ def shape_stand_in(x: Any) -> Any:
     return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
 
 
+_UNSEEN = object()  # cts.get default: the parent has not been scheduled yet
+Heap = list[tuple[int, int, Node]]
+
+
 def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) -> dict[Node, Any]:
     """Pull ``seed`` back from ``root`` to every leaf; returns ``{leaf node: cotangent}``.
 
-    Nodes that received a cotangent wait in a heap, deepest first: a node's consumers are all
-    deeper than it, so when it is popped every contribution has arrived. Nodes that receive
-    none are never visited. Unless ``retain_graph``, each node's saved values are freed as
-    soon as it has run, so memory falls during the pass.
+    Nodes wait in a heap, deepest first: a node's consumers are all deeper than it, so when
+    it is popped every contribution has arrived (``None`` in the table: only symbolic zeros
+    did, and it just passes that on). Unless ``retain_graph``, each node's saved values are
+    freed as soon as it has run, so memory falls during the pass.
     """
     cts: dict[Node, Any] = {root: seed if index is None else _slot(root, index, seed)}
     # ids of cotangent sums this pass allocated and nobody else has seen: only those may be
     # added into in place (rules and users may hold every other array).
     owned: set[int] = set()
     leaves: dict[Node, Any] = {}
-    heap = [(-root.depth, id(root), root)]
+    # Ties between equal depths go by scheduling order (a counter local to the pass), so the
+    # order of every sum, and hence every rounding, is the same from run to run.
+    order = count(1)
+    heap: Heap = [(-root.depth, 0, root)]
+    hook = _state.backward_hook  # detect_anomaly's check; None (one local test per node) otherwise
     while heap:
         node = heappop(heap)[2]
         g = cts.pop(node)
-        if owned:  # leaving the table: from now on others may hold it
+        if owned and g is not None:  # leaving the table: from now on others may hold it
             for c in (g if type(g) is list else (g,)):
                 owned.discard(id(c))
         prim = node.prim
         if prim is None:
-            leaves[node] = g
+            if g is not None:
+                leaves[node] = g
             continue
         if node.args is None:
             raise FreedGraphError(
@@ -108,7 +128,16 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
                 "were freed by the first backward. Pass retain_graph=True to the first "
                 "backward() if you need to go through the graph again."
             )
-        _pull_back(node, prim, g, cts, owned, heap)
+        if g is not None:
+            if hook is None:
+                _pull_back(node, prim, g, cts, owned, heap, order)
+            else:
+                hook(node, g, cts, lambda: _pull_back(node, prim, g, cts, owned, heap, order))
+        elif not retain_graph:  # nothing to pass on, but visit the parents to free them too
+            for p in node.parents:
+                if p is not None and cts.get(p, _UNSEEN) is _UNSEEN:
+                    cts[p] = None
+                    heappush(heap, (-p.depth, next(order), p))
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()
@@ -122,7 +151,7 @@ def _slot(node: Node, index: int, g: Any) -> list[Any]:
 
 
 def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned: set[int],
-               heap: list[tuple[int, int, Node]]) -> None:
+               heap: Heap, order: Iterator[int]) -> None:
     """Run the node's VJP rules; add each parent's cotangent to ``cts`` (scheduling new ones)."""
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
@@ -132,27 +161,36 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     assert rules is not None
     pidx = node.pidx
     broadcasting = prim.broadcasting
+    # A complex output may pull a complex cotangent back to a real input; the input's
+    # cotangent is then its real part (the adjoint of embedding R in C).
+    if prim.multiple_results:
+        complex_out = any(map(is_complex, ans))
+    else:  # inlined is_complex: this runs for every node of every backward pass
+        dt = getattr(ans, "dtype", None)
+        complex_out = dt.kind == "c" if dt is not None else isinstance(ans, complex)
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
         rule = rules[i]
         assert rule is not None  # checked when the node was recorded
         c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-        if c is None:
-            continue
-        if broadcasting:  # (shape_of inlined for plain arrays: this runs for every edge)
-            a = args[i]
-            shape = a.shape if type(a) is np.ndarray else shape_of(a)
-            if (c.shape if type(c) is np.ndarray else shape_of(c)) != shape:
-                c = unbroadcast(c, shape)
+        if c is not None:
+            if broadcasting:  # (shape_of inlined for plain arrays: this runs for every edge)
+                a = args[i]
+                shape = a.shape if type(a) is np.ndarray else shape_of(a)
+                if (c.shape if type(c) is np.ndarray else shape_of(c)) != shape:
+                    c = unbroadcast(c, shape)
+            if complex_out and is_complex(c) and not is_complex(args[i]):
+                c = real(c)
         k = None if pidx is None else pidx[i]
-        old = cts.get(parent)
-        if old is None:
-            heappush(heap, (-parent.depth, id(parent), parent))
-            if k is None:
-                cts[parent] = c
-            else:
-                cts[parent] = _slot(parent, k, c)
+        old = cts.get(parent, _UNSEEN)
+        if old is _UNSEEN:  # first contribution: schedule the parent
+            heappush(heap, (-parent.depth, next(order), parent))
+            cts[parent] = c if k is None or c is None else _slot(parent, k, c)
+        elif c is None:
+            continue
+        elif old is None:
+            cts[parent] = c if k is None else _slot(parent, k, c)
         elif k is None:
             cts[parent] = _accumulate(old, c, owned)
         else:

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from dualad import core
+from dualad import _inplace, core
+from dualad._checks import as_cotangent
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
-from dualad.errors import NonDifferentiableError, ShapeError
+from dualad.errors import NonDifferentiableError, ShapeError, explain_impl_error
 from dualad.ops._util import shape_of
 from dualad.registry import Primitive
 from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in
@@ -31,7 +32,7 @@ class ReverseTrace(MainTrace):
         # The hot path of every recorded op: keep this loop lean, rare cases come after.
         vals = []
         parents: list[Node | None] = []
-        track = multi_output_parent = False
+        track = multi_output_parent = fresh_leaf = False
         depth = 0
         for a in args:
             if isinstance(a, Tensor) and a._main is self:
@@ -39,8 +40,11 @@ class ReverseTrace(MainTrace):
                 node = a._node
                 if node is not None:
                     track = True
-                    if node.depth >= depth:
-                        depth = node.depth + 1
+                    d = node.depth
+                    if d >= depth:
+                        depth = d + 1
+                    if d == 0 and node.guard is None:
+                        fresh_leaf = True  # a leaf whose value no graph protects yet
                     if a._index is not None:
                         multi_output_parent = True
                 parents.append(node)
@@ -50,7 +54,13 @@ class ReverseTrace(MainTrace):
         if self is EAGER_REVERSE and not core._observer_count:
             # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
             # second bind: this is the hot path of every PyTorch-style training step.
-            ans = prim.impl(*vals, **params)
+            try:
+                ans = prim.impl(*vals, **params)
+            except (ValueError, IndexError) as err:  # as in bind: name the op and the shapes
+                better = explain_impl_error(prim.name, tuple(vals), err)
+                if better is None:
+                    raise
+                raise better from err
         else:
             ans = bind(prim, *vals, **params)
         if not track or not _state.grad_enabled:
@@ -64,6 +74,9 @@ class ReverseTrace(MainTrace):
         saved_ans = ans if prim.saves_ans else (
             tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth)
+        if fresh_leaf and self is EAGER_REVERSE:  # protect the leaf values the node really saved
+            _inplace.freeze_saved_leaves(
+                [p if s is v else None for p, s, v in zip(parents, saved_args, vals)], vals)
         if prim.multiple_results:
             return self._wrap(ans, node, prim)
         t = object.__new__(Tensor)  # Tensor._make, inlined: one per recorded op
@@ -127,7 +140,8 @@ class Tensor(ArrayMethods):
                 "Tensor(data): data is already a traced value; use x.detach() to take its "
                 "value, or use it directly."
             )
-        value = np.asarray(data, dtype=dtype)
+        # A leaf that requires grad owns its array (like torch.tensor): see dualad._inplace.
+        value = np.array(data, dtype=dtype, copy=True) if requires_grad else np.asarray(data, dtype=dtype)
         self._main = EAGER_REVERSE
         self._value = value
         self._index = None
@@ -167,6 +181,8 @@ class Tensor(ArrayMethods):
                 f"only floating point tensors can require gradients, this one has dtype "
                 f"{np.result_type(self._value)}; convert it, e.g. Tensor(x, dtype=np.float64)"
             )
+        if self._node is not None:
+            _inplace.let_go(self)
         self._node = leaf_node() if flag else None
 
     @property
@@ -190,7 +206,18 @@ class Tensor(ArrayMethods):
 
     @property
     def data(self) -> Any:
-        """The underlying NumPy array (no tracking). Optimizers update it in place."""
+        """The underlying NumPy array (no tracking). Optimizers update it in place.
+
+        For a leaf it is always writable (copied first if a live graph saved it); for an
+        intermediate result it is a read-only view while its graph is alive.
+        """
+        node = self._node
+        if node is not None:
+            if node.prim is None:
+                del node  # _inplace counts references to the leaf node
+                _inplace.make_writable(self)
+            elif not node.freed:
+                return _inplace.readonly_view(self._value)
         return self._value
 
     @data.setter
@@ -200,6 +227,8 @@ class Tensor(ArrayMethods):
         value = np.asarray(value)
         if value.shape != self.shape:
             raise ShapeError(f".data must keep the shape {self.shape}, got {value.shape}")
+        if self.is_leaf and self._node is not None:
+            _inplace.let_go(self)
         self._value = value
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
@@ -217,23 +246,35 @@ class Tensor(ArrayMethods):
             )
         value = self._value
         if grad is None:
+            dtype = np.result_type(value)
+            if dtype.kind == "c":
+                raise NonDifferentiableError(
+                    "backward() without grad= on a complex tensor: a gradient needs a real "
+                    "loss. Reduce to a real scalar first (e.g. abs(z).sum() or z.real), or pass "
+                    "grad= explicitly to get the vector-Jacobian product.")
             if getattr(value, "size", 1) != 1:
                 raise ShapeError(
                     f"backward() without grad= needs a single-element tensor, this one has shape "
                     f"{self.shape}; pass grad= of that shape, or reduce first (e.g. .sum())."
                 )
-            seed = np.ones_like(value) if getattr(value, "ndim", 0) else np.result_type(value).type(1)
+            seed = np.ones_like(value) if getattr(value, "ndim", 0) else dtype.type(1)
         else:
             seed = np.asarray(grad.detach()._value if isinstance(grad, Tensor) else grad)
-            if seed.shape != self.shape:
-                raise ShapeError(f"backward(): grad has shape {seed.shape}, expected {self.shape}")
-            seed = seed.astype(np.result_type(value), copy=False)
-        for leaf, g in backward_pass(node, self._index, seed, retain_graph).items():
-            g = np.asarray(g)
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            seed = as_cotangent(seed, value, "backward(): grad", "the tensor")
+        grads = backward_pass(node, self._index, seed, retain_graph)
+        del node
+        _accumulate(grads)
+        if not retain_graph:
+            _inplace.release_leaves(grads)  # the graph is freed: its leaves are writable again
 
     def detach(self) -> Tensor:
-        """The same value, cut from the graph (no gradient flows through it)."""
+        """The same value, cut from the graph (no gradient flows through it).
+
+        It shares the array; while the graph of an intermediate result is alive, read-only.
+        """
+        node = self._node
+        if node is not None and node.prim is not None and not node.freed:
+            return Tensor._make(_inplace.readonly_view(self._value), None, None, self._main)
         return Tensor._make(self._value, None, None, self._main)
 
     def numpy(self) -> np.ndarray:
@@ -249,6 +290,8 @@ class Tensor(ArrayMethods):
         return np.asarray(self._value).item()
 
     def __float__(self) -> float:
+        if self._main is not EAGER_REVERSE:
+            raise self._conversion_error("float()")
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -259,6 +302,12 @@ class Tensor(ArrayMethods):
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self._node is not None else ""
         return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
+
+
+def _accumulate(grads: dict[Node, Any]) -> None:
+    for leaf, g in grads.items():
+        g = np.asarray(g)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 EAGER_REVERSE = ReverseTrace(EAGER_REVERSE_LEVEL, "eager reverse engine")

@@ -12,11 +12,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from dualad._checks import as_cotangent
 from dualad._tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.core import Tracer, new_main, primal_value
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.forward import Dual, ForwardTrace
-from dualad.ops._util import shape_of
+from dualad.ops._util import is_complex, shape_of
 from dualad.ops.shape import reshape
 from dualad.reverse import Node, backward_pass, leaf_node
 from dualad.tensor import ReverseTrace, Tensor
@@ -29,7 +30,8 @@ __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
 
 def check_callable(f: Any, name: str) -> None:
     if not callable(f):
-        raise TypeError(f"{name}: expected a function to differentiate, got {type(f).__name__}")
+        raise TypeError(f"{name}: expected a function to differentiate, got {type(f).__name__}; "
+                        "pass the function itself, not the result of calling it")
 
 
 def as_input(x: Any, where: str) -> Any:
@@ -53,7 +55,9 @@ def as_input(x: Any, where: str) -> Any:
 
 
 def argnums_tuple(argnums: int | tuple[int, ...], nargs: int, name: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not isinstance(argnums, (int, np.integer, tuple, list)) or isinstance(argnums, bool):
+        raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
     for a in nums:
         if not isinstance(a, (int, np.integer)) or not -nargs <= a < nargs:
             raise ValueError(
@@ -146,12 +150,10 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     def vjp_fn(cotangent: Any) -> Any:
         ct_leaves, ct_tree = tree_flatten(cotangent)
         if ct_tree != rec.out_tree:
-            raise ShapeError(f"vjp_fn: cotangent structure {ct_tree} does not match the "
-                             f"output's {rec.out_tree}")
-        for k, (ct, v) in enumerate(zip(ct_leaves, rec.values)):
-            if shape_of(ct) != shape_of(v):
-                raise ShapeError(f"vjp_fn: cotangent {k} has shape {shape_of(ct)}, but output {k} "
-                                 f"has shape {shape_of(v)}")
+            raise ShapeError(f"vjp_fn: the cotangent has structure {ct_tree}, but the output has "
+                             f"{rec.out_tree}; pass one array per output leaf, nested the same way.")
+        ct_leaves = [as_cotangent(ct, v, f"vjp_fn: cotangent {k}", f"output {k}")
+                     for k, (ct, v) in enumerate(zip(ct_leaves, rec.values))]
         grads = pull_back(rec.roots, ct_leaves, rec.inputs)
         full = [finish(g) if g is not None else np.zeros_like(primal_value(x))
                 for g, x in zip(grads, rec.leaves)]
@@ -195,6 +197,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             value, pullback, *rest = vjp(g, *diff, has_aux=has_aux)
             grads = pullback(_scalar_seed(value))
             aux = rest[0] if rest else None
+        elif any(map(is_complex, tree_flatten(diff)[0])):
+            value, grads, aux = _forward_grad_complex(g, diff, has_aux)
         else:
             from dualad.jacobians import jacfwd_core
 
@@ -212,11 +216,40 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     return wrapped
 
 
+def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
+                          ) -> tuple[Any, tuple[Any, ...], Any]:
+    """Forward-mode gradient with complex inputs: ``dL/dx + 1j * dL/dy`` per complex leaf.
+
+    Each complex leaf is split into its real and imaginary parts, so the one batched
+    forward pass pushes both the real and the imaginary unit directions.
+    """
+    from dualad.jacobians import jacfwd_core
+
+    leaves, tree = tree_flatten(diff)
+    split = [is_complex(x) for x in leaves]
+    parts = tuple((np.real(x), np.imag(x)) if c else x for x, c in zip(leaves, split))
+
+    def g_parts(*ps: Any) -> Any:
+        out = g(*tree_unflatten(tree, [p[0] + 1j * p[1] if c else p for p, c in zip(ps, split)]))
+        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+        return out
+
+    value, jac, aux = jacfwd_core(g_parts, parts, has_aux)
+    _scalar_seed(value)
+    grads = [_drop_out_axes(j[0], value) + 1j * _drop_out_axes(j[1], value) if c
+             else _drop_out_axes(j, value) for j, c in zip(jac, split)]
+    return value, tuple(finish(x) for x in tree_unflatten(tree, grads)), aux
+
+
 def _check_scalar(out: Any) -> None:
     if isinstance(out, (tuple, list, dict)):
         raise NonDifferentiableError(
             "grad: the function returned a container; grad needs a single scalar output. "
             "Use jacobian or vjp for several outputs, or has_aux=True to return extras.")
+    if out is None or isinstance(out, (str, bytes)):
+        raise NonDifferentiableError(
+            f"grad: the function returned {type(out).__name__}; grad needs a real floating point "
+            "scalar. Check that the function ends with a return statement.")
 
 
 def _scalar_seed(value: Any) -> Any:
@@ -258,6 +291,7 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
         >>> float(dualad.grad(dualad.grad(lambda x: x ** 3))(2.0))
         12.0
     """
+    check_callable(f, "grad")
     vg = value_and_grad(f, argnums, has_aux, mode)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -285,12 +319,11 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     p_leaves, p_tree = tree_flatten(tuple(primals))
     t_leaves, t_tree = tree_flatten(tuple(tangents))
     if p_tree != t_tree:
-        raise ShapeError(f"jvp: tangents structure {t_tree} does not match primals {p_tree}")
+        raise ShapeError(f"jvp: the tangents have structure {t_tree}, but the primals have "
+                         f"{p_tree}; pass one tangent per primal, nested the same way.")
     p_leaves = [as_input(p, f"jvp: primal {k}") for k, p in enumerate(p_leaves)]
-    for k, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        if shape_of(p) != shape_of(t):
-            raise ShapeError(f"jvp: tangent {k} has shape {shape_of(t)}, primal {k} has "
-                             f"shape {shape_of(p)}")
+    t_leaves = [as_cotangent(t, p, f"jvp: tangent {k}", f"primal {k}")
+                for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
     with new_main(lambda level: ForwardTrace(level, batched=False, name="jvp")) as main:
         duals = [Dual._make(main, p, reshape(t, (1,) + shape_of(t))) for p, t in zip(p_leaves, t_leaves)]
         out = f(*tree_unflatten(p_tree, duals))
@@ -309,6 +342,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
 
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """Hessian-vector product of a scalar ``f`` at ``x`` along ``v`` (forward over reverse)."""
+    check_callable(f, "hvp")
     return jvp(grad(f), (x,), (v,))[1]
 
 

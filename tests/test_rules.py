@@ -1,18 +1,25 @@
 """Registry-driven property tests: every registered primitive, both rules, no per-op code.
 
 For each primitive, hypothesis draws a seed; the primitive's own ``sample`` turns it into
-valid inputs (random shapes, scalars, broadcasting pairs, float64 inside the domain). Then:
+valid inputs (random shapes, scalars, broadcasting pairs, float64 inside the domain), and
+:func:`dualad.gradcheck.check_rules` (the same checks users run on their own primitives)
+verifies, at default tolerances (eps 1e-6, rtol 1e-5, atol 1e-6 times the scale):
 
 * the forward engine's JVP matches central finite differences;
 * the reverse engine's VJP matches them through <u, J v> = <J^T u, v>;
-* the JVP and VJP rules satisfy that identity to rounding error;
-* batched tangents (jacfwd, one pass) and per-row cotangents (jacrev) give one Jacobian;
-* the rules are themselves differentiable (forward-over-reverse vs finite differences).
+* the JVP and VJP rules satisfy that identity to rounding error (1e-9 relative);
+* batched tangents (jacfwd, one pass) and per-row cotangents (jacrev) give one Jacobian
+  (rtol 1e-10, atol 1e-12);
+* the rules are themselves differentiable: forward and reverse mode over both rules vs finite
+  differences (rtol 1e-4, atol 1e-5 times the scale).
+
+Primitives with a ``complex_sample`` are checked on complex inputs too (as real functions of
+real and imaginary parts; see docs/howto/linalg_complex.md).
+
+A failure is a ``GradcheckError`` (an ``AssertionError``) naming the rule and argument.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import pytest
@@ -20,107 +27,52 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dualad
-from dualad.registry import Primitive
+from dualad.core import primal_value
+from dualad.gradcheck import check_rules
+from dualad.registry import unregister
 
 PRIMS = dualad.primitives()
+COMPLEX_PRIMS = [name for name, prim in PRIMS.items() if prim.complex_sample is not None]
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
-EPS = 1e-6
-
-
-def _setup(prim: Primitive, seed: int) -> tuple[Any, list[Any], list[int], np.random.Generator]:
-    assert prim.sample is not None, f"primitive {prim.name!r} has no sample= generator"
-    rng = np.random.default_rng(seed)
-    ex = prim.sample(rng)
-    args = list(ex.args)
-    diff = [i for i in range(len(args)) if i not in prim.nondiff_argnums]
-
-    def f(*d: Any) -> Any:
-        full = list(args)
-        for i, v in zip(diff, d):
-            full[i] = v
-        out = prim(*full, **ex.params)
-        return tuple(out) if prim.multiple_results else out
-
-    return f, [args[i] for i in diff], diff, rng
-
-
-def _leaves(x: Any) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=np.float64) for v in dualad.tree_flatten(x)[0]]
-
-
-def _inner(a: Any, b: Any) -> float:
-    return float(sum(np.vdot(x, y) for x, y in zip(_leaves(a), _leaves(b))))
-
-
-def _fd(f: Any, xs: list[Any], vs: list[Any]) -> Any:
-    plus = f(*[np.asarray(x) + EPS * v for x, v in zip(xs, vs)])
-    minus = f(*[np.asarray(x) - EPS * v for x, v in zip(xs, vs)])
-    return dualad.tree_map(lambda p, m: (np.asarray(p) - np.asarray(m)) / (2 * EPS), plus, minus)
-
-
-def _close(a: Any, b: Any, rtol: float, atol: float, what: str) -> None:
-    for x, y in zip(_leaves(a), _leaves(b)):
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=what)
-
-
-def _random_like(rng: np.random.Generator, x: Any) -> np.ndarray:
-    return np.asarray(rng.normal(size=np.shape(x)))
 
 
 @pytest.mark.parametrize("name", list(PRIMS))
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1))
 def test_jvp_and_vjp_rules(name: str, seed: int) -> None:
-    prim = PRIMS[name]
-    f, xs, _, rng = _setup(prim, seed)
-    vs = [_random_like(rng, x) for x in xs]
-    out, jv = dualad.jvp(f, tuple(xs), tuple(vs))
-    us = dualad.tree_map(lambda o: _random_like(rng, o), out)
-    _, pullback = dualad.vjp(f, *xs)
-    jtu = pullback(us)
-    fd = _fd(f, xs, vs)
-    scale = 1.0 + max(float(np.max(np.abs(v))) for v in _leaves(fd)) if _leaves(fd) else 1.0
-    _close(jv, fd, rtol=1e-5, atol=1e-6 * scale, what=f"{name}: JVP vs finite differences")
-    lhs = _inner(us, jv)  # <u, J v> from the JVP rule
-    rhs = _inner(jtu, vs)  # <J^T u, v> from the VJP rule
-    fd_ip = _inner(us, fd)
-    tol = 1e-9 * (1 + abs(lhs) + abs(rhs))
-    assert abs(lhs - rhs) <= tol, f"{name}: <u,Jv>={lhs} but <J^T u,v>={rhs}"
-    assert abs(rhs - fd_ip) <= 1e-5 * (1 + abs(fd_ip)) * scale, (
-        f"{name}: VJP gives <J^T u,v>={rhs}, finite differences {fd_ip}")
+    check_rules(PRIMS[name], seed=seed, examples=1, checks=("jvp", "vjp", "identity"))
 
 
 @pytest.mark.parametrize("name", list(PRIMS))
 @settings(max_examples=8, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_batched_jvp_equals_reverse_jacobian(name: str, seed: int) -> None:
-    prim = PRIMS[name]
-    f, xs, _, _ = _setup(prim, seed)
-    argnums = tuple(range(len(xs)))
-    jf = dualad.jacfwd(f, argnums)(*xs)
-    jr = dualad.jacrev(f, argnums)(*xs)
-    _close(jf, jr, rtol=1e-10, atol=1e-12, what=f"{name}: jacfwd (batched) vs jacrev")
+    check_rules(PRIMS[name], seed=seed, examples=1, checks=("jacobians",))
 
 
 @pytest.mark.parametrize("name", list(PRIMS))
 @settings(max_examples=8, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_rules_are_differentiable(name: str, seed: int) -> None:
-    """Forward-over-reverse of <u, f(x)> against finite differences of its gradient."""
-    prim = PRIMS[name]
-    f, xs, _, rng = _setup(prim, seed)
-    out = f(*xs)
-    us = dualad.tree_map(lambda o: _random_like(rng, o), out)
-    vs = [_random_like(rng, x) for x in xs]
+    """Forward and reverse mode over both rules against finite differences of the rules."""
+    check_rules(PRIMS[name], seed=seed, examples=1, checks=("order2",))
 
-    def g(*d: Any) -> Any:
-        return dualad.vjp(f, *d)[1](us)
 
-    _, hv = dualad.jvp(g, tuple(xs), tuple(vs))
-    fd = _fd(g, xs, vs)
-    scale = 1.0 + max(float(np.max(np.abs(v))) for v in _leaves(fd))
-    _close(hv, fd, rtol=1e-4, atol=1e-5 * scale, what=f"{name}: second order")
+@pytest.mark.parametrize("name", COMPLEX_PRIMS)
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_rules_on_complex_inputs(name: str, seed: int) -> None:
+    check_rules(PRIMS[name], seed=seed, examples=1, sample=PRIMS[name].complex_sample,
+                checks=("jvp", "vjp", "identity", "jacobians"))
+
+
+@pytest.mark.parametrize("name", COMPLEX_PRIMS)
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_rules_are_differentiable_on_complex_inputs(name: str, seed: int) -> None:
+    check_rules(PRIMS[name], seed=seed, examples=1, sample=PRIMS[name].complex_sample,
+                checks=("order2",))
 
 
 def test_every_primitive_has_both_rules_and_a_sampler() -> None:
@@ -130,19 +82,55 @@ def test_every_primitive_has_both_rules_and_a_sampler() -> None:
         assert prim.sample is not None, name
 
 
+def _expect_caught(test: object, name: str, prim: dualad.Primitive) -> None:
+    """Run one hypothesis test body on a throwaway primitive; it must fail."""
+    try:
+        PRIMS[name] = prim
+        with pytest.raises(AssertionError):
+            test.hypothesis.inner_test(name, 0)  # type: ignore[attr-defined]
+    finally:
+        PRIMS.pop(name)
+        unregister(name)
+
+
+def _sample(rng: np.random.Generator) -> dualad.Example:
+    return dualad.Example((rng.uniform(0.5, 1.5, 3),), {})
+
+
 def test_a_wrong_rule_is_caught() -> None:
     """The harness itself must fail on a broken rule (a test that cannot fail is a defect)."""
     bad = dualad.defprimitive(
         "test_bad_square", np.square,
         jvp=[lambda t, ans, x: 2 * x * t],
         vjp=[lambda g, ans, x: 3 * x * g],  # wrong: should be 2x
-        sample=lambda rng: dualad.Example((rng.uniform(0.5, 1.5, 3),), {}))
-    try:
-        PRIMS["test_bad_square"] = bad
-        with pytest.raises(AssertionError):
-            test_jvp_and_vjp_rules.hypothesis.inner_test("test_bad_square", 0)  # type: ignore[attr-defined]
-    finally:
-        PRIMS.pop("test_bad_square")
-        from dualad.registry import unregister
+        sample=_sample)
+    _expect_caught(test_jvp_and_vjp_rules, "test_bad_square", bad)
 
-        unregister("test_bad_square")
+
+def test_a_batch_blind_jvp_is_caught() -> None:
+    bad = dualad.defprimitive(
+        "test_batch_blind", lambda x: 2.0 * x,
+        jvp=[lambda t, ans, x: dualad.broadcast_to(2.0 * t[0], t.shape)],  # direction 0 only
+        vjp=[lambda g, ans, x: 2.0 * g],
+        sample=_sample)
+    _expect_caught(test_batched_jvp_equals_reverse_jacobian, "test_batch_blind", bad)
+
+
+def test_a_non_differentiable_rule_is_caught() -> None:
+    bad = dualad.defprimitive(
+        "test_raw_numpy_rule", np.square,
+        jvp=[lambda t, ans, x: 2 * x * t],
+        vjp=[lambda g, ans, x: 2 * primal_value(x) * g],  # right value, but a constant to AD
+        sample=_sample)
+    _expect_caught(test_rules_are_differentiable, "test_raw_numpy_rule", bad)
+
+
+def test_a_vjp_missing_its_conjugate_is_caught_on_complex_inputs() -> None:
+    """Real inputs cannot see a missing conj; the complex checks must."""
+    bad = dualad.defprimitive(
+        "test_no_conj", lambda x: x * (2.0 + 1.0j),
+        jvp=[lambda t, ans, x: t * (2.0 + 1.0j)],
+        vjp=[lambda g, ans, x: g * (2.0 + 1.0j)],  # wrong: the adjoint multiplies by 2 - 1j
+        sample=lambda rng: dualad.Example((rng.normal(size=3) + 0j,), {}),
+        complex_sample=lambda rng: dualad.Example((rng.normal(size=3) + 1j * rng.normal(size=3),), {}))
+    _expect_caught(test_rules_on_complex_inputs, "test_no_conj", bad)

@@ -5,11 +5,33 @@
 ``elementwise``    exp, log, log1p, expm1, sin, cos, tanh, sqrt, abs
 ``shape``          reshape, transpose, broadcast_to, sum, getitem, concatenate
 ``linalg``         matmul
+``complex``        conj, real, imag, angle
+``solvers``        inv, solve, det, slogdet, pinv
+``decompositions`` cholesky, qr
+``spectral``       eigh, svd, svdvals
+``norms``          norm, vector_norm, matrix_norm, cond (compositions)
+``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
 ``activation``     relu, log_softmax (fused rules)
 ``composite``      mean, logsumexp, sigmoid, softmax
+``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
+``pool``           max_pool2d, avg_pool2d (compositions)
+``special``        erf
+``nn_ops``         softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """
 
+from dualad.ops import binary as binary
+from dualad.ops import contractions as contractions
+from dualad.ops import einsum as einsum
+from dualad.ops import floating as floating
+from dualad.ops import gufuncs as gufuncs
+from dualad.ops import joining as joining
+from dualad.ops import numerics as numerics
+from dualad.ops import reductions as reductions
+from dualad.ops import reorder as reorder
+from dualad.ops import rounding as rounding
+from dualad.ops import statistics as statistics
+from dualad.ops import trig as trig
 from dualad.ops.activation import log_softmax as log_softmax
 from dualad.ops.activation import relu as relu
 from dualad.ops.arithmetic import add as add
@@ -21,10 +43,19 @@ from dualad.ops.arithmetic import neg as neg
 from dualad.ops.arithmetic import power as power
 from dualad.ops.arithmetic import sub as sub
 from dualad.ops.arithmetic import where as where
+from dualad.ops.complex import angle as angle
+from dualad.ops.complex import conj as conj
+from dualad.ops.complex import imag as imag
+from dualad.ops.complex import real as real
 from dualad.ops.composite import logsumexp as logsumexp
 from dualad.ops.composite import mean as mean
 from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
+from dualad.ops.conv import col2im as col2im
+from dualad.ops.conv import conv2d as conv2d
+from dualad.ops.conv import im2col as im2col
+from dualad.ops.decompositions import cholesky as cholesky
+from dualad.ops.decompositions import qr as qr
 from dualad.ops.elementwise import abs as abs
 from dualad.ops.elementwise import cos as cos
 from dualad.ops.elementwise import exp as exp
@@ -35,6 +66,16 @@ from dualad.ops.elementwise import sin as sin
 from dualad.ops.elementwise import sqrt as sqrt
 from dualad.ops.elementwise import tanh as tanh
 from dualad.ops.linalg import matmul as matmul
+from dualad.ops.matrix_functions import lstsq as lstsq
+from dualad.ops.matrix_functions import matrix_power as matrix_power
+from dualad.ops.matrix_functions import multi_dot as multi_dot
+from dualad.ops.nn_ops import softmax_cross_entropy as softmax_cross_entropy
+from dualad.ops.norms import cond as cond
+from dualad.ops.norms import matrix_norm as matrix_norm
+from dualad.ops.norms import norm as norm
+from dualad.ops.norms import vector_norm as vector_norm
+from dualad.ops.pool import avg_pool2d as avg_pool2d
+from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate
 from dualad.ops.shape import getitem as getitem
@@ -43,3 +84,12 @@ from dualad.ops.shape import reshape as reshape
 from dualad.ops.shape import sum as sum
 from dualad.ops.shape import transpose as transpose
 from dualad.ops.shape import unbroadcast as unbroadcast
+from dualad.ops.solvers import det as det
+from dualad.ops.solvers import inv as inv
+from dualad.ops.solvers import pinv as pinv
+from dualad.ops.solvers import slogdet as slogdet
+from dualad.ops.solvers import solve as solve
+from dualad.ops.special import erf as erf
+from dualad.ops.spectral import eigh as eigh
+from dualad.ops.spectral import svd as svd
+from dualad.ops.spectral import svdvals as svdvals

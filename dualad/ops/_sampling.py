@@ -76,3 +76,26 @@ def fixed(*shapes: tuple[int, ...], domain: str = "real",
         return Example(args, params(rng) if params else {})
 
     return sample
+
+
+def draw_complex(rng: np.random.Generator, shape: tuple[int, ...], domain: str = "real") -> Any:
+    """A complex array whose real part lies in ``domain`` and imaginary part in [-1, 1].
+
+    Domains keep their meaning for the real part, so "positive" stays right of the branch
+    cuts of log, sqrt and power. A Python complex for shape ``()`` half the time.
+    """
+    value = np.asarray(DOMAINS[domain](rng, shape) + 1j * rng.uniform(-1.0, 1.0, shape),
+                       dtype=np.complex128)
+    if shape == () and rng.random() < 0.5:
+        return complex(value)
+    return value
+
+
+def complex_elementwise(*domains: str) -> SampleFn:
+    """Complex counterpart of :func:`elementwise`: broadcastable complex inputs."""
+
+    def sample(rng: np.random.Generator) -> Example:
+        shapes = broadcast_shapes(rng, len(domains))
+        return Example(tuple(draw_complex(rng, s, d) for s, d in zip(shapes, domains)), {})
+
+    return sample

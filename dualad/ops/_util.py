@@ -58,3 +58,11 @@ def batched(axes: tuple[int, ...]) -> tuple[int, ...]:
 
 def batch_size(t: Any) -> int:
     return shape_of(t)[0]
+
+
+def is_complex(x: Any) -> bool:
+    """Whether ``x`` (array, tracer or Python scalar) has a complex dtype; cheap for arrays."""
+    d = getattr(x, "dtype", None)
+    if d is not None:
+        return d.kind == "c"  # type: ignore[no-any-return]
+    return isinstance(x, complex)

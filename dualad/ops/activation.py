@@ -27,11 +27,16 @@ def _positive(ans: Any) -> Any:
     return primal_value(ans) > 0
 
 
+def _near_zero(args: tuple[Any, ...], params: dict[str, Any], eps: float) -> bool:
+    """A stencil of half-width eps around x crosses 0, where relu is not differentiable."""
+    return bool(np.any(np.abs(primal_value(args[0])) <= eps))
+
+
 relu_p = defprimitive(
     "relu", lambda x: np.maximum(x, 0),
     jvp=[lambda t, ans, x: mul(t, _positive(ans))],
     vjp=[lambda g, ans, x: bind(mul_p, g, primal_value(ans) > 0)],  # = mul(g, _positive(ans))
-    sample=elementwise("nonzero"), saves="ans",
+    sample=elementwise("nonzero"), saves="ans", kink=_near_zero,
     doc="Rectified linear unit max(x, 0); its derivative at 0 is taken as 0.",
 )
 

@@ -6,6 +6,9 @@ rules below are the plain calculus.
 
 Conventions at non-differentiable points: ``maximum``/``minimum`` split the derivative
 evenly between tied arguments (as JAX and PyTorch do).
+
+Complex values: a VJP is the adjoint of the JVP for ``<a, b> = Re(sum(conj(a) * b))``, so
+the VJP multiplies by the conjugate of the JVP's factor (``conj`` is free on real values).
 """
 
 from __future__ import annotations
@@ -16,14 +19,23 @@ from typing import Any
 import numpy as np
 
 from dualad.core import bind, primal_value
-from dualad.ops._sampling import DOMAINS, broadcast_shapes, draw, elementwise, separated_pair
+from dualad.ops._sampling import (
+    DOMAINS,
+    broadcast_shapes,
+    complex_elementwise,
+    draw,
+    elementwise,
+    separated_pair,
+)
+from dualad.ops.complex import conj
 from dualad.registry import Example, defprimitive
 
 
 def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str,
-            saves: str = "all") -> Any:
+            complex_sample: Any = None, kink: Any = None, saves: str = "all") -> Any:
     return defprimitive(name, _scalar_fast_path(impl), jvp=jvp, vjp=vjp, broadcasting=True,
-                        sample=sample, doc=doc, saves=saves)
+                        sample=sample, complex_sample=complex_sample, doc=doc, kink=kink,
+                        saves=saves)
 
 
 _OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -59,6 +71,7 @@ add_p = _binary(
     jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: t],
     vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: g],
     sample=elementwise("real", "real"), doc="Elementwise x + y.",
+    complex_sample=complex_elementwise("real", "real"),
     saves="none",
 )
 sub_p = _binary(
@@ -66,26 +79,29 @@ sub_p = _binary(
     jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: neg(t)],
     vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g)],
     sample=elementwise("real", "real"), doc="Elementwise x - y.",
+    complex_sample=complex_elementwise("real", "real"),
     saves="none",
 )
 mul_p = _binary(
     "mul", np.multiply,
     jvp=[lambda t, ans, x, y: mul(t, y), lambda t, ans, x, y: mul(x, t)],
-    vjp=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
+    vjp=[lambda g, ans, x, y: mul(g, conj(y)), lambda g, ans, x, y: mul(conj(x), g)],
     sample=elementwise("real", "real"), doc="Elementwise x * y.",
+    complex_sample=complex_elementwise("real", "real"),
     saves="args",
 )
 div_p = _binary(
     "div", np.true_divide,
     jvp=[lambda t, ans, x, y: div(t, y), lambda t, ans, x, y: neg(mul(t, div(ans, y)))],
-    vjp=[lambda g, ans, x, y: div(g, y), lambda g, ans, x, y: neg(mul(g, div(ans, y)))],
+    vjp=[lambda g, ans, x, y: div(g, conj(y)), lambda g, ans, x, y: neg(mul(g, conj(div(ans, y))))],
     sample=elementwise("real", "nonzero"), doc="Elementwise x / y (true division).",
+    complex_sample=complex_elementwise("real", "nonzero"),
 )
 neg_p = defprimitive(
     "neg", np.negative,
     jvp=[lambda t, ans, x: neg(t)],
     vjp=[lambda g, ans, x: neg(g)],
-    sample=elementwise("real"), doc="Elementwise -x.",
+    sample=elementwise("real"), complex_sample=complex_elementwise("real"), doc="Elementwise -x.",
     saves="none",
 )
 
@@ -98,13 +114,20 @@ def _log_base(x: Any) -> Any:
     return log(safe)
 
 
+def _minus_one(y: Any) -> Any:
+    # A Python exponent stays a Python number: NumPy 2 treats np.int64(1) as a strong type and
+    # would turn float32 results into float64.
+    return y - 1 if isinstance(y, (int, float)) else sub(y, 1)
+
+
 pow_p = _binary(
     "pow", np.power,
-    jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, sub(y, 1)))),
+    jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, _minus_one(y)))),
          lambda t, ans, x, y: mul(t, mul(ans, _log_base(x)))],
-    vjp=[lambda g, ans, x, y: mul(g, mul(y, power(x, sub(y, 1)))),
-         lambda g, ans, x, y: mul(g, mul(ans, _log_base(x)))],
+    vjp=[lambda g, ans, x, y: mul(g, conj(mul(y, power(x, _minus_one(y))))),
+         lambda g, ans, x, y: mul(g, conj(mul(ans, _log_base(x))))],
     sample=elementwise("positive", "real"), doc="Elementwise x ** y.",
+    complex_sample=complex_elementwise("positive", "real"),
 )
 
 
@@ -112,7 +135,8 @@ def _tie_split(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in max(x, y) (greater) or min(x, y): 1, 0, or 1/2 at ties. A constant."""
     xv, yv = primal_value(x), primal_value(y)
     win = (xv > yv) if greater else (xv < yv)
-    return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0))
+    dtype = np.result_type(xv, yv)  # float32 inputs must not get float64 derivatives
+    return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype if dtype.kind == "f" else np.float64)
 
 
 def _minmax(name: str, impl: Any, greater: bool) -> Any:
@@ -128,7 +152,14 @@ def _minmax(name: str, impl: Any, greater: bool) -> Any:
         vjp=[lambda g, ans, x, y: mul(g, wx(x, y)), lambda g, ans, x, y: mul(g, wy(x, y))],
         sample=separated_pair,
         doc=f"Elementwise {'larger' if greater else 'smaller'} of x and y; ties split evenly.",
+        kink=_near_tie,
     )
+
+
+def _near_tie(args: tuple[Any, ...], params: dict[str, Any], eps: float) -> bool:
+    """A stencil of half-width eps crosses x == y, where max/min are not differentiable."""
+    x, y = args
+    return bool(np.any(np.abs(np.subtract(x, y)) <= eps))
 
 
 maximum_p = _minmax("maximum", np.maximum, True)

@@ -20,7 +20,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     axes = normalize_axis(axis, ndim_of(x), "mean")
     count = math.prod(shape_of(x)[a] for a in axes)
     total = bind(sum_p, x, axis=axes, keepdims=bool(keepdims)) if axes or keepdims else x
-    return div(total, float(max(count, 1)))
+    return div(total, float(count))  # empty: nan, as numpy.mean
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -1,15 +1,21 @@
-"""Matrix multiplication (with NumPy's 1-D promotion and batch broadcasting)."""
+"""Matrix multiplication (with NumPy's 1-D promotion and batch broadcasting).
+
+For complex operands the VJP uses conjugate transposes (the adjoint of the JVP), so the
+cotangent of ``x`` is ``g @ y^H``; on real values ``conj`` is free.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from dualad.core import bind
 from dualad.errors import ShapeError
-from dualad.ops._sampling import draw
+from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import batch_size, ndim_of, shape_of
+from dualad.ops.complex import conj
 from dualad.ops.shape import reshape, transpose, transpose_p, unbroadcast
 from dualad.registry import Example, defprimitive
 
@@ -41,7 +47,7 @@ def _jvp_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
     b = batch_size(t)
     if ndim_of(y) == 2 and ndim_of(x) <= 2:  # one matrix product for all directions at once
         s = shape_of(t)
-        flat = reshape(t, (-1, s[-1]))  # (B, n) or (B * m, n)
+        flat = reshape(t, (math.prod(s[:-1]), s[-1]))  # (B, n) or (B * m, n)
         return reshape(bind(matmul_p, flat, y), (b,) + shape_of(ans))
     t2 = reshape(t, (b, 1, shape_of(x)[0])) if len(shape_of(x)) == 1 else t
     y2 = _as_col(y)
@@ -73,31 +79,39 @@ def _promoted_g(g: Any, x: Any, y: Any) -> Any:
 
 def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:  # the common case: skip the promotion bookkeeping
-        return bind(matmul_p, g, bind(transpose_p, y, axes=(1, 0)))
+        return bind(matmul_p, g, bind(transpose_p, conj(y), axes=(1, 0)))
     x2 = _as_row(x)
-    dx = matmul(_promoted_g(g, x, y), _mT(_as_col(y)))
+    dx = matmul(_promoted_g(g, x, y), _mT(_as_col(conj(y))))
     return reshape(unbroadcast(dx, shape_of(x2)), shape_of(x))
 
 
 def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:
-        return bind(matmul_p, bind(transpose_p, x, axes=(1, 0)), g)
+        return bind(matmul_p, bind(transpose_p, conj(x), axes=(1, 0)), g)
     y2 = _as_col(y)
-    dy = matmul(_mT(_as_row(x)), _promoted_g(g, x, y))
+    dy = matmul(_mT(_as_row(conj(x))), _promoted_g(g, x, y))
     return reshape(unbroadcast(dy, shape_of(y2)), shape_of(y))
 
 
+_MATMUL_SHAPES = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
+                  ((2, 3, 4), (4, 2)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2))]
+
+
 def _matmul_sample(rng: np.random.Generator) -> Example:
-    pairs = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
-             ((2, 3, 4), (4, 2)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2))]
-    sx, sy = pairs[rng.integers(len(pairs))]
+    sx, sy = _MATMUL_SHAPES[rng.integers(len(_MATMUL_SHAPES))]
     return Example((np.asarray(draw(rng, sx)), np.asarray(draw(rng, sy))), {})
+
+
+def _matmul_complex_sample(rng: np.random.Generator) -> Example:
+    sx, sy = _MATMUL_SHAPES[rng.integers(len(_MATMUL_SHAPES))]
+    return Example((np.asarray(draw_complex(rng, sx)), np.asarray(draw_complex(rng, sy))), {})
 
 
 matmul_p = defprimitive(
     "matmul", np.matmul,
     jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y],
-    sample=_matmul_sample, doc="Matrix product with NumPy's matmul semantics.",
+    sample=_matmul_sample, complex_sample=_matmul_complex_sample,
+    doc="Matrix product with NumPy's matmul semantics.",
     saves="args",
 )
 

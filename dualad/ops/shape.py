@@ -275,7 +275,8 @@ def getitem(x: Any, idx: Any) -> Any:
 
 def _concat_jvp(tangents: tuple[Any, ...], ans: Any, *xs: Any, axis: int) -> Any:
     b = next(batch_size(t) for t in tangents if t is not None)
-    filled = [t if t is not None else np.zeros((b,) + shape_of(x)) for t, x in zip(tangents, xs)]
+    filled = [t if t is not None else np.zeros((b,) + shape_of(x), np.result_type(primal_value(x)))
+              for t, x in zip(tangents, xs)]
     return bind(concatenate_p, *filled, axis=axis + 1)
 
 

@@ -16,7 +16,7 @@ def _load(results: str, name: str) -> dict[str, Any] | None:
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        data: dict[str, Any] = json.load(f)
+        data: dict[str, Any] = json.loads(f.read())  # (plain JSON: never a pickle)
     return data
 
 

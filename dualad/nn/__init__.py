@@ -1,0 +1,44 @@
+"""Neural networks on the reverse engine: modules, layers, losses, initialisation.
+
+``Module`` and ``Parameter`` are the base (:mod:`dualad.nn.module`); layers are in
+:mod:`dualad.nn.layers`, losses in :mod:`dualad.nn.losses`, functional forms in
+:mod:`dualad.nn.functional`, initialisers in :mod:`dualad.nn.init`.
+"""
+
+from dualad.nn import functional as functional
+from dualad.nn import init as init
+from dualad.nn.containers import Sequential as Sequential
+from dualad.nn.conv import AvgPool2d as AvgPool2d
+from dualad.nn.conv import Conv2d as Conv2d
+from dualad.nn.conv import MaxPool2d as MaxPool2d
+from dualad.nn.embedding import Embedding as Embedding
+from dualad.nn.layers import GELU as GELU
+from dualad.nn.layers import Dropout as Dropout
+from dualad.nn.layers import Flatten as Flatten
+from dualad.nn.layers import Identity as Identity
+from dualad.nn.layers import Linear as Linear
+from dualad.nn.layers import LogSoftmax as LogSoftmax
+from dualad.nn.layers import ReLU as ReLU
+from dualad.nn.layers import Sigmoid as Sigmoid
+from dualad.nn.layers import Softmax as Softmax
+from dualad.nn.layers import Tanh as Tanh
+from dualad.nn.losses import BCEWithLogitsLoss as BCEWithLogitsLoss
+from dualad.nn.losses import CrossEntropyLoss as CrossEntropyLoss
+from dualad.nn.losses import MSELoss as MSELoss
+from dualad.nn.losses import NLLLoss as NLLLoss
+from dualad.nn.module import IncompatibleKeys as IncompatibleKeys
+from dualad.nn.module import Module as Module
+from dualad.nn.module import StateDictError as StateDictError
+from dualad.nn.norm import BatchNorm1d as BatchNorm1d
+from dualad.nn.norm import BatchNorm2d as BatchNorm2d
+from dualad.nn.parameter import Parameter as Parameter
+from dualad.nn.recurrent import GRU as GRU
+from dualad.nn.recurrent import LSTM as LSTM
+from dualad.nn.recurrent import RNN as RNN
+
+__all__ = [
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity", "IncompatibleKeys",
+    "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "StateDictError", "Tanh", "functional", "init",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Embedding", "GRU", "LSTM", "MaxPool2d", "RNN",
+]

@@ -1,0 +1,220 @@
+"""Reductions and scans: ``prod``, ``amax``/``amin``, ``cumsum``, ``cumprod``, ``cummax``/``cummin``.
+
+(``sum`` lives in :mod:`dualad.ops.shape`, beside ``broadcast_to``, its transpose.)
+
+Conventions: ``amax``/``amin`` share the derivative evenly between tied maxima (as JAX does);
+``cummax``/``cummin`` send it to the latest position holding the running extreme. ``prod``
+never divides, so it is exact when elements are zero; ``cumprod``'s rules divide by ``x`` and
+need nonzero elements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import bind, primal_value
+from dualad.ops._complex_samples import with_imaginary_parts
+from dualad.ops._sampling import draw
+from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
+from dualad.ops.arithmetic import div, mul
+from dualad.ops.complex import conj
+from dualad.ops.reorder import flip, scatter_along_axis, take_along_axis
+from dualad.ops.shape import broadcast_to, concatenate, getitem, reshape, sum, transpose
+from dualad.registry import Example, Primitive, defprimitive
+
+
+def _expand(g: Any, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+    """A reduced cotangent broadcast back to the input's shape."""
+    xs = shape_of(x)
+    if not keepdims:
+        g = reshape(g, tuple(1 if i in axis else d for i, d in enumerate(xs)))
+    return broadcast_to(g, xs)
+
+
+def _distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Values at least 0.2 apart, so no finite-difference step meets a tie."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size) * 0.3 - 0.15 * size + rng.uniform(-0.05, 0.05, size)).reshape(shape)
+
+
+def _reduce_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False) -> Example:
+    shape = [(), (3,), (2, 3), (2, 3, 2)][rng.integers(4)]
+    x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
+    axis = tuple(a for a in range(len(shape)) if rng.random() < 0.5) or tuple(range(len(shape)))
+    return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
+
+
+# ----------------------------------------------------------------------------- prod
+
+
+def _exclusive_cumprod(y: Any) -> Any:
+    """Products of the elements strictly before each position along the last axis."""
+    s = shape_of(y)
+    ones = np.ones(s[:-1] + (1,), dtype=dtype_of(y))
+    if s[-1] == 1:
+        return ones
+    return concatenate([ones, cumprod(getitem(y, (Ellipsis, slice(None, -1))), -1)], axis=-1)
+
+
+def _product_of_others(x: Any, axis: tuple[int, ...]) -> Any:
+    """For each element, the product of the other elements it is reduced with. No division."""
+    xs = shape_of(x)
+    keep = [a for a in range(len(xs)) if a not in axis]
+    perm = keep + list(axis)
+    lead = tuple(xs[a] for a in keep)
+    y = reshape(transpose(x, perm), lead + (int(np.prod([xs[a] for a in axis])),))
+    others = mul(_exclusive_cumprod(y), flip(_exclusive_cumprod(flip(y, -1)), -1))
+    others = reshape(others, tuple(xs[a] for a in perm))
+    return transpose(others, tuple(np.argsort(perm).tolist()))
+
+
+def _prod_jvp(t: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    return sum(mul(t, _product_of_others(x, axis)), batched(axis), keepdims=keepdims)
+
+
+def _prod_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    return mul(_expand(g, x, axis, keepdims), conj(_product_of_others(x, axis)))
+
+
+prod_p: Primitive = defprimitive(
+    "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+    jvp=[_prod_jvp], vjp=[_prod_vjp], sample=_reduce_sample,
+    complex_sample=with_imaginary_parts(_reduce_sample),
+    doc="Product of elements over the given axes (exact at zeros).",
+)
+
+
+def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Product over ``axis`` (all axes when None); see ``numpy.prod``."""
+    axes = normalize_axis(axis, ndim_of(a), "prod")
+    if not axes and not keepdims:
+        return a
+    return bind(prod_p, a, axis=axes, keepdims=bool(keepdims))
+
+
+# ----------------------------------------------------------------------------- amax / amin
+
+
+def _tie_weights(x: Any, ans: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+    """1/k at each of the k positions holding the extreme, 0 elsewhere. A constant."""
+    xv, av = np.asarray(primal_value(x)), np.asarray(primal_value(ans))
+    hit = xv == (av if keepdims else np.expand_dims(av, axis))
+    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(dtype_of(x))
+
+
+def _extreme(name: str, impl: Any, doc: str) -> Any:
+    def jvp(t: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return sum(mul(t, _tie_weights(x, ans, axis, keepdims)), batched(axis), keepdims=keepdims)
+
+    def vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return mul(_expand(g, x, axis, keepdims), _tie_weights(x, ans, axis, keepdims))
+
+    return defprimitive(
+        name, lambda x, *, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
+        jvp=[jvp], vjp=[vjp], sample=lambda rng: _reduce_sample(rng, distinct=True), doc=doc,
+    )
+
+
+amax_p = _extreme("amax", np.max, "Maximum over the given axes; tied maxima share the derivative.")
+amin_p = _extreme("amin", np.min, "Minimum over the given axes; tied minima share the derivative.")
+
+
+def amax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Maximum over ``axis``; tied maxima share the derivative evenly. See ``numpy.max``."""
+    axes = normalize_axis(axis, ndim_of(a), "max")
+    if 0 in [shape_of(a)[k] for k in axes]:
+        raise ValueError("max: zero-size array to reduction operation maximum which has no identity")
+    return bind(amax_p, a, axis=axes, keepdims=bool(keepdims)) if axes or keepdims else a
+
+
+def amin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Minimum over ``axis``; tied minima share the derivative evenly. See ``numpy.min``."""
+    axes = normalize_axis(axis, ndim_of(a), "min")
+    if 0 in [shape_of(a)[k] for k in axes]:
+        raise ValueError("min: zero-size array to reduction operation minimum which has no identity")
+    return bind(amin_p, a, axis=axes, keepdims=bool(keepdims)) if axes or keepdims else a
+
+
+# ----------------------------------------------------------------------------- scans
+
+
+def _scan_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False) -> Example:
+    shape = [(4,), (2, 3), (3, 2, 2)][rng.integers(3)]
+    x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
+    return Example((x,), {"axis": int(rng.integers(len(shape)))})
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    return flip(cumsum(flip(g, axis), axis), axis)
+
+
+cumsum_p: Primitive = defprimitive(
+    "cumsum", lambda x, *, axis: np.cumsum(x, axis=axis),
+    jvp=[lambda t, ans, x, *, axis: cumsum(t, axis + 1)],
+    vjp=[lambda g, ans, x, *, axis: _reverse_cumsum(g, axis)],
+    sample=_scan_sample, complex_sample=with_imaginary_parts(_scan_sample), doc="Running sum along an axis.",
+)
+
+cumprod_p: Primitive = defprimitive(
+    "cumprod", lambda x, *, axis: np.cumprod(x, axis=axis),
+    jvp=[lambda t, ans, x, *, axis: mul(ans, cumsum(div(t, x), axis + 1))],
+    vjp=[lambda g, ans, x, *, axis: div(_reverse_cumsum(mul(g, conj(ans)), axis), conj(x))],
+    sample=lambda rng: _scan_sample(rng, "nonzero"),
+    complex_sample=with_imaginary_parts(lambda rng: _scan_sample(rng, "nonzero")),
+    doc="Running product along an axis (the rules need nonzero elements).",
+)
+
+
+def _running_arg(x: Any, axis: int, accumulate: Any) -> np.ndarray:
+    """Index of the latest element holding the running extreme, at each position."""
+    xv = np.asarray(primal_value(x))
+    pos = np.arange(xv.shape[axis]).reshape((-1,) + (1,) * (xv.ndim - axis - 1))
+    hit = np.where(xv == accumulate(xv, axis=axis), pos, 0)
+    return np.asarray(np.maximum.accumulate(hit, axis=axis))
+
+
+def _running_extreme(name: str, accumulate: Any, doc: str) -> Any:
+    def jvp(t: Any, ans: Any, x: Any, *, axis: int) -> Any:
+        return take_along_axis(t, _running_arg(x, axis, accumulate)[None], axis + 1)
+
+    def vjp(g: Any, ans: Any, x: Any, *, axis: int) -> Any:
+        return scatter_along_axis(g, _running_arg(x, axis, accumulate), axis, shape_of(x))
+
+    return defprimitive(
+        name, lambda x, *, axis: accumulate(x, axis=axis), jvp=[jvp], vjp=[vjp],
+        sample=lambda rng: _scan_sample(rng, distinct=True), doc=doc,
+    )
+
+
+cummax_p = _running_extreme("cummax", np.maximum.accumulate, "Running maximum along an axis.")
+cummin_p = _running_extreme("cummin", np.minimum.accumulate, "Running minimum along an axis.")
+
+
+def _scan(prim: Any, a: Any, axis: Any, name: str) -> Any:
+    if axis is None:
+        a, axis = reshape(a, (-1,)), 0
+    if ndim_of(a) == 0:
+        a = reshape(a, (1,))
+    return bind(prim, a, axis=normalize_one_axis(int(axis), ndim_of(a), name))
+
+
+def cumsum(a: Any, axis: Any = None) -> Any:
+    """Running sum along ``axis`` (of the flattened array when None); see ``numpy.cumsum``."""
+    return _scan(cumsum_p, a, axis, "cumsum")
+
+
+def cumprod(a: Any, axis: Any = None) -> Any:
+    """Running product along ``axis``; see ``numpy.cumprod``. Rules need nonzero elements."""
+    return _scan(cumprod_p, a, axis, "cumprod")
+
+
+def cummax(a: Any, axis: Any = None) -> Any:
+    """Running maximum along ``axis`` (``numpy.maximum.accumulate``; flattened when None)."""
+    return _scan(cummax_p, a, axis, "cummax")
+
+
+def cummin(a: Any, axis: Any = None) -> Any:
+    """Running minimum along ``axis`` (``numpy.minimum.accumulate``; flattened when None)."""
+    return _scan(cummin_p, a, axis, "cummin")
