@@ -89,6 +89,16 @@ def shape_stand_in(x: Any) -> Any:
     return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
 
 
+def shape_stand_ins(xs: list[Any]) -> tuple[Any, ...]:
+    """:func:`shape_stand_in` of each value (one call per node rather than per value)."""
+    out = []
+    for x in xs:
+        if type(x) is np.ndarray and x.nbytes >= STAND_IN_MIN_BYTES and x.dtype.kind in "biufc":
+            x = np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
+        out.append(x)
+    return tuple(out)
+
+
 _UNSEEN = object()  # cts.get default: the parent has not been scheduled yet
 Heap = list[tuple[int, int, Node]]
 

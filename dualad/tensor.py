@@ -18,7 +18,7 @@ from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError, explain_impl_error
 from dualad.ops._util import shape_of
 from dualad.registry import Primitive
-from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in
+from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in, shape_stand_ins
 
 __all__ = ["ReverseTrace", "Tensor"]
 
@@ -70,7 +70,7 @@ class ReverseTrace(MainTrace):
         pidx = tuple(a._index if p is not None else None for a, p in zip(args, parents)) \
             if multi_output_parent else None
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
-        saved_args = tuple(vals) if prim.saves_args else tuple(map(shape_stand_in, vals))
+        saved_args = tuple(vals) if prim.saves_args else shape_stand_ins(vals)
         saved_ans = ans if prim.saves_ans else (
             tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth)
