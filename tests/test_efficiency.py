@@ -162,3 +162,19 @@ def test_a_summed_cotangent_handed_to_two_parents_is_not_summed_into_later() -> 
     y = n + (m + (s + s))  # = 9 b + 7 c
     y.backward(np.ones(2))
     np.testing.assert_array_equal(x.grad, [39.0, 39.0])
+
+
+def test_weight_gradients_through_a_transpose_come_out_in_the_weights_layout() -> None:
+    # nn.Linear computes x @ W.T; the cotangent of W.T is built transposed so that W's own
+    # gradient is C-contiguous like W (an optimizer then updates it without a copy).
+    rng = np.random.default_rng(2)
+    x, w0 = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    w = d.Tensor(w0, requires_grad=True)
+    d.sum(d.sin(x @ d.transpose(w))).backward()
+    expected = (np.cos(x @ w0.T)).T @ x
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-12)
+    assert w.grad.flags.c_contiguous
+    # the same rule inside transforms, where values are traced: same numbers
+    np.testing.assert_allclose(d.grad(lambda v: d.sum(d.sin(x @ v.T)))(w0), expected, rtol=1e-12)
+    h = d.hessian(lambda v: d.sum(d.sin(x @ v.T)))(w0)
+    assert h.shape == (4, 3, 4, 3) and np.allclose(h.reshape(12, 12), h.reshape(12, 12).T)

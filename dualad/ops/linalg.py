@@ -77,6 +77,11 @@ def _promoted_g(g: Any, x: Any, y: Any) -> Any:
     return reshape(g, tuple(s))
 
 
+def _transposed_layout(a: Any) -> bool:
+    """A plain 2-D array laid out column-major (a transposed view of a C-ordered array)."""
+    return type(a) is np.ndarray and a.flags.f_contiguous and not a.flags.c_contiguous
+
+
 def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:  # the common case: skip the promotion bookkeeping
         return bind(matmul_p, g, bind(transpose_p, conj(y), axes=(1, 0)))
@@ -87,6 +92,10 @@ def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:
+        if _transposed_layout(y):  # e.g. nn.Linear's weight.T: give dy the same layout, so the
+            # weight's own cotangent comes out C-contiguous (no copy before an optimizer step)
+            dy_t = bind(matmul_p, bind(transpose_p, g, axes=(1, 0)), conj(x))
+            return bind(transpose_p, dy_t, axes=(1, 0))
         return bind(matmul_p, bind(transpose_p, conj(x), axes=(1, 0)), g)
     y2 = _as_col(y)
     dy = matmul(_mT(_as_row(conj(x))), _promoted_g(g, x, y))

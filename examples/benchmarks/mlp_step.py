@@ -2,7 +2,8 @@
 
 Contenders take the same step from the same weights on the same batch: a hand-written NumPy
 forward pass with manual backpropagation (the floor a NumPy-based engine can approach),
-dualad's Tensor API (and ``dualad.nn`` when it is installed), and the peers that are
+dualad's Tensor API and ``dualad.nn`` (``Linear``, the fused ``CrossEntropyLoss``,
+``optim.SGD``), and the peers that are
 installed: PyTorch eager, HIPS autograd, JAX eager and JAX jit. Batch sizes 32, 128 and
 1024, float32 and float64. Every contender's first-step loss is checked against NumPy's.
 
@@ -11,6 +12,7 @@ Run: python examples/benchmarks/mlp_step.py [--json out.json] [--quick] [--threa
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -97,6 +99,32 @@ def dualad_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
     return step
 
 
+def dualad_nn_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    """dualad.nn as in a training script: Linear layers, fused CrossEntropyLoss, optim.SGD."""
+    from dualad import nn, optim
+
+    dtype = params[0].dtype
+    model = nn.Sequential(nn.Linear(SIZES[0], SIZES[1], dtype=dtype), nn.ReLU(),
+                          nn.Linear(SIZES[1], SIZES[2], dtype=dtype), nn.ReLU(),
+                          nn.Linear(SIZES[2], SIZES[3], dtype=dtype))
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    for layer, w, b in zip(linears, params[0::2], params[1::2]):
+        layer.weight.data = np.ascontiguousarray(w.T)  # nn.Linear keeps (out, in), as PyTorch
+        assert layer.bias is not None
+        layer.bias.data = b.copy()
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=LR)
+
+    def step() -> Any:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
 def torch_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
     torch = peers()["torch"]
     p = [torch.tensor(a.copy(), requires_grad=True) for a in params]
@@ -176,6 +204,8 @@ def contenders(dtype: Any, batch: int) -> dict[str, Step]:
     params, x, y = init(dtype, batch)
     found: dict[str, Step] = {"numpy (by hand)": numpy_step(params, x, y),
                               "dualad Tensor": dualad_step(params, x, y)}
+    if importlib.util.find_spec("dualad.nn") is not None:
+        found["dualad nn"] = dualad_nn_step(params, x, y)
     p = peers()
     if "torch" in p:
         found["torch eager"] = torch_step(params, x, y)
