@@ -16,7 +16,7 @@ import numpy as np
 from dualad.core import bind, primal_value
 from dualad.ops._sampling import draw, elementwise
 from dualad.ops._util import batched, ndim_of, normalize_axis
-from dualad.ops.arithmetic import mul, mul_p, sub
+from dualad.ops.arithmetic import mul, sub
 from dualad.ops.elementwise import exp
 from dualad.ops.shape import sum, sum_p
 from dualad.registry import Example, defprimitive
@@ -35,7 +35,7 @@ def _near_zero(args: tuple[Any, ...], params: dict[str, Any], eps: float) -> boo
 relu_p = defprimitive(
     "relu", lambda x: np.maximum(x, 0),
     jvp=[lambda t, ans, x: mul(t, _positive(ans))],
-    vjp=[lambda g, ans, x: bind(mul_p, g, primal_value(ans) > 0)],  # = mul(g, _positive(ans))
+    vjp=[lambda g, ans, x: g * (primal_value(ans) > 0)],  # = mul(g, _positive(ans)), inlined
     sample=elementwise("nonzero"), saves="ans", kink=_near_zero,
     doc="Rectified linear unit max(x, 0); its derivative at 0 is taken as 0.",
 )

@@ -16,7 +16,7 @@ from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import batch_size, ndim_of, shape_of
 from dualad.ops.complex import conj
-from dualad.ops.shape import reshape, transpose, transpose_p, unbroadcast
+from dualad.ops.shape import reshape, transpose, unbroadcast
 from dualad.registry import Example, defprimitive
 
 
@@ -59,7 +59,7 @@ def _jvp_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
 def _jvp_y(t: Any, ans: Any, x: Any, y: Any) -> Any:
     b = batch_size(t)
     if ndim_of(x) == 2 and ndim_of(y) == 1:  # matrix @ vector: (B, n) @ x.T, one product
-        return bind(matmul_p, t, bind(transpose_p, x, axes=(1, 0)))
+        return bind(matmul_p, t, x.T)
     t2 = reshape(t, (b, shape_of(y)[0], 1)) if len(shape_of(y)) == 1 else t
     x2 = _as_row(x)
     nb = max(len(shape_of(t2)) - 3, len(shape_of(x2)) - 2)
@@ -84,7 +84,8 @@ def _transposed_layout(a: Any) -> bool:
 
 def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:  # the common case: skip the promotion bookkeeping
-        return bind(matmul_p, g, bind(transpose_p, conj(y), axes=(1, 0)))
+        # (.T: a plain array's transposed view, or a recorded transpose on a traced value)
+        return bind(matmul_p, g, conj(y).T)
     x2 = _as_row(x)
     dx = matmul(_promoted_g(g, x, y), _mT(_as_col(conj(y))))
     return reshape(unbroadcast(dx, shape_of(x2)), shape_of(x))
@@ -94,9 +95,8 @@ def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:
         if _transposed_layout(y):  # e.g. nn.Linear's weight.T: give dy the same layout, so the
             # weight's own cotangent comes out C-contiguous (no copy before an optimizer step)
-            dy_t = bind(matmul_p, bind(transpose_p, g, axes=(1, 0)), conj(x))
-            return bind(transpose_p, dy_t, axes=(1, 0))
-        return bind(matmul_p, bind(transpose_p, conj(x), axes=(1, 0)), g)
+            return bind(matmul_p, g.T, conj(x)).T
+        return bind(matmul_p, conj(x).T, g)
     y2 = _as_col(y)
     dy = matmul(_mT(_as_row(conj(x))), _promoted_g(g, x, y))
     return reshape(unbroadcast(dy, shape_of(y2)), shape_of(y))

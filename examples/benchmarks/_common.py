@@ -75,11 +75,13 @@ def use_clock(name: str) -> None:
 
 
 def measure(contenders: dict[str, Callable[[], Any]], repeats: int, warmup: int = 2,
-            target: float = 0.005) -> dict[str, float]:
+            target: float = 0.005, baseline: str | None = None) -> dict[str, float]:
     """Median seconds per call of each contender, timed round-robin after ``warmup`` calls.
 
     A sample runs a contender enough times in a row to take about ``target`` seconds, so
-    that timer resolution does not matter for fast ones.
+    that timer resolution does not matter for fast ones. With ``baseline``, the result also
+    holds ``"<name>/<baseline>"``: the median over rounds of the ratio of the two samples taken
+    in the same round (paired, so a slow spell of the machine cancels out).
     """
     clock = _clock
     numbers = {}
@@ -95,7 +97,11 @@ def measure(contenders: dict[str, Callable[[], Any]], repeats: int, warmup: int 
             for _ in range(number):
                 fn()
             samples[name].append((clock() - t0) / number)
-    return {name: _median(s) for name, s in samples.items()}
+    out = {name: _median(s) for name, s in samples.items()}
+    if baseline is not None:
+        for name, s in samples.items():
+            out[f"{name}/{baseline}"] = _median([a / b for a, b in zip(s, samples[baseline])])
+    return out
 
 
 def calls_per_sample(fn: Callable[[], Any], target: float) -> int:

@@ -232,12 +232,13 @@ def run(repeats: int, batches: tuple[int, ...], dtypes: tuple[Any, ...]) -> list
         for batch in batches:
             steps = contenders(dtype, batch)
             check_same_loss(steps, dtype)
-            times = measure(steps, repeats, warmup=3, target=0.02)
-            base = times["numpy (by hand)"]
-            for name, t in times.items():
+            times = measure(steps, repeats, warmup=3, target=0.02, baseline="numpy (by hand)")
+            torch_ratio = times.get("torch eager/numpy (by hand)")
+            for name in steps:
+                ratio = times[f"{name}/numpy (by hand)"]  # paired: same round, same machine state
                 rows.append({"dtype": np.dtype(dtype).name, "batch": batch, "contender": name,
-                             "ms": t * 1e3, "vs_numpy": t / base,
-                             "vs_torch": t / times["torch eager"] if "torch eager" in times else None})
+                             "ms": times[name] * 1e3, "vs_numpy": ratio,
+                             "vs_torch": ratio / torch_ratio if torch_ratio else None})
     return rows
 
 
@@ -246,7 +247,8 @@ def main() -> None:
     repeats = args.repeats or (7 if args.quick else 25)
     rows = run(repeats, (32, 128, 1024), (np.float32, np.float64))
     print_table(f"MLP 784-128-64-10 SGD step: median ms of {repeats} round-robin repetitions, "
-                f"{THREADS} BLAS thread(s); vs_* = time / that contender's time",
+                f"{THREADS} BLAS thread(s); vs_numpy = median of per-round time ratios, "
+                "vs_torch = vs_numpy / torch's vs_numpy",
                 rows, ["dtype", "batch", "contender", "ms", "vs_numpy", "vs_torch"])
     write_json(args.json, "mlp_step", THREADS, rows)
 
