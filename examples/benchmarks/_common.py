@@ -9,6 +9,7 @@ run are what to compare across machines.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -130,8 +131,11 @@ def machine(threads: int) -> dict[str, Any]:
         "threads": threads,
         "thread_env": {v: os.environ.get(v) for v in _THREAD_VARS},
     }
-    for name, mod in peers().items():
-        info[name] = getattr(mod, "__version__", "?")
+    for name in peers():
+        try:
+            info[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            info[name] = "?"
     return info
 
 
