@@ -18,6 +18,12 @@ from dualad import _dispatch, ops
 from dualad.core import Tracer, primal_value
 from dualad.ops._util import shape_of
 
+# Binary ufuncs whose dualad.numpy wrapper only adds keyword handling and list coercion: a
+# call without keywords on arrays and tracers goes straight to the op (same result, less work).
+_DIRECT_UFUNCS: dict[Any, Any] = {np.matmul: ops.matmul, np.add: ops.add, np.subtract: ops.sub,
+                                  np.multiply: ops.mul, np.true_divide: ops.div}
+_SEQUENCES = (list, tuple)
+
 
 class ArrayMethods(Tracer):
     """Mixin giving a traced value the look and feel of a NumPy array."""
@@ -290,6 +296,10 @@ class ArrayMethods(Tracer):
 
     # ------------------------------------------------------------------ NumPy protocols
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:  # x @ w with a plain array x: a training hot path
+            fn = _DIRECT_UFUNCS.get(ufunc)
+            if fn is not None and type(inputs[0]) not in _SEQUENCES and type(inputs[1]) not in _SEQUENCES:
+                return fn(*inputs)
         if method == "__call__":
             fn = _dispatch.UFUNCS.get(ufunc)
         else:  # reduce, accumulate, outer: np.add.reduce(x), np.maximum.accumulate(x), ...

@@ -246,7 +246,7 @@ class Tensor(ArrayMethods):
             )
         value = self._value
         if grad is None:
-            dtype = np.result_type(value)
+            dtype = value.dtype if isinstance(value, (np.ndarray, np.generic)) else np.result_type(value)
             if dtype.kind == "c":
                 raise NonDifferentiableError(
                     "backward() without grad= on a complex tensor: a gradient needs a real "
