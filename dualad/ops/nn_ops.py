@@ -23,20 +23,27 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _reduce_np(loss: np.ndarray, reduction: str) -> Any:
-    if reduction == "mean":
-        return loss.mean()
+    if reduction == "mean":  # np.add.reduce: .mean() adds microseconds of Python per call
+        return np.add.reduce(loss, axis=None) / loss.size if loss.size else loss.mean()
     return loss.sum() if reduction == "sum" else loss
 
 
 def _xent_impl(logits: Any, labels: Any, *, reduction: str, label_smoothing: float) -> Any:
     z = np.asarray(logits)
-    shifted = z - z.max(axis=-1, keepdims=True)
-    lse = np.log(np.exp(shifted).sum(axis=-1))
-    loss = lse - np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+    shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
+    lse = np.log(np.add.reduce(np.exp(shifted), axis=-1))
+    loss = lse - _at_labels(shifted, labels)
     if label_smoothing:
         smooth = lse - shifted.mean(axis=-1)  # -mean over classes of log-softmax
         loss = (1.0 - label_smoothing) * loss + label_smoothing * smooth
     return _reduce_np(loss, reduction)
+
+
+def _at_labels(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``z[..., labels]`` per sample; plain indexing for a batch of rows (the common case)."""
+    if labels.ndim == 1:
+        return z[np.arange(labels.shape[0]), labels]  # type: ignore[no-any-return]
+    return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
 
 
 def _target(logits: Any, labels: np.ndarray, label_smoothing: float) -> np.ndarray:
@@ -44,7 +51,10 @@ def _target(logits: Any, labels: np.ndarray, label_smoothing: float) -> np.ndarr
     n_classes = shape_of(logits)[-1]
     dtype = np.result_type(primal_value(logits))
     q = np.zeros(shape_of(logits), dtype=dtype)
-    np.put_along_axis(q, labels[..., None], 1.0 - label_smoothing, axis=-1)
+    if labels.ndim == 1:  # a batch of rows: plain indexing (put_along_axis costs ~10 us)
+        q[np.arange(labels.shape[0]), labels] = 1.0 - label_smoothing
+    else:
+        np.put_along_axis(q, labels[..., None], 1.0 - label_smoothing, axis=-1)
     if label_smoothing:
         q += label_smoothing / n_classes
     return q
