@@ -1,6 +1,7 @@
 """Turn the benchmarks' JSON files into markdown tables and a plot.
 
 Run: python examples/benchmarks/report.py RESULTS_DIR [--markdown out.md] [--plot out.png]
+     [--into docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -44,31 +45,27 @@ def _machine(data: dict[str, Any]) -> str:
             f"Python {m['python']}, NumPy {m['numpy']}" + (f"; {peers}" if peers else ""))
 
 
-def markdown(results: str) -> str:
-    parts = []
+def sections(results: str) -> dict[str, str]:
+    """Markdown per benchmark (keys: summary, mlp, per_op, jacobians, hessian, long_chain)."""
+    out: dict[str, str] = {}
     mlp = _load(results, "mlp_step")
     if mlp:
-        parts += ["### MLP training step", "", _machine(mlp), "",
-                  _table(mlp["results"], [("dtype", "dtype"), ("batch", "batch"),
-                                          ("contender", "contender"), ("ms", "ms / step"),
-                                          ("vs_numpy", "x NumPy"), ("vs_torch", "x PyTorch")]), ""]
+        out["mlp"] = _machine(mlp) + "\n\n" + _table(
+            mlp["results"], [("dtype", "dtype"), ("batch", "batch"), ("contender", "contender"),
+                             ("ms", "ms / step"), ("vs_numpy", "x NumPy"), ("vs_torch", "x PyTorch")])
     per_op = _load(results, "per_op_overhead")
     if per_op:
-        parts += ["### Per-op overhead (1,000-op elementwise chain)", "",
-                  _table(per_op["results"], [("input", "input"), ("what", "what"),
-                                             ("contender", "contender"), ("us_per_op", "us / op"),
-                                             ("vs_torch", "x PyTorch"),
-                                             ("vs_autograd", "x autograd")]), ""]
+        out["per_op"] = _table(per_op["results"], [
+            ("input", "input"), ("what", "what"), ("contender", "contender"), ("us_per_op", "us / op"),
+            ("vs_torch", "x PyTorch"), ("vs_autograd", "x autograd")])
     jac = _load(results, "jacobians")
     if jac:
-        parts += ["### Jacobians of f: R^n -> R^n", "",
-                  _table(jac["results"], [("n", "n"), ("method", "method"), ("ms", "ms"),
-                                          ("n_jvps_over_this", "n JVPs / this")]), ""]
+        out["jacobians"] = _table(jac["results"], [("n", "n"), ("method", "method"), ("ms", "ms"),
+                                                   ("n_jvps_over_this", "n JVPs / this")])
     hes = _load(results, "hessian")
     if hes:
-        parts += ["### Hessian, 100 inputs", "",
-                  _table(hes["results"], [("method", "method"), ("ms", "ms"),
-                                          ("vs_dualad_hessian", "x dualad.hessian")]), ""]
+        out["hessian"] = _table(hes["results"], [("method", "method"), ("ms", "ms"),
+                                                 ("vs_dualad_hessian", "x dualad.hessian")])
     chain = _load(results, "long_chain")
     if chain:
         mib = float(1 << 20)
@@ -76,13 +73,90 @@ def markdown(results: str) -> str:
                  "traced": r["traced_peak"] / mib if "traced_peak" in r else None,
                  "after": r["traced_after_backward"] / mib if "traced_peak" in r else None}
                 for r in chain["results"]]
-        parts += ["### Long chain of `sin` ops", "",
-                  _table(rows, [("engine", "engine"), ("ops", "ops"), ("total_s", "total s"),
-                                ("forward_s", "forward s"), ("backward_s", "backward s"),
-                                ("rss", "peak RSS MiB"), ("traced", "peak traced MiB"),
-                                ("traced_peak_per_op", "traced bytes / op"),
-                                ("after", "held after backward MiB")]), ""]
-    return "\n".join(parts)
+        out["long_chain"] = _table(rows, [
+            ("engine", "engine"), ("ops", "ops"), ("total_s", "total s"), ("forward_s", "forward s"),
+            ("backward_s", "backward s"), ("rss", "peak RSS MiB"), ("traced", "peak traced MiB"),
+            ("traced_peak_per_op", "traced bytes / op"), ("after", "held after backward MiB")])
+    out["summary"] = _summary(mlp, per_op, jac, chain)
+    return out
+
+
+def _pick(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
+    return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
+
+
+def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any) -> str:
+    """Each target of the speed work, what was measured, and whether it was met."""
+    rows: list[dict[str, Any]] = []
+
+    def add(target: str, value: Any, ok: bool | None, shown: str) -> None:
+        rows.append({"target": target, "measured": shown if value is not None else "-",
+                     "met": "-" if ok is None else ("yes" if ok else "no")})
+
+    if mlp:
+        res = mlp["results"]
+        for batch, limit in ((128, 1.20), (1024, 1.05)):
+            r = _pick(res, dtype="float32", batch=batch, contender="dualad Tensor")
+            v = r and r["vs_numpy"]
+            add(f"MLP step float32, batch {batch}: dualad Tensor <= {limit:.2f}x NumPy", v,
+                v is not None and v <= limit, f"{v:.3f}x" if v else "")
+        for batch in (32, 128, 1024):
+            for who in ("dualad Tensor", "dualad nn"):
+                r = _pick(res, dtype="float32", batch=batch, contender=who)
+                v = r and r["vs_torch"]
+                if r is not None:
+                    add(f"MLP step float32, batch {batch}: {who} not slower than PyTorch eager", v,
+                        v is not None and v <= 1.0, f"{v:.3f}x PyTorch" if v else "")
+    if per_op:
+        for who in ("dualad reverse: Tensor.backward", "dualad forward: Dual"):
+            r = _pick(per_op["results"], input="scalar", what="gradient", contender=who)
+            if r is None:
+                continue
+            t, a = r["vs_torch"], r["vs_autograd"]
+            add(f"scalar chain, {who}: per-op time < PyTorch eager", t, t is not None and t < 1,
+                f"{t:.2f}x PyTorch" if t else "")
+            add(f"scalar chain, {who}: <= 0.5x HIPS autograd", a, a is not None and a <= 0.5,
+                f"{a:.2f}x autograd" if a else "")
+    if jac:
+        r = _pick(jac["results"], n=100, method="dualad jacfwd (batched)")
+        v = r and r["n_jvps_over_this"]
+        add("jacfwd at n = 100 >= 10x faster than n separate JVPs", v, v is not None and v >= 10,
+            f"{v:.1f}x" if v else "")
+    if chain:
+        mine = [r for r in chain["results"] if r["engine"] == "dualad" and "traced_peak_per_op" in r]
+        if mine:
+            per = [r["traced_peak_per_op"] for r in mine]
+            longest = max(r["ops"] for r in mine)
+            linear = max(per) <= 1.25 * min(per)
+            add(f"{longest:,}-op chain completes; peak memory linear in length", longest, linear,
+                _per_op_text(mine))
+    return _table(rows, [("target", "target"), ("measured", "measured"), ("met", "met")])
+
+
+def _per_op_text(rows: list[dict[str, Any]]) -> str:
+    per = [r["traced_peak_per_op"] for r in rows]
+    lengths = ", ".join(f"{r['ops']:,}" for r in rows)
+    return f"{min(per):.0f}-{max(per):.0f} traced bytes/op at {lengths} ops"
+
+
+def markdown(results: str) -> str:
+    """All sections, one after another."""
+    titles = {"summary": "Targets", "mlp": "MLP training step", "per_op": "Per-op overhead",
+              "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain"}
+    return "\n\n".join(f"### {titles[k]}\n\n{v}" for k, v in sections(results).items())
+
+
+def fill(path: str, results: str) -> None:
+    """Replace the text between ``<!-- name -->`` and ``<!-- /name -->`` in a markdown file."""
+    with open(path) as f:
+        text = f.read()
+    for name, body in sections(results).items():
+        start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            text = f"{head}{start}\n\n{body}\n\n{end}{rest.split(end, 1)[1]}"
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def plot(results: str, path: str) -> bool:
@@ -126,7 +200,11 @@ def plot(results: str, path: str) -> bool:
     return True
 
 
-def write(results: str, markdown_path: str | None, plot_path: str | None) -> None:
+def write(results: str, markdown_path: str | None, plot_path: str | None,
+          into: str | None = None) -> None:
+    if into:
+        fill(into, results)
+        print(f"filled the tables of {into}")
     text = markdown(results)
     if markdown_path:
         with open(markdown_path, "w") as f:
@@ -143,8 +221,9 @@ def main() -> None:
     p.add_argument("results", help="directory with the benchmarks' JSON files")
     p.add_argument("--markdown", help="write the tables here instead of printing them")
     p.add_argument("--plot", help="write the plot to this PNG file")
+    p.add_argument("--into", help="fill the <!-- name --> ... <!-- /name --> blocks of this page")
     args = p.parse_args()
-    write(args.results, args.markdown, args.plot)
+    write(args.results, args.markdown, args.plot, args.into)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ def main() -> None:
     p.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
     p.add_argument("--markdown", help="write the report tables to this markdown file")
     p.add_argument("--plot", help="write the plot to this PNG file (needs matplotlib)")
+    p.add_argument("--into", help="fill the table blocks of a markdown page (docs/benchmarks.md)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name in args.only or BENCHMARKS:
@@ -40,7 +41,7 @@ def main() -> None:
     sys.path.insert(0, HERE)
     import report
 
-    report.write(args.out, args.markdown, args.plot)
+    report.write(args.out, args.markdown, args.plot, args.into)
 
 
 if __name__ == "__main__":
