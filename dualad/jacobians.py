@@ -15,21 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from dualad._arguments import as_input, check_callable, finish, split_args
 from dualad._tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.core import new_main, primal_value
 from dualad.forward import Dual, ForwardTrace
 from dualad.ops._util import shape_of
 from dualad.ops.shape import concatenate, getitem, reshape, transpose
 from dualad.reverse import backward_pass
-from dualad.transforms import (
-    Recorded,
-    _split_aux,
-    as_input,
-    check_callable,
-    finish,
-    record,
-    split_args,
-)
+from dualad.transforms import Recorded, _split_aux, record
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
