@@ -16,7 +16,7 @@
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
 ``pool``           max_pool2d, avg_pool2d (compositions)
 ``special``        erf
-``nn_ops``         softmax_cross_entropy (fused, stable)
+``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """
 
@@ -69,6 +69,7 @@ from dualad.ops.linalg import matmul as matmul
 from dualad.ops.matrix_functions import lstsq as lstsq
 from dualad.ops.matrix_functions import matrix_power as matrix_power
 from dualad.ops.matrix_functions import multi_dot as multi_dot
+from dualad.ops.nn_ops import linear as linear
 from dualad.ops.nn_ops import softmax_cross_entropy as softmax_cross_entropy
 from dualad.ops.norms import cond as cond
 from dualad.ops.norms import matrix_norm as matrix_norm

@@ -73,9 +73,7 @@ class Optimizer:
             for p in group["params"]:
                 g = p.grad
                 if g is not None:
-                    # Weight gradients often arrive as transposed views; one copy into the
-                    # parameter's layout makes the several passes of an update ~5x faster.
-                    yield p, np.ascontiguousarray(g), group
+                    yield p, g, group
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient (set it to ``None``), before the next ``backward``."""
@@ -87,8 +85,20 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         for p, g, group in self._params_with_grad():
-            self._update(p.data, g, self.state.setdefault(p, {}), group)
+            param = p.data
+            self._update(param, _in_layout_of(param, g), self.state.setdefault(p, {}), group)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         """Update ``param`` in place from ``grad``; ``state`` persists between steps."""
         raise NotImplementedError
+
+
+def _in_layout_of(param: np.ndarray, grad: Any) -> np.ndarray:
+    """``grad`` in the memory layout of ``param``: at most one copy, when the layouts differ.
+
+    The several elementwise passes of an update run ~5x slower on arrays of different
+    layouts (e.g. a C-ordered gradient for ``nn.Linear``'s column-major weight).
+    """
+    if param.flags.f_contiguous and not param.flags.c_contiguous:
+        return np.asfortranarray(grad)
+    return np.ascontiguousarray(grad)

@@ -109,7 +109,7 @@ def dualad_nn_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> St
                           nn.Linear(SIZES[2], SIZES[3], dtype=dtype))
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     for layer, w, b in zip(linears, params[0::2], params[1::2]):
-        layer.weight.data = np.ascontiguousarray(w.T)  # nn.Linear keeps (out, in), as PyTorch
+        layer.weight.data[...] = w.T  # nn.Linear keeps (out, in), as PyTorch (in its own layout)
         assert layer.bias is not None
         layer.bias.data = b.copy()
     loss_fn = nn.CrossEntropyLoss()
