@@ -17,7 +17,7 @@ import numpy as np
 from dualad.core import Tracer, bind, primal_value
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
-from dualad.ops._util import batch_size, shape_of
+from dualad.ops._util import batch_size, last_axis_max, last_axis_sum, shape_of
 from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
@@ -138,8 +138,8 @@ def _reduce_np(loss: np.ndarray, reduction: str) -> Any:
 
 def _xent_impl(logits: Any, labels: Any, *, reduction: str, label_smoothing: float) -> Any:
     z = np.asarray(logits)
-    shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
-    lse = np.log(np.add.reduce(np.exp(shifted), axis=-1))
+    shifted = z - last_axis_max(z)
+    lse = np.log(last_axis_sum(np.exp(shifted)))[..., 0]
     loss = lse - _at_labels(shifted, labels)
     if label_smoothing:
         smooth = lse - shifted.mean(axis=-1)  # -mean over classes of log-softmax
@@ -201,8 +201,8 @@ def _xent_vjp_numpy(g: Any, z: np.ndarray, labels: np.ndarray, reduction: str,
     """``_xent_vjp`` on plain arrays (nothing to differentiate again): the same formula in a
     few NumPy passes over the logits, instead of about ten graph-ready ops. A training step's
     backward pass takes this path; the registry tests check it against finite differences."""
-    p = np.exp(z - np.maximum.reduce(z, axis=-1, keepdims=True))
-    p /= np.add.reduce(p, axis=-1, keepdims=True)  # softmax(z)
+    p = np.exp(z - last_axis_max(z))
+    p /= last_axis_sum(p)  # softmax(z)
     if labels.ndim == 1:
         p[np.arange(labels.shape[0]), labels] -= 1.0 - label_smoothing
     else:

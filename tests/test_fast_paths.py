@@ -1,0 +1,86 @@
+"""Speed-motivated code paths give the same answers as the plain ones.
+
+The registry property tests draw small examples; the paths below only switch on for large
+inputs (many short rows) or plain-array cotangents, so they are checked here directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dualad as d
+from dualad.ops._util import last_axis_max, last_axis_sum
+from dualad.ops.activation import log_softmax
+from dualad.ops.nn_ops import softmax_cross_entropy
+
+RNG = np.random.default_rng(11)
+
+
+@pytest.mark.parametrize("shape", [(300, 10), (1024, 64), (256, 1), (5, 10), (300, 65), (2, 300, 10)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_last_axis_reductions_equal_numpy(shape: tuple[int, ...], dtype: type) -> None:
+    z = RNG.normal(size=shape).astype(dtype)
+    z.reshape(-1)[::97] = np.inf
+    z.reshape(-1)[5::101] = -np.inf
+    z.reshape(-1)[7::211] = np.nan
+    np.testing.assert_array_equal(last_axis_max(z), np.max(z, axis=-1, keepdims=True))
+    assert last_axis_max(z).dtype == dtype
+    finite = np.where(np.isfinite(z), z, 0.5).astype(dtype)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    scale = float(np.abs(finite).sum(axis=-1).max())  # sums of mixed signs: absolute rounding
+    np.testing.assert_allclose(last_axis_sum(finite), np.sum(finite, axis=-1, keepdims=True),
+                               rtol=tol, atol=tol * scale)
+    assert last_axis_sum(finite).dtype == dtype
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(np.isnan(last_axis_sum(z)), np.isnan(np.sum(z, -1, keepdims=True)))
+
+
+def _reference_log_softmax(z: np.ndarray) -> np.ndarray:
+    z64 = z.astype(np.float64)
+    shifted = z64 - z64.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_softmax_and_cross_entropy_on_many_rows(dtype: type) -> None:
+    n, c = 512, 10
+    z = (RNG.normal(size=(n, c)) * 5).astype(dtype)
+    labels = RNG.integers(0, c, n)
+    ref = _reference_log_softmax(z)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    out = log_softmax(z, axis=-1)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+    loss = softmax_cross_entropy(z, labels)
+    np.testing.assert_allclose(loss, -ref[np.arange(n), labels].mean(), rtol=tol)
+
+    # Gradients through the plain-array VJP paths against the closed forms.
+    onehot = np.eye(c)[labels]
+    soft = np.exp(ref)
+    for smoothing in (0.0, 0.1):
+        zt = d.Tensor(z, requires_grad=True)
+        softmax_cross_entropy(zt, labels, label_smoothing=smoothing).backward()
+        target = (1 - smoothing) * onehot + smoothing / c
+        np.testing.assert_allclose(zt.grad, (soft - target) / n, rtol=tol, atol=tol)
+        assert zt.grad.dtype == dtype
+    zt = d.Tensor(z, requires_grad=True)
+    u = RNG.normal(size=(n, c)).astype(dtype)
+    d.sum(log_softmax(zt, axis=-1) * u).backward()
+    want = u - soft * u.astype(np.float64).sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(zt.grad, want, rtol=10 * tol, atol=10 * tol)
+    assert zt.grad.dtype == dtype
+
+
+def test_cross_entropy_reductions_through_the_plain_vjp() -> None:
+    z = RNG.normal(size=(4, 3, 5))
+    labels = RNG.integers(0, 5, (4, 3))
+    soft = np.exp(_reference_log_softmax(z))
+    onehot = np.eye(5)[labels]
+    for reduction, scale in (("mean", 1 / 12), ("sum", 1.0)):
+        zt = d.Tensor(z, requires_grad=True)
+        softmax_cross_entropy(zt, labels, reduction=reduction).backward()
+        np.testing.assert_allclose(zt.grad, (soft - onehot) * scale, rtol=1e-12, atol=1e-14)
+    zt = d.Tensor(z, requires_grad=True)
+    w = RNG.normal(size=(4, 3))
+    softmax_cross_entropy(zt, labels, reduction="none").backward(w)
+    np.testing.assert_allclose(zt.grad, (soft - onehot) * w[..., None], rtol=1e-12, atol=1e-14)
