@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.ops._util import last_axis_max, last_axis_sum
+from dualad.ops._util import first_axis_sum, last_axis_max, last_axis_sum
 from dualad.ops.activation import log_softmax
 from dualad.ops.nn_ops import softmax_cross_entropy
 
@@ -84,3 +84,30 @@ def test_cross_entropy_reductions_through_the_plain_vjp() -> None:
     w = RNG.normal(size=(4, 3))
     softmax_cross_entropy(zt, labels, reduction="none").backward(w)
     np.testing.assert_allclose(zt.grad, (soft - onehot) * w[..., None], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(128, 10), (1024, 64), (127, 3), (300,), (2, 200, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_first_axis_sum_equals_numpy(shape: tuple[int, ...], dtype: type) -> None:
+    g = RNG.normal(size=shape).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        g = g + 1j * RNG.normal(size=shape)
+    want = np.sum(g, axis=0)
+    scale = float(np.abs(g).sum(axis=0).max())
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(first_axis_sum(g), want, rtol=tol, atol=tol * scale)
+    assert first_axis_sum(g).dtype == dtype
+
+
+def test_bias_gradients_on_many_rows_in_both_paths() -> None:
+    # unbroadcast (x @ w + b) and the linear primitive's bias rule take the BLAS sum here
+    x = RNG.normal(size=(512, 6)).astype(np.float32)
+    w, b = RNG.normal(size=(6, 4)).astype(np.float32), RNG.normal(size=4).astype(np.float32)
+    u = RNG.normal(size=(512, 4)).astype(np.float32)
+    bt = d.Tensor(b, requires_grad=True)
+    d.sum((x @ w + bt) * u).backward()
+    np.testing.assert_allclose(bt.grad, u.astype(np.float64).sum(axis=0), rtol=1e-5, atol=1e-4)
+    assert bt.grad.dtype == np.float32
+    bt = d.Tensor(b, requires_grad=True)
+    d.sum(d.ops.linear(x, np.ascontiguousarray(w.T), bt) * u).backward()
+    np.testing.assert_allclose(bt.grad, u.astype(np.float64).sum(axis=0), rtol=1e-5, atol=1e-4)

@@ -17,7 +17,7 @@ import numpy as np
 from dualad.core import Tracer, bind, primal_value
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
-from dualad.ops._util import batch_size, last_axis_max, last_axis_sum, shape_of
+from dualad.ops._util import batch_size, first_axis_sum, last_axis_max, last_axis_sum, shape_of
 from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
@@ -69,6 +69,8 @@ def _linear_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
 
 def _linear_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     n = len(shape_of(g))
+    if n == 2 and type(g) is np.ndarray:
+        return first_axis_sum(g)
     return bind(sum_p, g, axis=tuple(range(n - 1)), keepdims=False) if n > 1 else g
 
 

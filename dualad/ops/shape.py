@@ -15,7 +15,7 @@ import numpy as np
 from dualad.core import bind, primal_value
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw
-from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
+from dualad.ops._util import batch_size, batched, first_axis_sum, ndim_of, normalize_axis, shape_of
 from dualad.registry import Example, Primitive, Variadic, defprimitive
 
 # ----------------------------------------------------------------------------- reshape
@@ -191,6 +191,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     lead = len(gs) - len(shape)
     ones = tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
     if not ones:  # only leading axes were added (a bias): one sum gives the shape
+        if type(g) is np.ndarray:  # a plain cotangent: the sum itself, without bind's dispatch
+            return first_axis_sum(g) if lead == 1 else np.add.reduce(g, axis=tuple(range(lead)))
         return bind(sum_p, g, axis=tuple(range(lead)), keepdims=False)
     return reshape(bind(sum_p, g, axis=tuple(range(lead)) + ones, keepdims=True), shape)
 

@@ -96,10 +96,12 @@ def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any) -> str:
     if mlp:
         res = mlp["results"]
         for batch, limit in ((128, 1.20), (1024, 1.05)):
-            r = _pick(res, dtype="float32", batch=batch, contender="dualad Tensor")
-            v = r and r["vs_numpy"]
-            add(f"MLP step float32, batch {batch}: dualad Tensor <= {limit:.2f}x NumPy", v,
-                v is not None and v <= limit, f"{v:.3f}x" if v else "")
+            for who in ("dualad nn", "dualad Tensor"):
+                r = _pick(res, dtype="float32", batch=batch, contender=who)
+                v = r and r["vs_numpy"]
+                if r is not None:
+                    add(f"MLP step float32, batch {batch}: {who} <= {limit:.2f}x NumPy", v,
+                        v is not None and v <= limit, f"{v:.3f}x" if v else "")
         for batch in (32, 128, 1024):
             for who in ("dualad Tensor", "dualad nn"):
                 r = _pick(res, dtype="float32", batch=batch, contender=who)
