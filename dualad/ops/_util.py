@@ -78,7 +78,7 @@ def last_axis_max(z: np.ndarray) -> np.ndarray:
     if z.ndim == 2 and z.shape[0] >= _MANY_ROWS and 0 < z.shape[1] <= _SHORT_ROW:
         # reduce over the leading axis of a transposed copy: one vectorised pass per class
         return np.maximum.reduce(z.T.copy(), axis=0)[:, None]  # type: ignore[no-any-return]
-    return np.maximum.reduce(z, axis=-1, keepdims=True)  # type: ignore[no-any-return]
+    return np.maximum.reduce(z, axis=-1, keepdims=True)
 
 
 def last_axis_sum(z: np.ndarray) -> np.ndarray:
@@ -86,8 +86,8 @@ def last_axis_sum(z: np.ndarray) -> np.ndarray:
     product for many short rows; the same sum up to rounding)."""
     if z.ndim == 2 and z.shape[0] >= _MANY_ROWS and 0 < z.shape[1] <= _SHORT_ROW \
             and z.dtype.kind == "f":
-        return z @ np.ones((z.shape[1], 1), z.dtype)  # type: ignore[no-any-return]
-    return np.add.reduce(z, axis=-1, keepdims=True)  # type: ignore[no-any-return]
+        return z @ np.ones((z.shape[1], 1), z.dtype)
+    return np.add.reduce(z, axis=-1, keepdims=True)
 
 
 def first_axis_sum(g: np.ndarray) -> np.ndarray:
