@@ -307,6 +307,8 @@ class Tensor(ArrayMethods):
 def _accumulate(grads: dict[Node, Any]) -> None:
     for leaf, g in grads.items():
         g = np.asarray(g)
+        if not g.flags.writeable:  # e.g. a broadcast view from sum's rule: .grad is the user's
+            g = np.array(g)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 

@@ -111,3 +111,25 @@ def test_bias_gradients_on_many_rows_in_both_paths() -> None:
     bt = d.Tensor(b, requires_grad=True)
     d.sum(d.ops.linear(x, np.ascontiguousarray(w.T), bt) * u).backward()
     np.testing.assert_allclose(bt.grad, u.astype(np.float64).sum(axis=0), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("reduce", [d.sum, d.mean])
+def test_leaf_gradients_are_ordinary_writable_arrays(reduce: object) -> None:
+    # sum's and mean's rules may hand back broadcast views; .grad must not be one
+    w = d.Tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
+    reduce(w).backward()  # type: ignore[operator]
+    assert w.grad.flags.writeable and w.grad.strides != (0, 0) and w.grad.dtype == np.float32
+    w.grad *= 2.0  # e.g. gradient clipping in place
+
+
+def test_mean_rule_on_plain_and_traced_cotangents() -> None:
+    x = RNG.normal(size=(4, 3, 2))
+    for axis, keepdims in (((0, 2), False), ((1,), True), (None, False)):
+        want = np.broadcast_to(1.0 / (x.size / np.mean(x, axis=axis, keepdims=True).size),
+                               x.shape)
+        got = d.grad(lambda x: d.mean(x, axis=axis, keepdims=keepdims).sum())(x)
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+        fwd = d.grad(lambda x: d.mean(x, axis=axis, keepdims=keepdims).sum(), mode="forward")(x)
+        np.testing.assert_allclose(fwd, want, rtol=1e-15)
+    h = d.hessian(lambda x: d.mean(x) ** 2)(x[0])  # traced cotangent: the graph-ready path
+    np.testing.assert_allclose(h, np.full((3, 2, 3, 2), 2.0 / 36.0), rtol=1e-13)

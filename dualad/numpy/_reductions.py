@@ -13,7 +13,7 @@ import numpy as np
 
 from dualad.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, is_traced, no_out, plain
-from dualad.ops import composite, elementwise, reductions, shape, statistics
+from dualad.ops import elementwise, reductions, shape, statistics
 from dualad.ops._util import dtype_of, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import add, div, maximum, minimum, mul, sub, where
 from dualad.ops.reorder import sort, take_along_axis
@@ -64,7 +64,7 @@ def mean(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = None,
     a = cast(coerce(a), dtype)
     mask = _mask(where, a)
     if mask is None:
-        return composite.mean(a, axis, keepdims)
+        return reductions.mean(a, axis, keepdims)
     axes = normalize_axis(axis, ndim_of(a), "mean")
     return div(shape.sum(_fill_where(mask, a, 0.0), axes, keepdims), _count(mask, a, axes, keepdims))
 
@@ -198,7 +198,7 @@ def average(a: Array, axis: Any = None, weights: Any = None, returned: bool = Fa
     a = coerce(a)
     axes = normalize_axis(axis, ndim_of(a), "average")
     if weights is None:
-        avg = composite.mean(a, axes, keepdims)
+        avg = reductions.mean(a, axes, keepdims)
         scale: Any = np.asarray(_count(None, a, axes, keepdims))
     else:
         w = coerce(weights)

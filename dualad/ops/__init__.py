@@ -12,7 +12,8 @@
 ``norms``          norm, vector_norm, matrix_norm, cond (compositions)
 ``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
 ``activation``     relu, log_softmax (fused rules)
-``composite``      mean, logsumexp, sigmoid, softmax
+``reductions``     mean, prod, amax, amin, cumsum, cumprod, cummax, cummin
+``composite``      logsumexp, sigmoid, softmax
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
 ``pool``           max_pool2d, avg_pool2d (compositions)
 ``special``        erf
@@ -48,7 +49,6 @@ from dualad.ops.complex import conj as conj
 from dualad.ops.complex import imag as imag
 from dualad.ops.complex import real as real
 from dualad.ops.composite import logsumexp as logsumexp
-from dualad.ops.composite import mean as mean
 from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
 from dualad.ops.conv import col2im as col2im
@@ -77,6 +77,7 @@ from dualad.ops.norms import norm as norm
 from dualad.ops.norms import vector_norm as vector_norm
 from dualad.ops.pool import avg_pool2d as avg_pool2d
 from dualad.ops.pool import max_pool2d as max_pool2d
+from dualad.ops.reductions import mean as mean
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate
 from dualad.ops.shape import getitem as getitem

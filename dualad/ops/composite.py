@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import primal_value
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
 from dualad.ops.activation import log_softmax
-from dualad.ops.arithmetic import add, div, mul, sub
+from dualad.ops.arithmetic import add, mul, sub
 from dualad.ops.elementwise import exp, log, tanh
-from dualad.ops.shape import reshape, sum, sum_p
-
-
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis``; see ``numpy.mean``."""
-    axes = normalize_axis(axis, ndim_of(x), "mean")
-    count = math.prod(shape_of(x)[a] for a in axes)
-    total = bind(sum_p, x, axis=axes, keepdims=bool(keepdims)) if axes or keepdims else x
-    return div(total, float(count))  # empty: nan, as numpy.mean
+from dualad.ops.shape import reshape, sum
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -1,4 +1,5 @@
-"""Reductions and scans: ``prod``, ``amax``/``amin``, ``cumsum``, ``cumprod``, ``cummax``/``cummin``.
+"""Reductions and scans: ``mean``, ``prod``, ``amax``/``amin``, ``cumsum``, ``cumprod``,
+``cummax``/``cummin``.
 
 (``sum`` lives in :mod:`dualad.ops.shape`, beside ``broadcast_to``, its transpose.)
 
@@ -10,6 +11,7 @@ need nonzero elements.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,46 @@ def _reduce_sample(rng: np.random.Generator, domain: str = "real", distinct: boo
     x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
     axis = tuple(a for a in range(len(shape)) if rng.random() < 0.5) or tuple(range(len(shape)))
     return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
+
+
+# ----------------------------------------------------------------------------- mean
+
+
+def _count(x: Any, axis: tuple[int, ...]) -> float:
+    return float(math.prod(shape_of(x)[a] for a in axis))
+
+
+def _mean_impl(x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    # as numpy.mean, without its Python wrapper; an empty reduction gives nan, as there
+    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims), _count(x, axis))
+
+
+def _mean_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    xs = shape_of(x)
+    if type(g) is not np.ndarray and not isinstance(g, np.generic):  # traced: graph-ready ops
+        return div(_expand(g, x, axis, keepdims), _count(x, axis))
+    kept = g if keepdims else np.reshape(g, tuple(1 if i in axis else d for i, d in enumerate(xs)))
+    share = kept / _count(x, axis)
+    out = np.empty(xs, share.dtype)  # a writable array, not a broadcast view: it may be a .grad
+    out[...] = share
+    return out
+
+
+mean_p: Primitive = defprimitive(
+    "mean", _mean_impl,
+    jvp=[lambda t, ans, x, *, axis, keepdims: bind(mean_p, t, axis=batched(axis), keepdims=keepdims)],
+    vjp=[_mean_vjp], sample=_reduce_sample,
+    complex_sample=with_imaginary_parts(_reduce_sample), saves="none",
+    doc="Arithmetic mean over the given axes.",
+)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Arithmetic mean over ``axis`` (all axes when None); see ``numpy.mean``."""
+    axes = normalize_axis(axis, ndim_of(x), "mean")
+    if not axes and not keepdims:
+        return div(x, 1.0)  # numpy.mean of a 0-d value: a float copy
+    return bind(mean_p, x, axis=axes, keepdims=bool(keepdims))
 
 
 # ----------------------------------------------------------------------------- prod

@@ -189,10 +189,10 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if gs == shape:
         return g
     lead = len(gs) - len(shape)
+    if lead == 1 and type(g) is np.ndarray and gs[1:] == shape:  # a bias's plain cotangent
+        return first_axis_sum(g)
     ones = tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
     if not ones:  # only leading axes were added (a bias): one sum gives the shape
-        if type(g) is np.ndarray:  # a plain cotangent: the sum itself, without bind's dispatch
-            return first_axis_sum(g) if lead == 1 else np.add.reduce(g, axis=tuple(range(lead)))
         return bind(sum_p, g, axis=tuple(range(lead)), keepdims=False)
     return reshape(bind(sum_p, g, axis=tuple(range(lead)) + ones, keepdims=True), shape)
 

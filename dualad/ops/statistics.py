@@ -18,8 +18,7 @@ from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import div, mul, sub
 from dualad.ops.complex import conj, real
-from dualad.ops.composite import mean
-from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights
+from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, mean
 from dualad.ops.shape import sum
 from dualad.registry import Example, Primitive, defprimitive
 
