@@ -55,9 +55,12 @@ def _count(x: Any, axis: tuple[int, ...]) -> float:
     return float(math.prod(shape_of(x)[a] for a in axis))
 
 
+_add_reduce: Any = np.add.reduce  # (typed loosely: NumPy's stubs want a literal keepdims)
+
+
 def _mean_impl(x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
     # as numpy.mean, without its Python wrapper; an empty reduction gives nan, as there
-    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims), _count(x, axis))
+    return np.true_divide(_add_reduce(x, axis=axis, keepdims=keepdims), _count(x, axis))
 
 
 def _mean_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
