@@ -67,8 +67,8 @@ def _mean_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
     xs = shape_of(x)
     if type(g) is not np.ndarray and not isinstance(g, np.generic):  # traced: graph-ready ops
         return div(_expand(g, x, axis, keepdims), _count(x, axis))
-    kept = g if keepdims else np.reshape(g, tuple(1 if i in axis else d for i, d in enumerate(xs)))
-    share = kept / _count(x, axis)
+    kept: Any = g if keepdims else np.reshape(g, tuple(1 if i in axis else d for i, d in enumerate(xs)))
+    share = np.asarray(kept / _count(x, axis))
     out = np.empty(xs, share.dtype)  # a writable array, not a broadcast view: it may be a .grad
     out[...] = share
     return out
