@@ -67,8 +67,9 @@ def _mean_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
     xs = shape_of(x)
     if type(g) is not np.ndarray and not isinstance(g, np.generic):  # traced: graph-ready ops
         return div(_expand(g, x, axis, keepdims), _count(x, axis))
-    kept: Any = g if keepdims else np.reshape(g, tuple(1 if i in axis else d for i, d in enumerate(xs)))
-    share = np.asarray(kept / _count(x, axis))
+    share = np.asarray(np.true_divide(g, _count(x, axis)))
+    if share.ndim and not keepdims:  # put the reduced axes back as 1s, to broadcast
+        share = share.reshape(tuple(1 if i in axis else n for i, n in enumerate(xs)))
     out = np.empty(xs, share.dtype)  # a writable array, not a broadcast view: it may be a .grad
     out[...] = share
     return out
