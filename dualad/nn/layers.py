@@ -21,6 +21,9 @@ class Linear(Module):
 
     ``weight`` has shape ``(out_features, in_features)`` and is drawn from
     ``U(-1/sqrt(in), 1/sqrt(in))`` (Kaiming uniform with ``a = sqrt(5)``), as is ``bias``.
+    The weight array is column-major (Fortran order), which makes ``x @ weight.T`` a plain
+    BLAS product; any layout works (``load_state_dict`` copies values into it). The forward
+    pass is one graph node (the fused :func:`dualad.ops.nn_ops.linear`).
 
     Args:
         in_features: size of the last axis of the input.
