@@ -113,7 +113,12 @@ def linear(x: Any, weight: Any, bias: Any) -> Any:
         array([[3., 4., 5., 6.],
                [3., 4., 5., 6.]])
     """
-    x, weight, bias = (a if isinstance(a, Tracer) else np.asarray(a) for a in (x, weight, bias))
+    if not isinstance(x, Tracer):  # parameters are tensors; the data batch often an array
+        x = np.asarray(x)
+    if not isinstance(weight, Tracer):
+        weight = np.asarray(weight)
+    if not isinstance(bias, Tracer):
+        bias = np.asarray(bias)
     ws, xs, bs = shape_of(weight), shape_of(x), shape_of(bias)
     if len(ws) != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {ws}")
@@ -276,7 +281,8 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean",
             f"softmax_cross_entropy: labels have shape {lab.shape}, expected {zshape[:-1]} "
             f"(logits shape {zshape} without its class axis)"
         )
-    if lab.size and (lab.min() < 0 or lab.max() >= zshape[-1]):
+    if lab.size and (np.minimum.reduce(lab, axis=None) < 0
+                     or np.maximum.reduce(lab, axis=None) >= zshape[-1]):  # (no .min() wrapper)
         raise ValueError(
             f"softmax_cross_entropy: labels must lie in [0, {zshape[-1]}), got values from "
             f"{lab.min()} to {lab.max()}"
