@@ -7,7 +7,7 @@ dualad's Tensor API and ``dualad.nn`` (``Linear``, the fused ``CrossEntropyLoss`
 installed: PyTorch eager, HIPS autograd, JAX eager and JAX jit. Batch sizes 32, 128 and
 1024, float32 and float64. Every contender's first-step loss is checked against NumPy's.
 
-Run: python examples/benchmarks/mlp_step.py [--json out.json] [--quick] [--threads N]
+Run: python examples/benchmarks/mlp_step.py [--json out.json] [--quick] [--threads N] [--runs K]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from _common import pin_threads  # noqa: E402
 THREADS = pin_threads()
 
 import numpy as np  # noqa: E402
-from _common import measure, parse, peers, print_table, write_json  # noqa: E402
+from _common import measure, parser, peers, print_table, use_clock, write_json  # noqa: E402
 
 import dualad as d  # noqa: E402
 
@@ -242,14 +242,37 @@ def run(repeats: int, batches: tuple[int, ...], dtypes: tuple[Any, ...]) -> list
     return rows
 
 
+def over_runs(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per contender: the median of each figure over the runs, and the range of
+    ``vs_numpy`` (a shared machine's slow spells move the ratio itself, not just the times)."""
+    out = []
+    for k, row in enumerate(runs[0]):
+        same = [r[k] for r in runs]
+        merged = dict(row)
+        for key in ("ms", "vs_numpy", "vs_torch"):
+            values = [r[key] for r in same if r[key] is not None]
+            merged[key] = float(np.median(values)) if values else None
+        ratios = [r["vs_numpy"] for r in same]
+        merged["vs_numpy_range"] = f"{min(ratios):.2f}-{max(ratios):.2f}" if len(runs) > 1 else None
+        out.append(merged)
+    return out
+
+
 def main() -> None:
-    args = parse(__doc__.splitlines()[0])
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=None,
+                   help="repeat the whole measurement (default 3, 1 with --quick); medians over runs")
+    args = p.parse_args()
+    use_clock(args.clock)
     repeats = args.repeats or (7 if args.quick else 25)
-    rows = run(repeats, (32, 128, 1024), (np.float32, np.float64))
+    n_runs = args.runs or (1 if args.quick else 3)
+    rows = over_runs([run(repeats, (32, 128, 1024), (np.float32, np.float64)) for _ in range(n_runs)])
     print_table(f"MLP 784-128-64-10 SGD step: median ms of {repeats} round-robin repetitions, "
                 f"{THREADS} BLAS thread(s); vs_numpy = median of per-round time ratios, "
-                "vs_torch = vs_numpy / torch's vs_numpy",
-                rows, ["dtype", "batch", "contender", "ms", "vs_numpy", "vs_torch"])
+                "vs_torch = vs_numpy / torch's vs_numpy"
+                + (f"; medians over {n_runs} runs, range = vs_numpy's lowest-highest run"
+                   if n_runs > 1 else ""),
+                rows, ["dtype", "batch", "contender", "ms", "vs_numpy", "vs_torch", "vs_numpy_range"])
     write_json(args.json, "mlp_step", THREADS, rows)
 
 

@@ -52,7 +52,8 @@ def sections(results: str) -> dict[str, str]:
     if mlp:
         out["mlp"] = _machine(mlp) + "\n\n" + _table(
             mlp["results"], [("dtype", "dtype"), ("batch", "batch"), ("contender", "contender"),
-                             ("ms", "ms / step"), ("vs_numpy", "x NumPy"), ("vs_torch", "x PyTorch")])
+                             ("ms", "ms / step"), ("vs_numpy", "x NumPy"), ("vs_torch", "x PyTorch"),
+                             ("vs_numpy_range", "x NumPy, range over runs")])
     per_op = _load(results, "per_op_overhead")
     if per_op:
         out["per_op"] = _table(per_op["results"], [
@@ -100,8 +101,9 @@ def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any) -> str:
                 r = _pick(res, dtype="float32", batch=batch, contender=who)
                 v = r and r["vs_numpy"]
                 if r is not None:
+                    spread = f" (runs: {r['vs_numpy_range']})" if r.get("vs_numpy_range") else ""
                     add(f"MLP step float32, batch {batch}: {who} <= {limit:.2f}x NumPy", v,
-                        v is not None and v <= limit, f"{v:.3f}x" if v else "")
+                        v is not None and v <= limit, f"{v:.3f}x{spread}" if v else "")
         for batch in (32, 128, 1024):
             for who in ("dualad Tensor", "dualad nn"):
                 r = _pick(res, dtype="float32", batch=batch, contender=who)
