@@ -145,12 +145,16 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
                 hook(node, g, cts, lambda: _pull_back(node, prim, g, cts, owned, heap, order))
         elif not retain_graph:  # nothing to pass on, but visit the parents to free them too
             for p in node.parents:
-                if p is not None and cts.get(p, _UNSEEN) is _UNSEEN:
+                if p is not None and p.prim is not None and cts.get(p, _UNSEEN) is _UNSEEN:
                     cts[p] = None
                     heappush(heap, (-p.depth, next(order), p))
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()
+    # Leaves never enter the heap (nothing runs for them): their sums are what is left.
+    for node, g in cts.items():
+        if g is not None:
+            leaves[node] = g
     return leaves
 
 
@@ -194,8 +198,9 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
                 c = real(c)
         k = None if pidx is None else pidx[i]
         old = cts.get(parent, _UNSEEN)
-        if old is _UNSEEN:  # first contribution: schedule the parent
-            heappush(heap, (-parent.depth, next(order), parent))
+        if old is _UNSEEN:  # first contribution: schedule the parent (a leaf just collects)
+            if parent.prim is not None:
+                heappush(heap, (-parent.depth, next(order), parent))
             cts[parent] = c if k is None or c is None else _slot(parent, k, c)
         elif c is None:
             continue
