@@ -15,7 +15,7 @@ level for its duration, in ``try/finally``. The stack is per thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ __all__ = [
     "MainTrace",
     "Tracer",
     "bind",
+    "call_impl",
     "is_grad_enabled",
     "new_main",
     "observe_binds",
@@ -115,13 +116,7 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
                     "it from the function instead."
                 )
     if top is None:
-        try:
-            out = prim.impl(*args, **params)
-        except (ValueError, IndexError) as err:  # costs nothing unless NumPy raised
-            better = explain_impl_error(prim.name, args, err)
-            if better is None:
-                raise
-            raise better from err
+        out = call_impl(prim, args, params)
     else:
         if not top.active:
             raise _leaked(prim, top)
@@ -130,6 +125,18 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
         for observer in _state.observers:
             observer(prim, args, params, out)
     return out
+
+
+def call_impl(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+    """``prim``'s NumPy implementation on plain values. NumPy's shape and index errors are
+    re-raised naming the primitive and the shapes it got (see ``explain_impl_error``)."""
+    try:
+        return prim.impl(*args, **params)
+    except (ValueError, IndexError) as err:  # costs nothing unless NumPy raised
+        better = explain_impl_error(prim.name, tuple(args), err)
+        if better is None:
+            raise
+        raise better from err
 
 
 def _leaked(prim: Primitive, main: MainTrace) -> LevelError:

@@ -15,7 +15,7 @@ import numpy as np
 from dualad import core
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_FORWARD_LEVEL, MainTrace, Tracer, bind
-from dualad.errors import NonDifferentiableError, ShapeError, explain_impl_error
+from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.shape import _align, broadcast_to_p, reshape
 from dualad.registry import Primitive
@@ -46,13 +46,7 @@ class ForwardTrace(MainTrace):
             primals.append(a)
             tangents.append(t)
         if plain and not core._observer_count:  # what bind would do, minus its dispatch loop
-            try:
-                ans = prim.impl(*primals, **params)
-            except (ValueError, IndexError) as err:  # as in bind: name the op and the shapes
-                better = explain_impl_error(prim.name, tuple(primals), err)
-                if better is None:
-                    raise
-                raise better from err
+            ans = core.call_impl(prim, primals, params)
         else:
             ans = bind(prim, *primals, **params)
         out = jvp_of(prim, ans, primals, tangents, params)

@@ -15,7 +15,7 @@ from dualad import _inplace, core
 from dualad._checks import as_cotangent
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
-from dualad.errors import NonDifferentiableError, ShapeError, explain_impl_error
+from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.registry import Primitive
 from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in, shape_stand_ins
@@ -54,13 +54,7 @@ class ReverseTrace(MainTrace):
         if self is EAGER_REVERSE and not core._observer_count:
             # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
             # second bind: this is the hot path of every PyTorch-style training step.
-            try:
-                ans = prim.impl(*vals, **params)
-            except (ValueError, IndexError) as err:  # as in bind: name the op and the shapes
-                better = explain_impl_error(prim.name, tuple(vals), err)
-                if better is None:
-                    raise
-                raise better from err
+            ans = core.call_impl(prim, vals, params)
         else:
             ans = bind(prim, *vals, **params)
         if not track or not _state.grad_enabled:

@@ -88,34 +88,31 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-class Softmax(Module):
-    """Normalised exponentials along ``axis`` (PyTorch's ``dim``)."""
+class _AlongAxis(Module):
+    """An activation applied along one axis (PyTorch's ``dim``)."""
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class Softmax(_AlongAxis):
+    """Normalised exponentials along ``axis`` (PyTorch's ``dim``)."""
 
     def forward(self, x: Any) -> Any:
         """Apply softmax along ``self.axis``."""
         return F.softmax(x, axis=self.axis)
 
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongAxis):
     """``log(softmax(x))`` along ``axis``, computed stably."""
-
-    def __init__(self, axis: int = -1) -> None:
-        super().__init__()
-        self.axis = axis
 
     def forward(self, x: Any) -> Any:
         """Apply log-softmax along ``self.axis``."""
         return F.log_softmax(x, axis=self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
 
 
 class GELU(Module):

@@ -170,26 +170,27 @@ def _include_initial(r: Any, axis: int, value: float) -> Any:
     return pad(r, widths, constant_values=value)
 
 
+def _cumulative(name: str, scan: Any, initial: float, x: Array, axis: Any, dtype: DTypeLike,
+                out: None, include_initial: bool) -> Any:
+    x = coerce(x)
+    if axis is None and ndim_of(x) > 1:
+        raise ValueError(f"{name}: axis must be given for arrays with more than one dimension")
+    r = scan(x, 0 if axis is None else axis, dtype, out)
+    if not include_initial:
+        return r
+    return _include_initial(r, normalize_axis(axis or 0, ndim_of(r), name)[0], initial)
+
+
 def cumulative_sum(x: Array, /, *, axis: Any = None, dtype: DTypeLike = None, out: None = None,
                    include_initial: bool = False) -> Any:
     """Running sum, optionally starting with 0. Mirrors ``numpy.cumulative_sum``."""
-    x = coerce(x)
-    if axis is None and ndim_of(x) > 1:
-        raise ValueError("cumulative_sum: axis must be given for arrays with more than one dimension")
-    r = cumsum(x, 0 if axis is None else axis, dtype, out)
-    return _include_initial(r, normalize_axis(axis or 0, ndim_of(r), "cumulative_sum")[0], 0.0) \
-        if include_initial else r
+    return _cumulative("cumulative_sum", cumsum, 0.0, x, axis, dtype, out, include_initial)
 
 
 def cumulative_prod(x: Array, /, *, axis: Any = None, dtype: DTypeLike = None, out: None = None,
                     include_initial: bool = False) -> Any:
     """Running product, optionally starting with 1. Mirrors ``numpy.cumulative_prod``."""
-    x = coerce(x)
-    if axis is None and ndim_of(x) > 1:
-        raise ValueError("cumulative_prod: axis must be given for arrays with more than one dimension")
-    r = cumprod(x, 0 if axis is None else axis, dtype, out)
-    return _include_initial(r, normalize_axis(axis or 0, ndim_of(r), "cumulative_prod")[0], 1.0) \
-        if include_initial else r
+    return _cumulative("cumulative_prod", cumprod, 1.0, x, axis, dtype, out, include_initial)
 
 
 def average(a: Array, axis: Any = None, weights: Any = None, returned: bool = False, *,

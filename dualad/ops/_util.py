@@ -68,6 +68,12 @@ def is_complex(x: Any) -> bool:
     return isinstance(x, complex)
 
 
+def column_major(a: Any) -> bool:
+    """A plain array laid out column-major only (e.g. a transposed view of a C-ordered
+    matrix, or ``nn.Linear``'s weight): results meant for it should share that layout."""
+    return type(a) is np.ndarray and a.flags.f_contiguous and not a.flags.c_contiguous
+
+
 # NumPy reduces a short last axis one row at a time: the max over the 10 classes of 1024
 # rows takes ~45 us. For many short rows these give the same values several times faster
 # (from about 32 rows for the max and 64 for the sum, measured on (n, 10) float32).

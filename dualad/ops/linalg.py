@@ -14,7 +14,7 @@ import numpy as np
 from dualad.core import bind
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
-from dualad.ops._util import batch_size, ndim_of, shape_of
+from dualad.ops._util import batch_size, column_major, ndim_of, shape_of
 from dualad.ops.complex import conj
 from dualad.ops.shape import reshape, transpose, unbroadcast
 from dualad.registry import Example, defprimitive
@@ -77,11 +77,6 @@ def _promoted_g(g: Any, x: Any, y: Any) -> Any:
     return reshape(g, tuple(s))
 
 
-def _transposed_layout(a: Any) -> bool:
-    """A plain 2-D array laid out column-major (a transposed view of a C-ordered array)."""
-    return type(a) is np.ndarray and a.flags.f_contiguous and not a.flags.c_contiguous
-
-
 def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:  # the common case: skip the promotion bookkeeping
         # (.T: a plain array's transposed view, or a recorded transpose on a traced value)
@@ -93,7 +88,7 @@ def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:
-        if _transposed_layout(y):  # e.g. nn.Linear's weight.T: give dy the same layout, so the
+        if column_major(y):  # e.g. nn.Linear's weight.T: give dy the same layout, so the
             # weight's own cotangent comes out C-contiguous (no copy before an optimizer step)
             return bind(matmul_p, g.T, conj(x)).T
         return bind(matmul_p, conj(x).T, g)

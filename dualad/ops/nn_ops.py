@@ -17,12 +17,12 @@ import numpy as np
 from dualad.core import Tracer, bind, primal_value
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
-from dualad.ops._util import batch_size, first_axis_sum, last_axis_max, last_axis_sum, shape_of
+from dualad.ops._util import batch_size, column_major, last_axis_max, last_axis_sum, shape_of
 from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
 from dualad.ops.linalg import matmul, matmul_p
-from dualad.ops.shape import broadcast_to, reshape, sum, sum_p, transpose
+from dualad.ops.shape import broadcast_to, reshape, sum, transpose, unbroadcast
 from dualad.registry import Example, defprimitive
 
 # ----------------------------------------------------------------------------- linear
@@ -60,18 +60,10 @@ def _linear_jvp(tangents: tuple[Any, ...], ans: Any, x: Any, w: Any, b: Any) -> 
 
 def _linear_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if len(shape_of(g)) == 2:
-        if type(w) is np.ndarray and w.flags.f_contiguous and not w.flags.c_contiguous:
-            # nn.Linear's column-major weight: (x^T g)^T comes out in that layout
+        if column_major(w):  # nn.Linear's weight: (x^T g)^T comes out in that layout
             return bind(matmul_p, conj(x).T, g).T
         return bind(matmul_p, g.T, conj(x))
     return matmul(transpose(_rows(g)), conj(_rows(x)))
-
-
-def _linear_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
-    n = len(shape_of(g))
-    if n == 2 and type(g) is np.ndarray:
-        return first_axis_sum(g)
-    return bind(sum_p, g, axis=tuple(range(n - 1)), keepdims=False) if n > 1 else g
 
 
 _LINEAR_X_SHAPES = [(3, 4), (4,), (2, 3, 4), (1, 4)]
@@ -87,7 +79,8 @@ def _linear_sample(rng: np.random.Generator, complex_values: bool = False) -> Ex
 linear_p = defprimitive(
     "linear", _linear_impl,
     jvp_joint=_linear_jvp,
-    vjp=[lambda g, ans, x, w, b: matmul(g, conj(w)), _linear_vjp_w, _linear_vjp_b],
+    vjp=[lambda g, ans, x, w, b: matmul(g, conj(w)), _linear_vjp_w,
+         lambda g, ans, x, w, b: unbroadcast(g, shape_of(b))],  # the sum over the batch
     sample=_linear_sample, complex_sample=lambda rng: _linear_sample(rng, True),
     saves="args",
     doc="Affine map x @ W.T + b of a linear layer (W of shape (out, in)), fused.",

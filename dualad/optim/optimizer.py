@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from dualad.nn.module import Parameter
+from dualad.ops._util import column_major
 
 __all__ = ["Optimizer", "ParamGroup"]
 
@@ -99,6 +100,6 @@ def _in_layout_of(param: np.ndarray, grad: Any) -> np.ndarray:
     The several elementwise passes of an update run ~5x slower on arrays of different
     layouts (e.g. a C-ordered gradient for ``nn.Linear``'s column-major weight).
     """
-    if param.flags.f_contiguous and not param.flags.c_contiguous:
+    if column_major(param):
         return np.asfortranarray(grad)
     return np.ascontiguousarray(grad)
