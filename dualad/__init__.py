@@ -12,6 +12,7 @@ The pieces, in the order they build on each other:
 """
 
 from dualad import nn as nn
+from dualad import numpy as numpy
 from dualad import optim as optim
 from dualad._tree import tree_flatten as tree_flatten
 from dualad._tree import tree_map as tree_map

@@ -69,3 +69,9 @@ def split_args(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
 def finish(x: Any) -> Any:
     """Results for users: 0-d arrays become NumPy scalars, like NumPy's own reductions."""
     return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
+
+
+def split_aux(out: Any, name: str) -> tuple[Any, Any]:
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise ValueError(f"{name}(has_aux=True): the function must return a pair (output, aux)")
+    return out[0], out[1]

@@ -13,15 +13,11 @@ from typing import Any
 
 import numpy as np
 
-import dualad.numpy as dnp
-from dualad import _dispatch, ops
+from dualad import numpy_hooks, ops
 from dualad.core import Tracer, primal_value
+from dualad.numpy_hooks import namespace as dnp
 from dualad.ops._util import shape_of
 
-# Binary ufuncs whose dualad.numpy wrapper only adds keyword handling and list coercion: a
-# call without keywords on arrays and tracers goes straight to the op (same result, less work).
-_DIRECT_UFUNCS: dict[Any, Any] = {np.matmul: ops.matmul, np.add: ops.add, np.subtract: ops.sub,
-                                  np.multiply: ops.mul, np.true_divide: ops.div}
 _SEQUENCES = (list, tuple)
 
 
@@ -67,7 +63,7 @@ class ArrayMethods(Tracer):
 
     @property
     def mT(self) -> Any:
-        return dnp.matrix_transpose(self)
+        return dnp().matrix_transpose(self)
 
     def __len__(self) -> int:
         if not self.shape:
@@ -121,19 +117,19 @@ class ArrayMethods(Tracer):
         return ops.abs(self)
 
     def __floordiv__(self, o: Any) -> Any:
-        return dnp.floor_divide(self, o)
+        return dnp().floor_divide(self, o)
 
     def __rfloordiv__(self, o: Any) -> Any:
-        return dnp.floor_divide(o, self)
+        return dnp().floor_divide(o, self)
 
     def __mod__(self, o: Any) -> Any:
-        return dnp.remainder(self, o)
+        return dnp().remainder(self, o)
 
     def __rmod__(self, o: Any) -> Any:
-        return dnp.remainder(o, self)
+        return dnp().remainder(o, self)
 
     def __divmod__(self, o: Any) -> Any:
-        return dnp.divmod(self, o)
+        return dnp().divmod(self, o)
 
     def __getitem__(self, idx: Any) -> Any:
         return ops.getitem(self, idx)
@@ -166,97 +162,97 @@ class ArrayMethods(Tracer):
     # NumPy's method signatures; each is the dualad.numpy function of the same name.
     def sum(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False,
             initial: Any = None, where: Any = None) -> Any:
-        return dnp.sum(self, axis, dtype, out, keepdims, initial, where)
+        return dnp().sum(self, axis, dtype, out, keepdims, initial, where)
 
     def mean(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False, *,
              where: Any = None) -> Any:
-        return dnp.mean(self, axis, dtype, out, keepdims, where=where)
+        return dnp().mean(self, axis, dtype, out, keepdims, where=where)
 
     def prod(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False,
              initial: Any = None, where: Any = None) -> Any:
-        return dnp.prod(self, axis, dtype, out, keepdims, initial, where)
+        return dnp().prod(self, axis, dtype, out, keepdims, initial, where)
 
     def max(self, axis: Any = None, out: None = None, keepdims: bool = False, initial: Any = None,
             where: Any = None) -> Any:
-        return dnp.max(self, axis, out, keepdims, initial, where)
+        return dnp().max(self, axis, out, keepdims, initial, where)
 
     def min(self, axis: Any = None, out: None = None, keepdims: bool = False, initial: Any = None,
             where: Any = None) -> Any:
-        return dnp.min(self, axis, out, keepdims, initial, where)
+        return dnp().min(self, axis, out, keepdims, initial, where)
 
     def var(self, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0,
             keepdims: bool = False) -> Any:
-        return dnp.var(self, axis, dtype, out, ddof, keepdims)
+        return dnp().var(self, axis, dtype, out, ddof, keepdims)
 
     def std(self, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0,
             keepdims: bool = False) -> Any:
-        return dnp.std(self, axis, dtype, out, ddof, keepdims)
+        return dnp().std(self, axis, dtype, out, ddof, keepdims)
 
     def cumsum(self, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
-        return dnp.cumsum(self, axis, dtype, out)
+        return dnp().cumsum(self, axis, dtype, out)
 
     def cumprod(self, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
-        return dnp.cumprod(self, axis, dtype, out)
+        return dnp().cumprod(self, axis, dtype, out)
 
     def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True,
                copy: bool = True) -> Any:
-        return dnp.asarray(self, dtype)
+        return dnp().asarray(self, dtype)
 
     def ravel(self, order: str = "C") -> Any:
-        return dnp.ravel(self, order)
+        return dnp().ravel(self, order)
 
     def flatten(self, order: str = "C") -> Any:
-        return dnp.ravel(self, order)
+        return dnp().ravel(self, order)
 
     def squeeze(self, axis: Any = None) -> Any:
-        return dnp.squeeze(self, axis)
+        return dnp().squeeze(self, axis)
 
     def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return dnp.swapaxes(self, axis1, axis2)
+        return dnp().swapaxes(self, axis1, axis2)
 
     def dot(self, b: Any, out: None = None) -> Any:
-        return dnp.dot(self, b, out)
+        return dnp().dot(self, b, out)
 
     def clip(self, min: Any = None, max: Any = None, out: None = None) -> Any:  # noqa: A002
-        return dnp.clip(self, min, max, out)
+        return dnp().clip(self, min, max, out)
 
     def round(self, decimals: int = 0, out: None = None) -> Any:
-        return dnp.round(self, decimals, out)
+        return dnp().round(self, decimals, out)
 
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
               out: None = None) -> Any:
-        return dnp.trace(self, offset, axis1, axis2, dtype, out)
+        return dnp().trace(self, offset, axis1, axis2, dtype, out)
 
     def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-        return dnp.diagonal(self, offset, axis1, axis2)
+        return dnp().diagonal(self, offset, axis1, axis2)
 
     def repeat(self, repeats: Any, axis: Any = None) -> Any:
-        return dnp.repeat(self, repeats, axis)
+        return dnp().repeat(self, repeats, axis)
 
     def take(self, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
-        return dnp.take(self, indices, axis, out, mode)
+        return dnp().take(self, indices, axis, out, mode)
 
     def copy(self, order: str = "C") -> Any:
         return self  # traced values are immutable
 
     # no derivative: answered on the plain value
     def argmax(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
-        return dnp.argmax(self, axis, out, keepdims=keepdims)
+        return dnp().argmax(self, axis, out, keepdims=keepdims)
 
     def argmin(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
-        return dnp.argmin(self, axis, out, keepdims=keepdims)
+        return dnp().argmin(self, axis, out, keepdims=keepdims)
 
     def argsort(self, axis: Any = -1, kind: Any = None, order: Any = None) -> Any:
-        return dnp.argsort(self, axis, kind, order)
+        return dnp().argsort(self, axis, kind, order)
 
     def nonzero(self) -> Any:
-        return dnp.nonzero(self)
+        return dnp().nonzero(self)
 
     def all(self, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
-        return dnp.all(self, axis, out, keepdims)
+        return dnp().all(self, axis, out, keepdims)
 
     def any(self, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
-        return dnp.any(self, axis, out, keepdims)
+        return dnp().any(self, axis, out, keepdims)
 
     def reshape(self, *shape: Any) -> Any:
         return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int)
@@ -297,25 +293,25 @@ class ArrayMethods(Tracer):
     # ------------------------------------------------------------------ NumPy protocols
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:  # x @ w with a plain array x: a training hot path
-            fn = _DIRECT_UFUNCS.get(ufunc)
-            if fn is not None and type(inputs[0]) not in _SEQUENCES and type(inputs[1]) not in _SEQUENCES:
+            fn = numpy_hooks.DIRECT.get(ufunc)
+            if fn is not None and not any(type(x) in _SEQUENCES for x in inputs):
                 return fn(*inputs)
         if method == "__call__":
-            fn = _dispatch.UFUNCS.get(ufunc)
+            fn = numpy_hooks.UFUNCS.get(ufunc)
         else:  # reduce, accumulate, outer: np.add.reduce(x), np.maximum.accumulate(x), ...
-            fn = _dispatch.UFUNC_METHODS.get((ufunc, method))
+            fn = numpy_hooks.UFUNC_METHODS.get((ufunc, method))
         if fn is None or kwargs.get("out") is not None:
             name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
             if kwargs.get("out") is not None:
                 name += " with out="
-            raise _dispatch.unsupported(name, "ufunc")
+            raise numpy_hooks.unsupported(name, "ufunc")
         kwargs.pop("out", None)
         return fn(*inputs, **kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in _dispatch.SHAPE_FUNCTIONS:
+        if func in numpy_hooks.SHAPE_FUNCTIONS:
             return func(*(primal_value(a) for a in args), **kwargs)
-        fn = _dispatch.FUNCTIONS.get(func)
+        fn = numpy_hooks.FUNCTIONS.get(func)
         if fn is None:
-            raise _dispatch.unsupported(getattr(func, "__name__", repr(func)), "function")
+            raise numpy_hooks.unsupported(getattr(func, "__name__", repr(func)), "function")
         return fn(*args, **kwargs)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from dualad.errors import LevelError, explain_impl_error
-from dualad.registry import Primitive
+from dualad.registry import Primitive, install_bind
 
 __all__ = [
     "EAGER_FORWARD_LEVEL",
@@ -125,6 +125,9 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
         for observer in _state.observers:
             observer(prim, args, params, out)
     return out
+
+
+install_bind(bind)
 
 
 def call_impl(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:

@@ -9,78 +9,20 @@ block has shape ``os + is``; blocks are nested output structure outside, input i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from dualad._arguments import as_input, check_callable, finish, split_args
-from dualad._tree import TreeDef, tree_flatten, tree_unflatten
-from dualad.core import new_main, primal_value
-from dualad.forward import Dual, ForwardTrace
+from dualad._arguments import check_callable, finish, split_args
+from dualad._jacfwd_pass import assemble, jacfwd_blocks, size
+from dualad.core import primal_value
 from dualad.ops._util import shape_of
-from dualad.ops.shape import concatenate, getitem, reshape, transpose
+from dualad.ops.shape import concatenate, reshape
 from dualad.reverse import backward_pass
-from dualad.transforms import Recorded, _split_aux, record
+from dualad.transforms import Recorded, grad, record
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
-
-
-def _size(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)
-
-
-def _block(rows: Any, os: tuple[int, ...], is_: tuple[int, ...]) -> Any:
-    """Rows (input element, output element...) -> block (out shape + in shape)."""
-    m = reshape(rows, (_size(is_), _size(os)))
-    return finish(reshape(transpose(m), os + is_))
-
-
-def _assemble(blocks: list[list[Any]], out_tree: TreeDef, in_tree: TreeDef, single: bool) -> Any:
-    per_out = []
-    for row in blocks:
-        inner = tree_unflatten(in_tree, row)
-        per_out.append(inner[0] if single else tuple(inner))
-    return tree_unflatten(out_tree, per_out)
-
-
-def jacfwd_core(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool = False
-                ) -> tuple[Any, list[list[Any]] | Any, Any]:
-    """One batched forward pass of ``g(*diff)``: (value, jac per input arg, aux)."""
-    value, blocks, out_tree, in_tree, aux = _jacfwd_blocks(g, diff, has_aux)
-    jac = _assemble(blocks, out_tree, in_tree, single=False)
-    return value, jac, aux
-
-
-def _jacfwd_blocks(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool) -> Any:
-    leaves, in_tree = tree_flatten(diff)
-    leaves = [as_input(x, f"jacfwd: input {k}") for k, x in enumerate(leaves)]
-    shapes = [shape_of(x) for x in leaves]
-    sizes = [_size(s) for s in shapes]
-    n = sum(sizes)
-    dtype = np.result_type(*[primal_value(x) for x in leaves]) if leaves else np.float64
-    eye = np.eye(n, dtype=dtype)
-    offsets = np.cumsum([0] + sizes)
-    with new_main(lambda level: ForwardTrace(level, batched=True, name="jacfwd")) as main:
-        duals = [Dual._make(main, x, eye[:, offsets[k]:offsets[k + 1]].reshape((n,) + shapes[k]))
-                 for k, x in enumerate(leaves)]
-        out = g(*tree_unflatten(in_tree, duals))
-        aux = None
-        if has_aux:
-            out, aux = _split_aux(out, "jacfwd")
-        o_leaves, out_tree = tree_flatten(out)
-        values, blocks = [], []
-        for o in o_leaves:
-            mine = isinstance(o, Dual) and o._main is main
-            v = o.primal if mine else o
-            values.append(v)
-            os = shape_of(v)
-            t = o._tangent if mine else np.zeros((n,) + os)
-            blocks.append([
-                _block(getitem(t, (slice(int(offsets[k]), int(offsets[k + 1])),)), os, shapes[k])
-                for k in range(len(leaves))])
-    return tree_unflatten(out_tree, [finish(v) for v in values]), blocks, out_tree, in_tree, aux
 
 
 def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
@@ -97,8 +39,8 @@ def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "jacfwd")
-        _, blocks, out_tree, in_tree, aux = _jacfwd_blocks(g, diff, has_aux)
-        jac = _assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
+        _, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+        jac = assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
         return (jac, aux) if has_aux else jac
 
     return wrapped
@@ -109,7 +51,7 @@ def _jacrev_from(rec: Recorded) -> list[list[Any]]:
     blocks = []
     for value, root in zip(rec.values, rec.roots):
         os = shape_of(value)
-        m = _size(os)
+        m = size(os)
         rows: list[list[Any]] = [[] for _ in shapes]
         dtype = np.result_type(primal_value(value))
         for e in range(m if root is not None else 0):
@@ -145,7 +87,7 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "jacrev")
         rec = record(g, diff, has_aux, "jacrev")
-        jac = _assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
     return wrapped
@@ -170,11 +112,11 @@ def jacobian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "jacobian")
         rec = record(g, diff, has_aux, "jacobian")
-        n_in = sum(_size(shape_of(x)) for x in rec.leaves)
-        n_out = sum(_size(shape_of(v)) for v in rec.values)
+        n_in = sum(size(shape_of(x)) for x in rec.leaves)
+        n_out = sum(size(shape_of(v)) for v in rec.values)
         if n_in < n_out:
             return jacfwd(f, argnums, has_aux)(*args, **kwargs)
-        jac = _assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
     return wrapped
@@ -189,7 +131,5 @@ def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callab
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    from dualad.transforms import grad
-
     check_callable(f, "hessian")
     return jacfwd(grad(f, argnums), argnums)

@@ -178,10 +178,18 @@ class Primitive:
         return f"Primitive({self.name!r})"
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        """Apply the primitive through the engines (same as :func:`dualad.core.bind`)."""
-        from dualad.core import bind
+        """Apply the primitive through the engines (same as ``bind(prim, *args, **params)``)."""
+        return _BIND[0](self, *args, **params)
 
-        return bind(self, *args, **params)
+
+# ``bind`` lives in the levels module, which imports this one for its types; it installs
+# itself here (``install_bind``) so that calling a primitive needs no import upwards.
+_BIND: list[Callable[..., Any]] = []
+
+
+def install_bind(bind: Callable[..., Any]) -> None:
+    """Set the function a primitive's ``__call__`` applies it with (the levels' ``bind``)."""
+    _BIND[:] = [bind]
 
 
 _SAVES = frozenset({"all", "args", "ans", "none"})
@@ -279,11 +287,6 @@ def get_primitive(name: str) -> Primitive:
 def primitives() -> dict[str, Primitive]:
     """A snapshot of the registry, name -> primitive, in registration order."""
     return dict(_REGISTRY)
-
-
-def iter_primitives() -> Iterator[Primitive]:
-    """Iterate over registered primitives in registration order."""
-    return iter(list(_REGISTRY.values()))
 
 
 def unregister(name: str) -> None:

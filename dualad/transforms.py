@@ -12,8 +12,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dualad._arguments import as_input, check_callable, finish, split_args
+from dualad._arguments import as_input, check_callable, finish, split_args, split_aux
 from dualad._checks import as_cotangent
+from dualad._jacfwd_pass import jacfwd_core
 from dualad._tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.core import new_main, primal_value
 from dualad.errors import NonDifferentiableError, ShapeError
@@ -66,7 +67,7 @@ def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name:
         out = f(*tree_unflatten(in_tree, inputs))
         aux = None
         if has_aux:
-            out, aux = _split_aux(out, name)
+            out, aux = split_aux(out, name)
         values, out_tree, roots = _output_roots(out, main)
     nodes = [t._node for t in inputs if t._node is not None]
     return Recorded(values, out_tree, roots, nodes, leaves, in_tree, aux)
@@ -114,12 +115,6 @@ def pull_back(roots: list[Any], seeds: list[Any], inputs: list[Node]) -> list[An
     return [total.get(n) for n in inputs]
 
 
-def _split_aux(out: Any, name: str) -> tuple[Any, Any]:
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise ValueError(f"{name}(has_aux=True): the function must return a pair (output, aux)")
-    return out[0], out[1]
-
-
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                    has_aux: bool = False, mode: str = "reverse") -> Callable[..., Any]:
     """Like :func:`grad`, but the new function returns ``(value, gradient)``.
@@ -139,8 +134,6 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         elif any(map(is_complex, tree_flatten(diff)[0])):
             value, grads, aux = _forward_grad_complex(g, diff, has_aux)
         else:
-            from dualad.jacobians import jacfwd_core
-
             def g_out(*d: Any) -> Any:
                 out = g(*d)
                 _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
@@ -162,8 +155,6 @@ def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux:
     Each complex leaf is split into its real and imaginary parts, so the one batched
     forward pass pushes both the real and the imaginary unit directions.
     """
-    from dualad.jacobians import jacfwd_core
-
     leaves, tree = tree_flatten(diff)
     split = [is_complex(x) for x in leaves]
     parts = tuple((np.real(x), np.imag(x)) if c else x for x, c in zip(leaves, split))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
 
 from dualad.core import Tracer, primal_value
 from dualad.errors import UnsupportedOperationError
+from dualad.ops import joining
 from dualad.ops.elementwise import astype
 
 Array = Any
@@ -34,10 +37,19 @@ def coerce(x: Any) -> Any:
     A list holding traced values is stacked (keeping derivatives), like ``dualad.numpy.array``.
     """
     if isinstance(x, (list, tuple)):
-        from dualad.numpy._creation import array
-
-        return array(x)
+        return stack_nested(x)
     return x
+
+
+def stack_nested(obj: Any) -> Any:
+    """A (nested) list of values as one array; traced values are stacked, keeping derivatives."""
+    if isinstance(obj, Tracer):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        if not contains_traced(obj):
+            return np.asarray(obj)
+        return joining.stack([stack_nested(v) for v in obj], 0)
+    return np.asarray(obj)
 
 
 def plain(x: Any) -> Any:
@@ -59,6 +71,23 @@ def no_out(out: Any, name: str) -> None:
 def cast(x: Any, dtype: DTypeLike) -> Any:
     """``x`` converted to ``dtype`` (derivatives kept for float dtypes); None keeps it."""
     return x if dtype is None else astype(coerce(x), dtype)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def forwards_to(op: Callable[..., Any]) -> Callable[[F], F]:
+    """Mark a ufunc mirror as ``op`` plus NumPy's keywords and list coercion only.
+
+    NumPy's ufunc called without keywords on arrays and traced values may then go straight
+    to ``op`` (same result, less work; ``x @ w`` is a training hot path). See
+    ``dualad.numpy_hooks.DIRECT``.
+    """
+    def mark(fn: F) -> F:
+        setattr(fn, "direct_op", op)  # noqa: B010 (mypy: functions take no new attributes)
+        return fn
+
+    return mark
 
 
 def ufunc_call(fn: Callable[..., Any], name: str, args: tuple[Any, ...], out: Any, where: Any,

@@ -13,23 +13,13 @@ from typing import Any
 import numpy as np
 
 from dualad.errors import UnsupportedOperationError
-from dualad.numpy._common import Array, DTypeLike, cast, contains_traced, is_traced, plain
-from dualad.ops import joining
+from dualad.numpy._common import Array, DTypeLike, cast, contains_traced, plain, stack_nested
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import ndim_of, shape_of
-from dualad.ops.arithmetic import add, mul, power, sub
+from dualad.ops.arithmetic import add, mul, sub
+from dualad.ops.powers import power
 
 _np: Any = np  # NumPy's typed overloads cannot follow arguments passed straight through
-
-
-def _stack_nested(obj: Any) -> Any:
-    if is_traced(obj):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        if not contains_traced(obj):
-            return np.asarray(obj)
-        return joining.stack([_stack_nested(v) for v in obj], 0)
-    return np.asarray(obj)
 
 
 def array(object: Any, dtype: DTypeLike = None, *, copy: Any = True, order: str = "K",  # noqa: A002
@@ -47,7 +37,7 @@ def array(object: Any, dtype: DTypeLike = None, *, copy: Any = True, order: str 
     if not contains_traced(object):
         kwargs = {} if like is None else {"like": like}
         return _np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **kwargs)
-    out = cast(_stack_nested(object), dtype)
+    out = cast(stack_nested(object), dtype)
     if ndim_of(out) < ndmin:
         out = shape_ops.reshape(out, (1,) * (ndmin - ndim_of(out)) + shape_of(out))
     return out

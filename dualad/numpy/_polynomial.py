@@ -13,7 +13,8 @@ from dualad.numpy._common import Array, coerce, plain
 from dualad.ops import contractions, numerics
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import shape_of
-from dualad.ops.arithmetic import add, div, mul, power, sub
+from dualad.ops.arithmetic import add, div, mul, sub
+from dualad.ops.powers import power
 
 
 def polyval(p: Array, x: Array) -> Any:

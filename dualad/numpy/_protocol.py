@@ -1,21 +1,24 @@
 """Which ``dualad.numpy`` function answers each NumPy ufunc and function on a traced value.
 
-``dualad._dispatch`` merges these tables into the ones ``Dual.__array_ufunc__`` and
-``Dual.__array_function__`` (and ``Tensor``'s) consult, so unmodified code calling
-``numpy.sin(x)``, ``numpy.sum(x, axis=0)`` or ``numpy.maximum.accumulate(x)`` on a traced
-``x`` keeps its derivative. The tables are built from explicit name lists; a name NumPy
-does not have (an older NumPy) is skipped.
+``install(dnp)`` (called at the end of ``dualad/numpy/__init__.py``) derives the tables from
+the namespace -- NumPy's ``name`` is answered by ``dualad.numpy``'s ``name`` -- and hands them to
+:mod:`dualad.numpy_hooks`, which ``Dual.__array_ufunc__`` and ``Dual.__array_function__`` (and
+``Tensor``'s) consult. So unmodified code calling ``numpy.sin(x)``, ``numpy.sum(x, axis=0)``,
+``numpy.linalg.solve(A, x)`` or ``numpy.maximum.accumulate(x)`` on a traced ``x`` keeps its
+derivative. A name this NumPy does not have (an older NumPy) is skipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-import dualad.numpy as dnp
+from dualad import numpy_hooks
 from dualad.numpy._common import coerce, no_out
+from dualad.numpy._creation import asarray
 from dualad.ops import reductions
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.composite import logsumexp
@@ -65,18 +68,19 @@ FUNCTION_NAMES: tuple[str, ...] = (
 )
 
 
-def _table(want_ufunc: bool) -> dict[Any, Callable[..., Any]]:
+def _table(dnp: ModuleType, want_ufunc: bool) -> dict[Any, Callable[..., Any]]:
     """NumPy object -> dualad.numpy function, for the names that are (not) ufuncs in this NumPy."""
     table: dict[Any, Callable[..., Any]] = {}
     for name in UFUNC_NAMES + FUNCTION_NAMES:  # a few changed kind across NumPy versions
         np_fn = getattr(np, name, None)
         if np_fn is not None and isinstance(np_fn, np.ufunc) == want_ufunc:
             table[np_fn] = getattr(dnp, name)
+    if not want_ufunc:  # numpy.linalg: each function answered by its namesake in dnp.linalg
+        for name in dnp.linalg.__all__:
+            np_fn = getattr(np.linalg, name, None)
+            if callable(np_fn) and not isinstance(np_fn, type):
+                table[np_fn] = getattr(dnp.linalg, name)
     return table
-
-
-NUMPY_UFUNCS = _table(want_ufunc=True)
-NUMPY_FUNCTIONS = _table(want_ufunc=False)
 
 
 def _reduce(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +91,7 @@ def _reduce(fn: Callable[..., Any]) -> Callable[..., Any]:
         no_out(out, "ufunc.reduce")
         if kwargs:
             raise TypeError(f"ufunc.reduce: unsupported keywords {sorted(kwargs)} on a traced value")
-        return fn(dnp.asarray(array, dtype), axis=axis, keepdims=keepdims)
+        return fn(asarray(array, dtype), axis=axis, keepdims=keepdims)
 
     return reduce
 
@@ -97,7 +101,7 @@ def _accumulate(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     def accumulate(array: Any, axis: int = 0, dtype: Any = None, out: Any = None) -> Any:
         no_out(out, "ufunc.accumulate")
-        return fn(dnp.asarray(array, dtype), axis)
+        return fn(asarray(array, dtype), axis)
 
     return accumulate
 
@@ -112,20 +116,71 @@ def _outer(fn: Callable[..., Any]) -> Callable[..., Any]:
     return outer
 
 
-# (ufunc, method) -> dualad function, for ufunc methods other than __call__
-UFUNC_METHODS: dict[tuple[Any, str], Callable[..., Any]] = {
-    (np.add, "reduce"): _reduce(dnp.sum),
-    (np.multiply, "reduce"): _reduce(dnp.prod),
-    (np.maximum, "reduce"): _reduce(dnp.max),
-    (np.minimum, "reduce"): _reduce(dnp.min),
-    (np.fmax, "reduce"): _reduce(dnp.nanmax),
-    (np.fmin, "reduce"): _reduce(dnp.nanmin),
-    (np.logaddexp, "reduce"): _reduce(logsumexp),
-    (np.add, "accumulate"): _accumulate(reductions.cumsum),
-    (np.multiply, "accumulate"): _accumulate(reductions.cumprod),
-    (np.maximum, "accumulate"): _accumulate(reductions.cummax),
-    (np.minimum, "accumulate"): _accumulate(reductions.cummin),
-}
-for _binary in ("add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum", "logaddexp",
-                "arctan2", "hypot"):
-    UFUNC_METHODS[(getattr(np, _binary), "outer")] = _outer(getattr(dnp, _binary))
+def _ufunc_methods(dnp: ModuleType) -> dict[tuple[Any, str], Callable[..., Any]]:
+    """(ufunc, method) -> dualad function, for ufunc methods other than ``__call__``."""
+    methods: dict[tuple[Any, str], Callable[..., Any]] = {
+        (np.add, "reduce"): _reduce(dnp.sum),
+        (np.multiply, "reduce"): _reduce(dnp.prod),
+        (np.maximum, "reduce"): _reduce(dnp.max),
+        (np.minimum, "reduce"): _reduce(dnp.min),
+        (np.fmax, "reduce"): _reduce(dnp.nanmax),
+        (np.fmin, "reduce"): _reduce(dnp.nanmin),
+        (np.logaddexp, "reduce"): _reduce(logsumexp),
+        (np.add, "accumulate"): _accumulate(reductions.cumsum),
+        (np.multiply, "accumulate"): _accumulate(reductions.cumprod),
+        (np.maximum, "accumulate"): _accumulate(reductions.cummax),
+        (np.minimum, "accumulate"): _accumulate(reductions.cummin),
+    }
+    for binary in ("add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum",
+                   "logaddexp", "arctan2", "hypot"):
+        methods[(getattr(np, binary), "outer")] = _outer(getattr(dnp, binary))
+    return methods
+
+
+def install(dnp: ModuleType) -> None:
+    """Derive every table from the namespace ``dnp`` and hand them to the engines' hooks."""
+    numpy_hooks.install(dnp, _table(dnp, want_ufunc=True), _table(dnp, want_ufunc=False),
+                        _ufunc_methods(dnp))
+
+
+def supported() -> list[str]:
+    """Names of the NumPy functions and ufuncs that work on traced values, sorted.
+
+    Examples:
+        >>> import dualad.numpy as dnp
+        >>> "sin" in dnp.supported() and "linalg.solve" in dnp.supported()
+        True
+    """
+    def name(fn: Any) -> str:
+        module = getattr(fn, "__module__", "") or ""
+        prefix = "linalg." if module.startswith("numpy.linalg") else ""
+        return prefix + getattr(fn, "__name__", repr(fn))
+
+    tables = (numpy_hooks.UFUNCS, numpy_hooks.FUNCTIONS, numpy_hooks.SHAPE_FUNCTIONS)
+    return sorted({name(fn) for table in tables for fn in table})
+
+
+def register(numpy_function: Any, fn: Callable[..., Any]) -> None:
+    """Route a NumPy function or ufunc, called on a traced value, to ``fn``.
+
+    ``fn`` receives the same arguments (and keywords) NumPy's function was called with. Use it
+    for a NumPy function dualad does not cover, after writing ``fn`` with dualad ops or as a
+    primitive (see the custom-primitives how-to).
+
+    Examples:
+        >>> import numpy as np, dualad, dualad.numpy as dnp
+        >>> dnp.register(np.spacing, lambda x, **kw: 0.0 * x)
+        >>> float(dualad.grad(lambda x: np.spacing(x))(1.0))
+        0.0
+        >>> dnp.unregister(np.spacing)
+    """
+    if not callable(fn):
+        raise TypeError(f"dualad.numpy.register: fn must be callable, got {type(fn).__name__}")
+    table = numpy_hooks.UFUNCS if isinstance(numpy_function, np.ufunc) else numpy_hooks.FUNCTIONS
+    table[numpy_function] = fn
+
+
+def unregister(numpy_function: Any) -> None:
+    """Undo :func:`register` (NumPy's function then raises on traced values again)."""
+    numpy_hooks.UFUNCS.pop(numpy_function, None)
+    numpy_hooks.FUNCTIONS.pop(numpy_function, None)

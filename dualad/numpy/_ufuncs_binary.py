@@ -9,28 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from dualad.numpy._common import Array, DTypeLike, ufunc_call
-from dualad.ops import arithmetic, binary, floating, linalg, rounding, trig
+from dualad.numpy._common import Array, DTypeLike, forwards_to, ufunc_call
+from dualad.ops import arithmetic, binary, floating, linalg, powers, rounding, trig
 
 
+@forwards_to(arithmetic.add)
 def add(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
         dtype: DTypeLike = None) -> Any:
     """``x1 + x2``. Mirrors ``numpy.add``."""
     return ufunc_call(arithmetic.add, "add", (x1, x2), out, where, dtype)
 
 
+@forwards_to(arithmetic.sub)
 def subtract(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
              dtype: DTypeLike = None) -> Any:
     """``x1 - x2``. Mirrors ``numpy.subtract``."""
     return ufunc_call(arithmetic.sub, "subtract", (x1, x2), out, where, dtype)
 
 
+@forwards_to(arithmetic.mul)
 def multiply(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
              dtype: DTypeLike = None) -> Any:
     """``x1 * x2``. Mirrors ``numpy.multiply``."""
     return ufunc_call(arithmetic.mul, "multiply", (x1, x2), out, where, dtype)
 
 
+@forwards_to(arithmetic.div)
 def true_divide(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
                 dtype: DTypeLike = None) -> Any:
     """True division ``x1 / x2``. Mirrors ``numpy.true_divide``."""
@@ -40,7 +44,7 @@ def true_divide(x1: Array, x2: Array, /, out: None = None, *, where: bool = True
 def power(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
           dtype: DTypeLike = None) -> Any:
     """``x1 ** x2``; the derivative in ``x2`` needs ``x1 > 0``. Mirrors ``numpy.power``."""
-    return ufunc_call(arithmetic.power, "power", (x1, x2), out, where, dtype)
+    return ufunc_call(powers.power, "power", (x1, x2), out, where, dtype)
 
 
 def float_power(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
@@ -133,6 +137,7 @@ def ldexp(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
     return ufunc_call(floating.ldexp, "ldexp", (x1, x2), out, where, dtype)
 
 
+@forwards_to(linalg.matmul)
 def matmul(x1: Array, x2: Array, /, out: None = None, *, where: bool = True,
            dtype: DTypeLike = None) -> Any:
     """Matrix product (1-D operands promoted, batch axes broadcast). Mirrors ``numpy.matmul``."""

@@ -41,7 +41,6 @@ from dualad.ops.arithmetic import maximum as maximum
 from dualad.ops.arithmetic import minimum as minimum
 from dualad.ops.arithmetic import mul as mul
 from dualad.ops.arithmetic import neg as neg
-from dualad.ops.arithmetic import power as power
 from dualad.ops.arithmetic import sub as sub
 from dualad.ops.arithmetic import where as where
 from dualad.ops.complex import angle as angle
@@ -77,6 +76,7 @@ from dualad.ops.norms import norm as norm
 from dualad.ops.norms import vector_norm as vector_norm
 from dualad.ops.pool import avg_pool2d as avg_pool2d
 from dualad.ops.pool import max_pool2d as max_pool2d
+from dualad.ops.powers import power as power
 from dualad.ops.reductions import mean as mean
 from dualad.ops.shape import broadcast_to as broadcast_to
 from dualad.ops.shape import concatenate as concatenate

@@ -14,8 +14,9 @@ import numpy as np
 
 from dualad.core import bind, primal_value
 from dualad.ops._sampling import broadcast_shapes, elementwise, separated_pair
-from dualad.ops.arithmetic import _log_base, mul, sub
+from dualad.ops.arithmetic import maximum, minimum, mul, sub
 from dualad.ops.elementwise import exp, exp2
+from dualad.ops.powers import _log_base
 from dualad.registry import Example, Primitive, defprimitive
 
 logaddexp_p: Primitive = defprimitive(
@@ -142,8 +143,6 @@ def fmin(x: Any, y: Any) -> Any:
 
 def clip(a: Any, a_min: Any, a_max: Any) -> Any:
     """Limit ``a`` to ``[a_min, a_max]``; ``None`` for a bound means no bound on that side."""
-    from dualad.ops.arithmetic import maximum, minimum
-
     if a_min is None and a_max is None:
         raise ValueError("clip: give at least one of a_min and a_max")
     if a_min is None:

@@ -15,9 +15,10 @@ import numpy as np
 
 from dualad.core import primal_value
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
-from dualad.ops.arithmetic import div, mul, power, where
+from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj, real
 from dualad.ops.elementwise import abs, sqrt
+from dualad.ops.powers import power
 from dualad.ops.shape import getitem, reshape, sum, transpose
 from dualad.ops.solvers import inv
 from dualad.ops.spectral import svdvals

@@ -1,0 +1,43 @@
+"""Powers: ``x ** y``, whose derivative in ``y`` needs ``log`` (hence its own module: it sits
+above both the arithmetic and the elementwise primitives).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dualad.core import bind, primal_value
+from dualad.ops._sampling import complex_elementwise, elementwise
+from dualad.ops.arithmetic import _binary, mul, sub, where
+from dualad.ops.complex import conj
+from dualad.ops.elementwise import log
+
+
+def _log_base(x: Any) -> Any:
+    # d(x**y)/dy = x**y * log(x); where x == 0 the factor x**y is 0 for y > 0, use log(1).
+    safe = where(primal_value(x) == 0, 1.0, x)
+    return log(safe)
+
+
+def _minus_one(y: Any) -> Any:
+    # A Python exponent stays a Python number: NumPy 2 treats np.int64(1) as a strong type and
+    # would turn float32 results into float64.
+    return y - 1 if isinstance(y, (int, float)) else sub(y, 1)
+
+
+pow_p = _binary(
+    "pow", np.power,
+    jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, _minus_one(y)))),
+         lambda t, ans, x, y: mul(t, mul(ans, _log_base(x)))],
+    vjp=[lambda g, ans, x, y: mul(g, conj(mul(y, power(x, _minus_one(y))))),
+         lambda g, ans, x, y: mul(g, conj(mul(ans, _log_base(x))))],
+    sample=elementwise("positive", "real"), doc="Elementwise x ** y.",
+    complex_sample=complex_elementwise("positive", "real"),
+)
+
+
+def power(x: Any, y: Any) -> Any:
+    """Elementwise ``x ** y``. The derivative in ``y`` uses ``log(x)``: keep ``x > 0`` there."""
+    return bind(pow_p, x, y)
