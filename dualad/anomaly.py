@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from dualad import core
-from dualad.core import Tracer, _state, observe_binds, primal_value
+from dualad.core import Tracer, _state, observe_binds, primal
 from dualad.errors import AnomalyError
 from dualad.registry import Primitive
 
@@ -172,7 +172,7 @@ def _leaves(x: Any) -> list[Any]:
 
 
 def _plain(x: Any) -> np.ndarray | None:
-    v = primal_value(x) if isinstance(x, Tracer) else x
+    v = primal(x) if isinstance(x, Tracer) else x
     if isinstance(v, (np.ndarray, np.generic, float, complex, int)):
         arr = np.asarray(v)
         return arr if arr.dtype.kind in "fc" else None
@@ -197,7 +197,7 @@ def _bad_kind(xs: Any) -> str:
 def _stats(x: Any) -> str:
     arr = _plain(x)
     if arr is None:
-        return f"{type(primal_value(x)).__name__} (not a float array)"
+        return f"{type(primal(x)).__name__} (not a float array)"
     mag = np.abs(arr) if arr.dtype.kind == "c" else arr
     finite = mag[np.isfinite(mag)]
     span = f"min {finite.min():.4g} max {finite.max():.4g}" if finite.size else "no finite values"

@@ -14,7 +14,7 @@ import numpy as np
 
 from dualad import core
 from dualad.array_methods import ArrayMethods
-from dualad.core import EAGER_FORWARD_LEVEL, MainTrace, Tracer, bind
+from dualad.core import MainTrace, Tracer, bind, new_level
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.shape import _align, broadcast_to_p, reshape
@@ -119,7 +119,9 @@ class Dual(ArrayMethods):
             raise ShapeError(
                 f"Dual: tangent shape {shape_of(tangent)} must equal primal shape {shape_of(primal)}"
             )
-        self._main = EAGER_FORWARD
+        # A level of its own, above every existing one (see dualad.core): two Duals never
+        # share a perturbation, and one made inside a transform nests inside it.
+        self._main = ForwardTrace(new_level(), batched=False, name="Dual")
         self.primal = primal
         self._tangent = np.reshape(tangent, (1,) + shape_of(tangent))
 
@@ -133,6 +135,9 @@ class Dual(ArrayMethods):
 
     def _inner(self) -> Any:
         return self.primal
+
+    def _parts(self) -> tuple[Any, ...]:
+        return (self.primal, self._tangent)
 
     @property
     def tangent(self) -> Any:
@@ -157,6 +162,3 @@ def _check_float(what: str, x: Any) -> Any:
             "Convert it first, e.g. x.astype(np.float64)."
         )
     return x
-
-
-EAGER_FORWARD = ForwardTrace(EAGER_FORWARD_LEVEL, batched=False, name="eager forward engine")

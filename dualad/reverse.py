@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import _state, primal_value
+from dualad.core import _state, primal
 from dualad.errors import FreedGraphError
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.complex import real
@@ -170,7 +170,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
-        g = tuple(np.zeros_like(primal_value(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(np.zeros_like(primal(a)) if c is None else c for c, a in zip(g, ans))
     rules = prim.vjp
     assert rules is not None
     pidx = node.pidx

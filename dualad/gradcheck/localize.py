@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import dualad
-from dualad.core import Tracer, observe_binds, primal_value
+from dualad.core import Tracer, observe_binds, primal
 from dualad.gradcheck.finite_diff import Tolerances, is_float_leaf
 from dualad.gradcheck.report import Culprit, Kink, SourceLine
 from dualad.gradcheck.rules import ALL_CHECKS, check_op, differentiable_args
@@ -71,7 +71,7 @@ def _rule_context(frame: FrameType, state: _LineState) -> tuple[str, SourceLine 
         ans = getattr(node, "ans", None)
     else:
         ans = frame.f_locals.get("ans")
-    seen = state.by_output.get(id(primal_value(ans))) if ans is not None else None
+    seen = state.by_output.get(id(primal(ans))) if ans is not None else None
     rule = "VJP" if code.co_name == "_pull_back" else "JVP"
     return f"in the {rule} rule of {prim.name!r}", seen[1] if seen else None
 
@@ -173,7 +173,7 @@ def _half_width(plus: RecordedOp, minus: RecordedOp) -> float:
     """How far the op's differentiable inputs move across the stencil (half of it, summed)."""
     total = 0.0
     for i in differentiable_args(plus.prim, plus.args):
-        p, m = np.asarray(primal_value(plus.args[i])), np.asarray(primal_value(minus.args[i]))
+        p, m = np.asarray(primal(plus.args[i])), np.asarray(primal(minus.args[i]))
         if p.shape == m.shape and p.size:
             total += float(np.max(np.abs(p - m))) / 2
     return total

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import (
     DOMAINS,
     broadcast_shapes,
@@ -110,7 +110,7 @@ def _log_base(x: Any) -> Any:
     # d(x**y)/dy = x**y * log(x); where x == 0 the factor x**y is 0 for y > 0, use log(1).
     from dualad.ops.elementwise import log
 
-    safe = where(primal_value(x) == 0, 1.0, x)
+    safe = where(primal(x) == 0, 1.0, x)
     return log(safe)
 
 
@@ -133,7 +133,7 @@ pow_p = _binary(
 
 def _tie_split(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in max(x, y) (greater) or min(x, y): 1, 0, or 1/2 at ties. A constant."""
-    xv, yv = primal_value(x), primal_value(y)
+    xv, yv = primal(x), primal(y)
     win = (xv > yv) if greater else (xv < yv)
     dtype = np.result_type(xv, yv)  # float32 inputs must not get float64 derivatives
     return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype if dtype.kind == "f" else np.float64)
@@ -229,4 +229,4 @@ def where(cond: Any, x: Any, y: Any) -> Any:
     still poisons the result (``0 * nan``). Make the unused branch safe first, e.g.
     ``sqrt(where(x > 0, x, 1.0))``.
     """
-    return bind(where_p, np.asarray(primal_value(cond), dtype=bool), x, y)
+    return bind(where_p, np.asarray(primal(cond), dtype=bool), x, y)
