@@ -22,7 +22,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from dualad.errors import LevelError, explain_impl_error
 from dualad.registry import Primitive
@@ -30,6 +30,7 @@ from dualad.registry import Primitive
 __all__ = [
     "EAGER_REVERSE_LEVEL",
     "MainTrace",
+    "RuleCall",
     "Tracer",
     "bind",
     "call_impl",
@@ -39,6 +40,8 @@ __all__ = [
     "new_main",
     "observe_binds",
     "primal",
+    "run_rule",
+    "running_rules",
 ]
 
 EAGER_REVERSE_LEVEL = 0
@@ -90,6 +93,7 @@ class _ThreadState(threading.local):
         self.grad_enabled = True
         self.observers: list[Callable[[Primitive, tuple[Any, ...], dict[str, Any], Any], None]] = []
         self.backward_hook: Callable[..., None] | None = None  # set by detect_anomaly
+        self.rules: list[RuleCall] = []  # see running_rules
 
 
 _state = _ThreadState()
@@ -98,6 +102,7 @@ _observer_count = 0
 _observer_lock = threading.Lock()
 
 T = TypeVar("T", bound=MainTrace)
+R = TypeVar("R")
 
 
 @contextmanager
@@ -180,13 +185,41 @@ def check_output(x: Any, main: MainTrace, fn: str) -> None:
             todo.extend(t._parts())
 
 
+class RuleCall(NamedTuple):
+    """A derivative rule an engine is running, and the primitive application it belongs to."""
+
+    kind: str  # "JVP" (forward engine) or "VJP" (backward pass)
+    prim: Primitive
+    args: tuple[Any, ...]  # the application's inputs, one level down
+    ans: Any  # its output, one level down (for VJP: as the graph saved it)
+
+
+def running_rules() -> tuple[RuleCall, ...]:
+    """The derivative rules running in this thread, outermost first.
+
+    For observers (see :func:`observe_binds`): a ``bind`` seen while a rule runs was made by
+    that rule. Engines report their rules only while this thread has an observer.
+    """
+    return tuple(_state.rules)
+
+
+def run_rule(call: RuleCall, run: Callable[[], R]) -> R:
+    """For engines: ``run()`` (the rules of ``call``), listed by :func:`running_rules` meanwhile."""
+    _state.rules.append(call)
+    try:
+        return run()
+    finally:
+        _state.rules.pop()
+
+
 @contextmanager
 def observe_binds(
     callback: Callable[[Primitive, tuple[Any, ...], dict[str, Any], Any], None],
 ) -> Iterator[None]:
     """Call ``callback(prim, args, params, out)`` after every ``bind`` in this thread.
 
-    Used by gradient checking and anomaly detection to see each primitive application.
+    Used by gradient checking and anomaly detection to see each primitive application;
+    :func:`running_rules` tells which of them derivative rules made.
     """
     global _observer_count
     with _observer_lock:

@@ -49,7 +49,11 @@ class ForwardTrace(MainTrace):
             ans = core.call_impl(prim, primals, params)
         else:
             ans = bind(prim, *primals, **params)
-        out = jvp_of(prim, ans, primals, tangents, params)
+        if core._observer_count and core._state.observers:  # let observers see the rule run
+            call = core.RuleCall("JVP", prim, tuple(primals), ans)
+            out = core.run_rule(call, lambda: jvp_of(prim, ans, primals, tangents, params))
+        else:
+            out = jvp_of(prim, ans, primals, tangents, params)
         if prim.multiple_results:
             return tuple(a if t is None else Dual._make(self, a, t) for a, t in zip(ans, out))
         return ans if out is None else Dual._make(self, ans, out)

@@ -9,7 +9,7 @@ is local to the pass; nothing global is shared between threads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from heapq import heappop, heappush
 from itertools import count
 from types import MappingProxyType
@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import _state, primal
+from dualad import core
+from dualad.core import RuleCall, _state, primal, run_rule
 from dualad.errors import FreedGraphError
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.complex import real
@@ -121,6 +122,8 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     order = count(1)
     heap: Heap = [(-root.depth, 0, root)]
     hook = _state.backward_hook  # detect_anomaly's check; None (one local test per node) otherwise
+    if core._observer_count and _state.observers:  # observers learn which ops VJP rules make
+        hook = _reporting(hook)
     while heap:
         node = heappop(heap)[2]
         g = cts.pop(node)
@@ -156,6 +159,18 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
         if g is not None:
             leaves[node] = g
     return leaves
+
+
+Hook = Callable[[Node, Any, dict[Node, Any], Callable[[], None]], None]
+
+
+def _reporting(hook: Hook | None) -> Hook:
+    """``hook`` (or the plain step), run as a rule that :func:`dualad.core.running_rules` lists."""
+    def step(node: Node, g: Any, cts: dict[Node, Any], pull_back: Callable[[], None]) -> None:
+        assert node.prim is not None and node.args is not None
+        run = pull_back if hook is None else (lambda: hook(node, g, cts, pull_back))
+        run_rule(RuleCall("VJP", node.prim, node.args, node.ans), run)
+    return step
 
 
 def _slot(node: Node, index: int, g: Any) -> list[Any]:
