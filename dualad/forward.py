@@ -104,7 +104,10 @@ class Dual(ArrayMethods):
     """A dual number: a value and its derivative along one direction (or a batch of them).
 
     Create one directly for eager forward-mode arithmetic, or let :func:`dualad.jvp` and
-    :func:`dualad.jacfwd` create them for you (those keep their levels apart).
+    :func:`dualad.jacfwd` create them for you. Each ``Dual(...)`` gets a level of its own,
+    above every existing one, so Duals nest with each other and with the transforms
+    without confusing their perturbations; two separately built Duals are two different
+    directions (put several inputs in one array Dual, or use ``jvp``, for one direction).
 
     Examples:
         >>> import dualad
