@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import Tracer, primal_value
+from dualad.core import Tracer, primal
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 
@@ -21,8 +21,8 @@ def as_cotangent(ct: Any, value: Any, what: str, owner: str) -> Any:
     if shape_of(ct) != shape_of(value):
         raise ShapeError(f"{what} has shape {shape_of(ct)}, but {owner} has shape "
                          f"{shape_of(value)}; pass an array of the same shape as {owner}.")
-    ct_dtype = np.result_type(primal_value(ct))
-    v_dtype = np.result_type(primal_value(value))
+    ct_dtype = np.result_type(primal(ct))
+    v_dtype = np.result_type(primal(value))
     if ct_dtype.kind not in "iufc":
         raise NonDifferentiableError(
             f"{what} has dtype {ct_dtype}; it must be a number array like {owner} "

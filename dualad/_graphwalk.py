@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.errors import FreedGraphError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.shape import unbroadcast
@@ -58,13 +58,13 @@ def cotangent_norms(order: list[Node], root: Node, index: int | None, value: Any
     Like :func:`dualad.reverse.backward_pass`, but it keeps every node's cotangent, frees
     nothing and leaves every ``.grad`` alone.
     """
-    value = primal_value(value)
+    value = primal(value)
     if cotangent is None:
         if np.size(value) != 1:
             raise ShapeError(f"show_grad_norms: the result has shape {shape_of(value)}; pass "
                              "cotangent= of that shape (or reduce it to one element first)")
         cotangent = np.ones_like(value)
-    seed = np.asarray(primal_value(cotangent), dtype=np.result_type(value))
+    seed = np.asarray(primal(cotangent), dtype=np.result_type(value))
     if seed.shape != shape_of(value):
         raise ShapeError(f"show_grad_norms: cotangent has shape {seed.shape}, expected {shape_of(value)}")
     cts: dict[Node, Any] = {root: seed}
@@ -77,7 +77,7 @@ def cotangent_norms(order: list[Node], root: Node, index: int | None, value: Any
         if g is None:
             continue
         parts = g if isinstance(g, list) else [g]
-        squares = (np.sum(np.abs(primal_value(c)) ** 2) for c in parts if c is not None)
+        squares = (np.sum(np.abs(primal(c)) ** 2) for c in parts if c is not None)
         norms[node] = float(np.sqrt(sum(squares)))
         if node.prim is not None:
             pull_back(node, g, cts)
@@ -89,7 +89,7 @@ def pull_back(node: Node, g: Any, cts: dict[Node, Any]) -> None:
     prim, args, ans = node.prim, node.args, node.ans
     assert prim is not None and args is not None and prim.vjp is not None
     if prim.multiple_results:
-        g = tuple(np.zeros_like(primal_value(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(np.zeros_like(primal(a)) if c is None else c for c, a in zip(g, ans))
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
@@ -112,6 +112,6 @@ def shape_text(value: Any) -> str:
     """A value's shape as text, e.g. ``(2, 3)``, with the dtype when it is not float64."""
     if isinstance(value, tuple):
         return "(" + ", ".join(shape_text(v) for v in value) + ")"
-    dtype = np.result_type(primal_value(value))
+    dtype = np.result_type(primal(value))
     kind = "" if dtype in (np.float64, np.int64) or isinstance(value, (int, float)) else f" {dtype}"
     return f"{shape_of(value)}{kind}"

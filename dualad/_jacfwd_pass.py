@@ -16,7 +16,7 @@ import numpy as np
 
 from dualad._arguments import as_input, finish, split_aux
 from dualad._tree import TreeDef, tree_flatten, tree_unflatten
-from dualad.core import new_main, primal_value
+from dualad.core import check_output, new_main, primal
 from dualad.forward import Dual, ForwardTrace
 from dualad.ops._util import shape_of
 from dualad.ops.shape import getitem, reshape, transpose
@@ -56,7 +56,7 @@ def jacfwd_blocks(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool) -
     shapes = [shape_of(x) for x in leaves]
     sizes = [size(s) for s in shapes]
     n = sum(sizes)
-    dtype = np.result_type(*[primal_value(x) for x in leaves]) if leaves else np.float64
+    dtype = np.result_type(*[primal(x) for x in leaves]) if leaves else np.float64
     eye = np.eye(n, dtype=dtype)
     offsets = np.cumsum([0] + sizes)
     with new_main(lambda level: ForwardTrace(level, batched=True, name="jacfwd")) as main:
@@ -69,6 +69,7 @@ def jacfwd_blocks(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool) -
         o_leaves, out_tree = tree_flatten(out)
         values, blocks = [], []
         for o in o_leaves:
+            check_output(o, main, "jacfwd")
             mine = isinstance(o, Dual) and o._main is main
             v = o.primal if mine else o
             values.append(v)

@@ -5,8 +5,10 @@ Inside the context every primitive application is checked (through
 that :func:`dualad.reverse.backward_pass` calls instead of its plain pull-back). The first
 primitive whose result is not finite raises :class:`dualad.AnomalyError`, naming it, the
 pass, the line of user code that called it (for the backward pass: the line that recorded
-it in the forward pass) and summary statistics of its inputs. It is a debugging mode and
-slows every operation; outside it nothing is checked and nothing is paid.
+it in the forward pass) and summary statistics of its inputs. An op made by a derivative
+rule is reported as the op whose rule it is (:func:`dualad.core.running_rules`); the stack
+is walked only for code locations, never for variables. It is a debugging mode and slows
+every operation; outside it nothing is checked and nothing is paid.
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad import core
-from dualad.core import Tracer, _state, observe_binds, primal_value
+from dualad.core import Tracer, _state, observe_binds, primal, running_rules
 from dualad.errors import AnomalyError
 from dualad.registry import Primitive
 
@@ -97,15 +98,10 @@ def _check_forward(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any
 
 
 def _outermost_bind(prim: Primitive, args: tuple[Any, ...]) -> tuple[Primitive, tuple[Any, ...]]:
-    """The primitive the user's code called (and its inputs): the outermost ``bind`` frame."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is core.bind.__code__:
-            found = frame.f_locals.get("prim")
-            if isinstance(found, Primitive):
-                prim, args = found, frame.f_locals.get("args", args)
-        frame = frame.f_back
-    return prim, args
+    """The primitive the user's code called (and its inputs): if a derivative rule made
+    this op, the application whose rule is outermost; else the op itself."""
+    rules = running_rules()
+    return (rules[0].prim, rules[0].args) if rules else (prim, args)
 
 
 # ----------------------------------------------------------------------------- backward pass
@@ -172,7 +168,7 @@ def _leaves(x: Any) -> list[Any]:
 
 
 def _plain(x: Any) -> np.ndarray | None:
-    v = primal_value(x) if isinstance(x, Tracer) else x
+    v = primal(x) if isinstance(x, Tracer) else x
     if isinstance(v, (np.ndarray, np.generic, float, complex, int)):
         arr = np.asarray(v)
         return arr if arr.dtype.kind in "fc" else None
@@ -197,7 +193,7 @@ def _bad_kind(xs: Any) -> str:
 def _stats(x: Any) -> str:
     arr = _plain(x)
     if arr is None:
-        return f"{type(primal_value(x)).__name__} (not a float array)"
+        return f"{type(primal(x)).__name__} (not a float array)"
     mag = np.abs(arr) if arr.dtype.kind == "c" else arr
     finite = mag[np.isfinite(mag)]
     span = f"min {finite.min():.4g} max {finite.max():.4g}" if finite.size else "no finite values"

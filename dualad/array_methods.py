@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dualad import numpy_hooks, ops
-from dualad.core import Tracer, primal_value
+from dualad.core import Tracer, primal
 from dualad.numpy_hooks import namespace as dnp
 from dualad.ops._util import shape_of
 
@@ -42,7 +42,7 @@ class ArrayMethods(Tracer):
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return np.result_type(primal_value(self))
+        return np.result_type(primal(self))
 
     @property
     def T(self) -> Any:
@@ -136,27 +136,27 @@ class ArrayMethods(Tracer):
 
     # ------------------------------------------------------------------ comparisons: no derivative
     def __lt__(self, o: Any) -> Any:
-        return primal_value(self) < primal_value(o)
+        return primal(self) < primal(o)
 
     def __le__(self, o: Any) -> Any:
-        return primal_value(self) <= primal_value(o)
+        return primal(self) <= primal(o)
 
     def __gt__(self, o: Any) -> Any:
-        return primal_value(self) > primal_value(o)
+        return primal(self) > primal(o)
 
     def __ge__(self, o: Any) -> Any:
-        return primal_value(self) >= primal_value(o)
+        return primal(self) >= primal(o)
 
     def __eq__(self, o: Any) -> Any:
-        return primal_value(self) == primal_value(o)
+        return primal(self) == primal(o)
 
     def __ne__(self, o: Any) -> Any:
-        return primal_value(self) != primal_value(o)
+        return primal(self) != primal(o)
 
     __hash__ = object.__hash__  # identity, so values can key dicts and sets
 
     def __bool__(self) -> bool:
-        return bool(primal_value(self))
+        return bool(primal(self))
 
     # ------------------------------------------------------------------ NumPy-style methods
     # NumPy's method signatures; each is the dualad.numpy function of the same name.
@@ -310,7 +310,7 @@ class ArrayMethods(Tracer):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in numpy_hooks.SHAPE_FUNCTIONS:
-            return func(*(primal_value(a) for a in args), **kwargs)
+            return func(*(primal(a) for a in args), **kwargs)
         fn = numpy_hooks.FUNCTIONS.get(func)
         if fn is None:
             raise numpy_hooks.unsupported(getattr(func, "__name__", repr(func)), "function")

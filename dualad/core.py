@@ -7,38 +7,52 @@ its own values and calls ``bind`` again on what is inside, so lower levels see p
 computations. Values of lower levels are constants to higher ones, which is what keeps
 nested derivatives from confusing their perturbations.
 
-Levels 0 and 1 belong to the eager engines (``Tensor(..., requires_grad=True)`` and
-user-built ``Dual``); each transform call (``grad``, ``jvp``, ...) pushes a new, higher
-level for its duration, in ``try/finally``. The stack is per thread.
+Level 0 belongs to eager tensors (``Tensor(..., requires_grad=True)``). Every other level
+comes from one process-wide counter: each transform call (``grad``, ``jvp``, ...) takes a
+new one for its duration (marked inactive in ``try/finally``), and so does each ``Dual(...)``
+a user builds. A new level is higher than every level that exists, so creation order is
+nesting order: a ``Dual`` made inside ``grad`` sits above it (its primal may be grad's
+tracer), a transform called on a ``Dual`` sits above that. No two traces share a level,
+which is what keeps two user ``Dual`` numbers from confusing their perturbations.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from dualad.errors import LevelError, explain_impl_error
 from dualad.registry import Primitive, install_bind
 
 __all__ = [
-    "EAGER_FORWARD_LEVEL",
     "EAGER_REVERSE_LEVEL",
     "MainTrace",
+    "RuleCall",
     "Tracer",
     "bind",
     "call_impl",
+    "check_output",
     "is_grad_enabled",
+    "new_level",
     "new_main",
     "observe_binds",
     "primal",
-    "primal_value",
+    "run_rule",
+    "running_rules",
 ]
 
 EAGER_REVERSE_LEVEL = 0
-EAGER_FORWARD_LEVEL = 1
-_FIRST_TRANSFORM_LEVEL = 2
+# One counter for all threads: levels stay unique even when tracers cross threads.
+# next() on it is a single C call, atomic under the GIL.
+_levels = itertools.count(EAGER_REVERSE_LEVEL + 1)
+
+
+def new_level() -> int:
+    """A level higher than every level handed out so far (in any thread)."""
+    return next(_levels)
 
 
 class MainTrace:
@@ -69,13 +83,17 @@ class Tracer:
         """The value one level down (a plain array, or a tracer of a lower level)."""
         raise NotImplementedError
 
+    def _parts(self) -> tuple[Any, ...]:
+        """Every value one level down that this tracer holds (a ``Dual``: also its tangent)."""
+        return (self._inner(),)
+
 
 class _ThreadState(threading.local):
     def __init__(self) -> None:
-        self.stack: list[MainTrace] = []
         self.grad_enabled = True
         self.observers: list[Callable[[Primitive, tuple[Any, ...], dict[str, Any], Any], None]] = []
         self.backward_hook: Callable[..., None] | None = None  # set by detect_anomaly
+        self.rules: list[RuleCall] = []  # see running_rules
 
 
 _state = _ThreadState()
@@ -84,42 +102,36 @@ _observer_count = 0
 _observer_lock = threading.Lock()
 
 T = TypeVar("T", bound=MainTrace)
+R = TypeVar("R")
 
 
 @contextmanager
 def new_main(factory: Callable[[int], T]) -> Iterator[T]:
-    """Push a new level on this thread's stack for the duration of a ``with`` block."""
-    main = factory(len(_state.stack) + _FIRST_TRANSFORM_LEVEL)
-    _state.stack.append(main)
+    """A trace at a new level, active for the duration of a ``with`` block."""
+    main = factory(new_level())
     try:
         yield main
     finally:
-        _state.stack.pop()
         main.active = False
 
 
 def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
-    """Apply a primitive: plain NumPy if nothing is traced, else the top level's engine."""
+    """Apply a primitive: plain NumPy if nothing is traced, else the top level's engine.
+
+    Levels are unique to their traces, so the top level is one trace. A tracer of a
+    finished transform is caught here once the traces above it have unwrapped their own.
+    """
     top: MainTrace | None = None
     for a in args:
         if isinstance(a, Tracer):
             main = a._main
             if top is None or main.level > top.level:
                 top = main
-            elif main is not top and main.level == top.level:
-                if not (main.active and top.active):
-                    raise _leaked(prim, main if not main.active else top)
-                raise LevelError(
-                    f"{prim.name}: got values from two different transforms at level "
-                    f"{main.level} ({main!r} and {top!r}). A traced value was kept past the "
-                    "transform that created it (stored in a global or a closure); return "
-                    "it from the function instead."
-                )
     if top is None:
         out = call_impl(prim, args, params)
     else:
         if not top.active:
-            raise _leaked(prim, top)
+            raise _leaked(prim.name, top)
         out = top.process(prim, args, params)
     if _observer_count and _state.observers:
         for observer in _state.observers:
@@ -142,12 +154,65 @@ def call_impl(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> A
         raise better from err
 
 
-def _leaked(prim: Primitive, main: MainTrace) -> LevelError:
+def _leaked(what: str, main: MainTrace) -> LevelError:
     return LevelError(
-        f"{prim.name}: received a traced value from a {main.name} that has already returned "
+        f"{what}: received a traced value from a {main.name} that has already returned "
         "(a leaked tracer). Values created inside grad/jvp/... must not be stored and used "
         "after the transform returns; return them from the function instead."
     )
+
+
+def check_output(x: Any, main: MainTrace, fn: str) -> None:
+    """Raise unless output ``x`` of transform ``fn`` (at ``main``) is one it can read.
+
+    A tracer above ``main`` was created inside the function: a leaked tracer of a finished
+    transform, or a ``Dual`` built there. ``fn`` would take such a value for a constant,
+    which is right only if nothing of ``main`` is inside it; otherwise the result would
+    silently be zero.
+    """
+    if not isinstance(x, Tracer) or x._main.level <= main.level:
+        return
+    if not x._main.active:
+        raise _leaked(fn, x._main)
+    todo: list[Any] = [x]
+    while todo:
+        t = todo.pop()
+        if isinstance(t, Tracer) and t._main.level >= main.level:
+            if t._main is main:
+                raise LevelError(
+                    f"{fn}: the function returned a {x._main.name} created inside it that depends "
+                    f"on {fn}'s input; such a value nests inside {fn}, which cannot differentiate "
+                    "through it. Return what you need from it instead (its .tangent, or "
+                    f"dualad.primal(...)), or create the Dual outside {fn} and pass it in."
+                )
+            todo.extend(t._parts())
+
+
+class RuleCall(NamedTuple):
+    """A derivative rule an engine is running, and the primitive application it belongs to."""
+
+    kind: str  # "JVP" (forward engine) or "VJP" (backward pass)
+    prim: Primitive
+    args: tuple[Any, ...]  # the application's inputs, one level down
+    ans: Any  # its output, one level down (for VJP: as the graph saved it)
+
+
+def running_rules() -> tuple[RuleCall, ...]:
+    """The derivative rules running in this thread, outermost first.
+
+    For observers (see :func:`observe_binds`): a ``bind`` seen while a rule runs was made by
+    that rule. Engines report their rules only while this thread has an observer.
+    """
+    return tuple(_state.rules)
+
+
+def run_rule(call: RuleCall, run: Callable[[], R]) -> R:
+    """For engines: ``run()`` (the rules of ``call``), listed by :func:`running_rules` meanwhile."""
+    _state.rules.append(call)
+    try:
+        return run()
+    finally:
+        _state.rules.pop()
 
 
 @contextmanager
@@ -156,7 +221,8 @@ def observe_binds(
 ) -> Iterator[None]:
     """Call ``callback(prim, args, params, out)`` after every ``bind`` in this thread.
 
-    Used by gradient checking and anomaly detection to see each primitive application.
+    Used by gradient checking and anomaly detection to see each primitive application;
+    :func:`running_rules` tells which of them derivative rules made.
     """
     global _observer_count
     with _observer_lock:
@@ -170,13 +236,6 @@ def observe_binds(
             _observer_count -= 1
 
 
-def primal_value(x: Any) -> Any:
-    """Strip every level of derivative information: the plain NumPy value underneath."""
-    while isinstance(x, Tracer):
-        x = x._inner()
-    return x
-
-
 def primal(x: Any) -> Any:
     """The plain NumPy value of ``x``, with every level of derivative information removed.
 
@@ -188,21 +247,11 @@ def primal(x: Any) -> Any:
         >>> dualad.primal(dualad.Dual(2.0, 1.0))
         2.0
     """
-    return primal_value(x)
+    while isinstance(x, Tracer):
+        x = x._inner()
+    return x
 
 
 def is_grad_enabled() -> bool:
     """Whether the reverse engine records graphs in this thread (see ``no_grad``)."""
     return _state.grad_enabled
-
-
-def set_grad_enabled(enabled: bool) -> bool:
-    """Set graph recording for this thread; returns the previous setting."""
-    previous = _state.grad_enabled
-    _state.grad_enabled = enabled
-    return previous
-
-
-def current_level() -> int:
-    """Level of the innermost active transform in this thread (1 when none is active)."""
-    return _state.stack[-1].level if _state.stack else EAGER_FORWARD_LEVEL

@@ -14,7 +14,7 @@ import numpy as np
 
 from dualad import core
 from dualad.array_methods import ArrayMethods
-from dualad.core import EAGER_FORWARD_LEVEL, MainTrace, Tracer, bind
+from dualad.core import MainTrace, Tracer, bind, new_level
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.shape import _align, broadcast_to_p, reshape
@@ -49,7 +49,11 @@ class ForwardTrace(MainTrace):
             ans = core.call_impl(prim, primals, params)
         else:
             ans = bind(prim, *primals, **params)
-        out = jvp_of(prim, ans, primals, tangents, params)
+        if core._observer_count and core._state.observers:  # let observers see the rule run
+            call = core.RuleCall("JVP", prim, tuple(primals), ans)
+            out = core.run_rule(call, lambda: jvp_of(prim, ans, primals, tangents, params))
+        else:
+            out = jvp_of(prim, ans, primals, tangents, params)
         if prim.multiple_results:
             return tuple(a if t is None else Dual._make(self, a, t) for a, t in zip(ans, out))
         return ans if out is None else Dual._make(self, ans, out)
@@ -100,7 +104,10 @@ class Dual(ArrayMethods):
     """A dual number: a value and its derivative along one direction (or a batch of them).
 
     Create one directly for eager forward-mode arithmetic, or let :func:`dualad.jvp` and
-    :func:`dualad.jacfwd` create them for you (those keep their levels apart).
+    :func:`dualad.jacfwd` create them for you. Each ``Dual(...)`` gets a level of its own,
+    above every existing one, so Duals nest with each other and with the transforms
+    without confusing their perturbations; two separately built Duals are two different
+    directions (put several inputs in one array Dual, or use ``jvp``, for one direction).
 
     Examples:
         >>> import dualad
@@ -119,7 +126,9 @@ class Dual(ArrayMethods):
             raise ShapeError(
                 f"Dual: tangent shape {shape_of(tangent)} must equal primal shape {shape_of(primal)}"
             )
-        self._main = EAGER_FORWARD
+        # A level of its own, above every existing one (see dualad.core): two Duals never
+        # share a perturbation, and one made inside a transform nests inside it.
+        self._main = ForwardTrace(new_level(), batched=False, name="Dual")
         self.primal = primal
         self._tangent = np.reshape(tangent, (1,) + shape_of(tangent))
 
@@ -133,6 +142,9 @@ class Dual(ArrayMethods):
 
     def _inner(self) -> Any:
         return self.primal
+
+    def _parts(self) -> tuple[Any, ...]:
+        return (self.primal, self._tangent)
 
     @property
     def tangent(self) -> Any:
@@ -157,6 +169,3 @@ def _check_float(what: str, x: Any) -> Any:
             "Convert it first, e.g. x.astype(np.float64)."
         )
     return x
-
-
-EAGER_FORWARD = ForwardTrace(EAGER_FORWARD_LEVEL, batched=False, name="eager forward engine")

@@ -16,7 +16,7 @@ import numpy as np
 
 from dualad._arguments import check_callable, finish, split_args
 from dualad._jacfwd_pass import assemble, jacfwd_blocks, size
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.ops._util import shape_of
 from dualad.ops.shape import concatenate, reshape
 from dualad.reverse import backward_pass
@@ -53,7 +53,7 @@ def _jacrev_from(rec: Recorded) -> list[list[Any]]:
         os = shape_of(value)
         m = size(os)
         rows: list[list[Any]] = [[] for _ in shapes]
-        dtype = np.result_type(primal_value(value))
+        dtype = np.result_type(primal(value))
         for e in range(m if root is not None else 0):
             seed = np.zeros(m, dtype=dtype)
             seed[e] = 1

@@ -9,7 +9,7 @@ is local to the pass; nothing global is shared between threads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from heapq import heappop, heappush
 from itertools import count
 from types import MappingProxyType
@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import _state, primal_value
+from dualad import core
+from dualad.core import RuleCall, _state, primal, run_rule
 from dualad.errors import FreedGraphError
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.complex import real
@@ -121,6 +122,8 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     order = count(1)
     heap: Heap = [(-root.depth, 0, root)]
     hook = _state.backward_hook  # detect_anomaly's check; None (one local test per node) otherwise
+    if core._observer_count and _state.observers:  # observers learn which ops VJP rules make
+        hook = _reporting(hook)
     while heap:
         node = heappop(heap)[2]
         g = cts.pop(node)
@@ -158,6 +161,18 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     return leaves
 
 
+Hook = Callable[[Node, Any, dict[Node, Any], Callable[[], None]], None]
+
+
+def _reporting(hook: Hook | None) -> Hook:
+    """``hook`` (or the plain step), run as a rule that :func:`dualad.core.running_rules` lists."""
+    def step(node: Node, g: Any, cts: dict[Node, Any], pull_back: Callable[[], None]) -> None:
+        assert node.prim is not None and node.args is not None
+        run = pull_back if hook is None else (lambda: hook(node, g, cts, pull_back))
+        run_rule(RuleCall("VJP", node.prim, node.args, node.ans), run)
+    return step
+
+
 def _slot(node: Node, index: int, g: Any) -> list[Any]:
     slots: list[Any] = [None] * len(node.ans)
     slots[index] = g
@@ -170,7 +185,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
-        g = tuple(np.zeros_like(primal_value(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(np.zeros_like(primal(a)) if c is None else c for c, a in zip(g, ans))
     rules = prim.vjp
     assert rules is not None
     pidx = node.pidx

@@ -16,7 +16,7 @@ from dualad._arguments import as_input, check_callable, finish, split_args, spli
 from dualad._checks import as_cotangent
 from dualad._jacfwd_pass import jacfwd_core
 from dualad._tree import TreeDef, tree_flatten, tree_unflatten
-from dualad.core import new_main, primal_value
+from dualad.core import check_output, new_main, primal
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.forward import Dual, ForwardTrace
 from dualad.ops._util import is_complex, shape_of
@@ -30,12 +30,13 @@ __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
 # ----------------------------------------------------------------------------- reverse mode
 
 
-def _output_roots(out: Any, main: ReverseTrace) -> tuple[list[Any], TreeDef, list[Any]]:
+def _output_roots(out: Any, main: ReverseTrace, name: str) -> tuple[list[Any], TreeDef, list[Any]]:
     """Plain output values, their structure, and per leaf a (node, index) or None."""
     leaves, tree = tree_flatten(out)
     values: list[Any] = []
     roots: list[Any] = []
     for leaf in leaves:
+        check_output(leaf, main, name)
         if isinstance(leaf, Tensor) and leaf._main is main:
             values.append(leaf._value)
             roots.append((leaf._node, leaf._index) if leaf._node is not None else None)
@@ -68,7 +69,7 @@ def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name:
         aux = None
         if has_aux:
             out, aux = split_aux(out, name)
-        values, out_tree, roots = _output_roots(out, main)
+        values, out_tree, roots = _output_roots(out, main, name)
     nodes = [t._node for t in inputs if t._node is not None]
     return Recorded(values, out_tree, roots, nodes, leaves, in_tree, aux)
 
@@ -85,7 +86,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         >>> pullback(np.array([1.0, 10.0]))
         (array([ 3., 30.]),)
     """
-    rec = record(f, primals, has_aux, "vjp")
+    return _vjp(f, primals, has_aux, "vjp")
+
+
+def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Any:
+    rec = record(f, primals, has_aux, name)  # name: the transform the user called, for errors
 
     def vjp_fn(cotangent: Any) -> Any:
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -95,7 +100,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         ct_leaves = [as_cotangent(ct, v, f"vjp_fn: cotangent {k}", f"output {k}")
                      for k, (ct, v) in enumerate(zip(ct_leaves, rec.values))]
         grads = pull_back(rec.roots, ct_leaves, rec.inputs)
-        full = [finish(g) if g is not None else np.zeros_like(primal_value(x))
+        full = [finish(g) if g is not None else np.zeros_like(primal(x))
                 for g, x in zip(grads, rec.leaves)]
         return tuple(tree_unflatten(rec.in_tree, full))
 
@@ -128,7 +133,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "grad")
         if mode == "reverse":
-            value, pullback, *rest = vjp(g, *diff, has_aux=has_aux)
+            value, pullback, *rest = _vjp(g, diff, has_aux, "grad")
             grads = pullback(_scalar_seed(value))
             aux = rest[0] if rest else None
         elif any(map(is_complex, tree_flatten(diff)[0])):
@@ -184,7 +189,7 @@ def _check_scalar(out: Any) -> None:
 
 def _scalar_seed(value: Any) -> Any:
     _check_scalar(value)
-    v = primal_value(value)
+    v = primal(value)
     dt = np.result_type(v)
     if np.size(v) != 1:
         raise NonDifferentiableError(
@@ -200,7 +205,7 @@ def _scalar_seed(value: Any) -> Any:
 
 def _drop_out_axes(j: Any, value: Any) -> Any:
     """A Jacobian of a single-element output as a gradient: drop the output's axes."""
-    n = len(shape_of(primal_value(value)))
+    n = len(shape_of(primal(value)))
     return reshape(j, shape_of(j)[n:]) if n else j
 
 
@@ -260,12 +265,13 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         o_leaves, o_tree = tree_flatten(out)
         values, tans = [], []
         for o in o_leaves:
+            check_output(o, main, "jvp")
             if isinstance(o, Dual) and o._main is main:
                 values.append(o.primal)
                 tans.append(reshape(o._tangent, shape_of(o.primal)))
             else:
                 values.append(o)
-                tans.append(np.zeros_like(primal_value(o), dtype=float))
+                tans.append(np.zeros_like(primal(o), dtype=float))
     return (tree_unflatten(o_tree, [finish(v) for v in values]),
             tree_unflatten(o_tree, [finish(t) for t in tans]))
 

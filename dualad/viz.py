@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dualad._graphwalk import cotangent_norms, leaf_shapes, shape_text, topological_order
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.reverse import Node
 from dualad.tensor import Tensor
 
@@ -128,7 +128,7 @@ def graph_of(y: Tensor, *, names: Mapping[str, Tensor] | None = None, show_grad_
                 sources.append(ids[parent])
             elif show_constants:
                 cid = f"n{len(nodes)}"
-                shape = shape_text(arg) if np.ndim(primal_value(arg)) else ""  # scalars: value only
+                shape = shape_text(arg) if np.ndim(primal(arg)) else ""  # scalars: value only
                 nodes.append(GraphNode(cid, "constant", _constant_label(arg), shape))
                 sources.append(cid)
         ids[node] = nid = f"n{len(nodes)}"
@@ -267,7 +267,7 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
 
 
 def _constant_label(value: Any) -> str:
-    v = primal_value(value)
+    v = primal(value)
     return f"{float(np.asarray(v).real):.4g}" if np.size(v) == 1 and np.isrealobj(v) else "const"
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.core import primal_value
+from dualad import primal
 from dualad.gradcheck import GradcheckError, GradcheckWarning, check_gradient, check_rules, gradcheck
 from dualad.ops._util import shape_of
 from dualad.registry import Example, Primitive, unregister
@@ -184,7 +184,7 @@ def test_vjp_that_ignores_an_argument_is_caught(throwaway: list[str]) -> None:
 def test_rule_written_with_raw_numpy_fails_at_second_order(throwaway: list[str]) -> None:
     bad = register(throwaway, "t_raw_numpy_sin", np.sin,
                    jvp=[lambda t, ans, x: t * d.cos(x)],
-                   vjp=[lambda g, ans, x: g * np.cos(primal_value(x))])  # right value, not differentiable
+                   vjp=[lambda g, ans, x: g * np.cos(primal(x))])  # right value, not differentiable
 
     def f(x: Any) -> Any:
         return d.sum(bad(x) * x)  # <raw-numpy>
@@ -327,7 +327,7 @@ def test_check_gradient(throwaway: list[str]) -> None:
 TARGET = '''
 import numpy as np
 import dualad
-from dualad.core import primal_value
+from dualad import primal
 
 X0 = np.random.default_rng(0).uniform(-2.0, 2.0, size=2)  # what the CLI draws for --shape 2 --seed 0
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import dualad
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.gradcheck.finite_diff import FlatFn, is_float_leaf
 from dualad.registry import Primitive
 
@@ -48,7 +48,7 @@ def complex_op_function(prim: Primitive, args: tuple[Any, ...], params: dict[str
         out = prim(*full, **params)
         outs = tuple(out) if prim.multiple_results else (out,)
         return tuple(p for o in outs for p in
-                     ((dualad.real(o), dualad.imag(o)) if np.iscomplexobj(primal_value(o)) else (o,)))
+                     ((dualad.real(o), dualad.imag(o)) if np.iscomplexobj(primal(o)) else (o,)))
 
     plain = prim(*args, **params)
     plain_outs = tuple(plain) if prim.multiple_results else (plain,)

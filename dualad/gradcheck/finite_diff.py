@@ -31,7 +31,7 @@ import numpy as np
 
 import dualad
 from dualad._tree import TreeDef, tree_flatten, tree_unflatten
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.gradcheck.report import ElementError, GradcheckWarning
 
 __all__ = ["Tolerances", "tolerances_for"]
@@ -86,7 +86,7 @@ def is_float_leaf(x: Any) -> bool:
     """Whether a leaf is differentiated: real floats (Python or NumPy); ints and bools are fixed."""
     if isinstance(x, (bool, np.bool_, int, np.integer)):
         return False
-    return np.asarray(primal_value(x)).dtype.kind == "f"
+    return np.asarray(primal(x)).dtype.kind == "f"
 
 
 def float64_leaves(args: tuple[Any, ...], where: str) -> tuple[list[Any], TreeDef, list[int]]:
@@ -98,7 +98,7 @@ def float64_leaves(args: tuple[Any, ...], where: str) -> tuple[list[Any], TreeDe
         if not is_float_leaf(x):
             out.append(x)
             continue
-        arr = np.asarray(primal_value(x))
+        arr = np.asarray(primal(x))
         if arr.dtype != np.float64:
             warnings.warn(f"{where}: input leaf {k} has dtype {arr.dtype}; it is checked in "
                           "float64 (finite differences in lower precision are too coarse to "
@@ -123,7 +123,7 @@ def flat_function(f: Callable[..., Any], leaves: list[Any], tree: TreeDef, diff:
 
 def output_leaves(out: Any) -> Leaves:
     """Float64 leaves of a (plain) result."""
-    return [np.asarray(primal_value(v), dtype=np.float64) for v in tree_flatten(out)[0]]
+    return [np.asarray(primal(v), dtype=np.float64) for v in tree_flatten(out)[0]]
 
 
 def evaluate(fn: FlatFn, xs: Sequence[Any]) -> tuple[Leaves, TreeDef]:

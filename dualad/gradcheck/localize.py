@@ -5,7 +5,8 @@ primitive application on plain values (each computation once, however deeply nes
 transforms) with the user's source line. :func:`find_culprit` re-checks each recorded
 operation's rules at exactly those inputs; :func:`find_kinks` runs the function at both ends
 of a finite-difference stencil and reports operations whose behaviour changes in between.
-Stack walking happens only here, while gradchecking; the normal path never pays for it.
+Stack walking happens only here, while gradchecking, and reads only code locations (file,
+line, function name); which rule made an op comes from :func:`dualad.core.running_rules`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import dualad
-from dualad.core import Tracer, observe_binds, primal_value
+from dualad.core import Tracer, observe_binds, primal, running_rules
 from dualad.gradcheck.finite_diff import Tolerances, is_float_leaf
 from dualad.gradcheck.report import Culprit, Kink, SourceLine
 from dualad.gradcheck.rules import ALL_CHECKS, check_op, differentiable_args
@@ -58,22 +59,17 @@ class _LineState:
         self.by_output: dict[int, tuple[Any, SourceLine]] = {}  # id -> (value kept alive, line)
 
 
-def _rule_context(frame: FrameType, state: _LineState) -> tuple[str, SourceLine | None]:
-    """If ``frame`` is an engine's rule loop: which rule runs, and the line of its forward op."""
-    code = frame.f_code
-    if code.co_name not in ("_pull_back", "jvp_of"):
+_RULE_LOOPS = ("_pull_back", "jvp_of")  # the engines' functions that call rules
+
+
+def _rule_context(state: _LineState) -> tuple[str, SourceLine | None]:
+    """Which rule runs (the innermost, see ``running_rules``), and the line of its forward op."""
+    rules = running_rules()
+    if not rules:
         return "", None
-    prim = frame.f_locals.get("prim")
-    if not isinstance(prim, Primitive):
-        return "", None
-    if code.co_name == "_pull_back":
-        node = frame.f_locals.get("node")
-        ans = getattr(node, "ans", None)
-    else:
-        ans = frame.f_locals.get("ans")
-    seen = state.by_output.get(id(primal_value(ans))) if ans is not None else None
-    rule = "VJP" if code.co_name == "_pull_back" else "JVP"
-    return f"in the {rule} rule of {prim.name!r}", seen[1] if seen else None
+    call = rules[-1]
+    seen = state.by_output.get(id(primal(call.ans))) if call.ans is not None else None
+    return f"in the {call.kind} rule of {call.prim.name!r}", seen[1] if seen else None
 
 
 def user_line(prim: Primitive, frame: FrameType | None, state: _LineState) -> SourceLine | None:
@@ -83,11 +79,11 @@ def user_line(prim: Primitive, frame: FrameType | None, state: _LineState) -> So
     forward operation the rule belongs to; inside a user's own rule, the rule's line.
     """
     callee: FrameType | None = None
-    context, forward = "", None
+    in_rule = False  # an engine's rule loop between the op and the user's code: a built-in rule
     while frame is not None and _inside(frame.f_code.co_filename, state.inside):
-        if not context:
-            context, forward = _rule_context(frame, state)
+        in_rule = in_rule or frame.f_code.co_name in _RULE_LOOPS
         callee, frame = frame, frame.f_back
+    context, forward = _rule_context(state) if in_rule else ("", None)
     if forward is not None:
         return SourceLine(forward.filename, forward.lineno, forward.code, forward.via, context)
     if frame is None:
@@ -96,7 +92,9 @@ def user_line(prim: Primitive, frame: FrameType | None, state: _LineState) -> So
     for _ in range(3):
         if context or outer is None or not _inside(outer.f_code.co_filename, state.inside):
             break
-        context, outer = _rule_context(outer, state)[0], outer.f_back
+        if outer.f_code.co_name in _RULE_LOOPS:
+            context = _rule_context(state)[0]
+        outer = outer.f_back
     via = ""
     if callee is not None and os.path.abspath(callee.f_code.co_filename).startswith(_OPS):
         name = callee.f_code.co_name
@@ -173,7 +171,7 @@ def _half_width(plus: RecordedOp, minus: RecordedOp) -> float:
     """How far the op's differentiable inputs move across the stencil (half of it, summed)."""
     total = 0.0
     for i in differentiable_args(plus.prim, plus.args):
-        p, m = np.asarray(primal_value(plus.args[i])), np.asarray(primal_value(minus.args[i]))
+        p, m = np.asarray(primal(plus.args[i])), np.asarray(primal(minus.args[i]))
         if p.shape == m.shape and p.size:
             total += float(np.max(np.abs(p - m))) / 2
     return total

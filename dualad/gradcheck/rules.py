@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import dualad
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.gradcheck.compare import Finding, Labels, check_forward, check_identity, check_reverse
 from dualad.gradcheck.complex_inputs import complex_op_function
 from dualad.gradcheck.finite_diff import (
@@ -98,7 +98,7 @@ def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
         >>> print(check_op(mul, (np.ones((2, 3)), np.arange(3.0)), {}, rng=np.random.default_rng(0)))
         None
     """
-    args = tuple(primal_value(a) for a in args)
+    args = tuple(primal(a) for a in args)
     if any(np.iscomplexobj(a) for i, a in enumerate(args) if i not in prim.nondiff_argnums):
         f, xs, diff, in_names, out_names = complex_op_function(prim, args, params)
         names = Labels(in_names, out_names)
@@ -270,7 +270,7 @@ def check_rules(prim: Primitive | str, *, examples: int = 20, seed: int | None =
 
 def _rule_error(prim: Primitive, ex: Example, problem: RuleProblem, seed: int) -> GradcheckError:
     found = problem.finding
-    shapes = tuple(tuple(np.shape(primal_value(a))) for a in ex.args)
+    shapes = tuple(tuple(np.shape(primal(a))) for a in ex.args)
     mode = {"jvp": "forward", "vjp": "reverse"}.get(problem.rule, "forward vs reverse")
     mismatch = Mismatch(function=f"primitive {prim.name!r} on the example drawn with seed {seed}",
                         mode=mode, order=problem.order,

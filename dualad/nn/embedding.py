@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.nn import init
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
@@ -43,7 +43,7 @@ def embedding(indices: Any, weight: Any, padding_idx: int | None = None) -> Any:
         array([[[0., 1.],
                 [4., 5.]]])
     """
-    idx = np.asarray(primal_value(indices))
+    idx = np.asarray(primal(indices))
     ws = shape_of(weight)
     if len(ws) != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {ws}")
@@ -56,7 +56,7 @@ def embedding(indices: Any, weight: Any, padding_idx: int | None = None) -> Any:
     out = ops.getitem(weight, (idx,))
     pad = _padding_index(padding_idx, ws[0])
     if pad is not None and np.any(idx == pad):
-        frozen = np.asarray(primal_value(weight))[idx]  # same values, no derivative
+        frozen = np.asarray(primal(weight))[idx]  # same values, no derivative
         out = ops.where((idx == pad)[..., None], frozen, out)
     return out
 
@@ -95,7 +95,7 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
                         padding_idx: int | None = None) -> Embedding:
         """An ``Embedding`` whose table is a copy of ``embeddings`` (frozen unless ``freeze=False``)."""
-        table = np.asarray(primal_value(embeddings))
+        table = np.asarray(primal(embeddings))
         if table.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected a 2-D table, got shape {table.shape}")
         layer = cls(table.shape[0], table.shape[1], padding_idx, dtype=table.dtype,

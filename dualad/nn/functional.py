@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.errors import ShapeError
 from dualad.nn.embedding import embedding as embedding
 from dualad.nn.norm import batch_norm as batch_norm
@@ -119,7 +119,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
-    dtype = dtype_of(primal_value(x))
+    dtype = dtype_of(primal(x))
     if p == 1.0:
         return ops.mul(x, np.zeros(shape_of(x), dtype=dtype))
     keep = (rng if rng is not None else np.random.default_rng()).random(shape_of(x)) >= p
@@ -179,7 +179,7 @@ def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean") -> Any:
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
     """
     shape = shape_of(log_probs)
-    lab = np.asarray(primal_value(labels))
+    lab = np.asarray(primal(labels))
     if not shape or lab.shape != shape[:-1] or lab.dtype.kind not in "iu":
         raise ShapeError(
             f"nll_loss: labels must be integers of shape {shape[:-1]} (log_probs shape {shape} "

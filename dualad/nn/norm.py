@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.errors import ShapeError
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
@@ -65,8 +65,8 @@ def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray 
         var = ops.mean(ops.mul(centred, centred), axes, keepdims=True)
         out = ops.div(centred, ops.sqrt(ops.add(var, eps)))
         if running_mean is not None and running_var is not None:
-            batch_mean = np.reshape(primal_value(mean), s[1])
-            unbiased = np.reshape(primal_value(var), s[1]) * (count / (count - 1))
+            batch_mean = np.reshape(primal(mean), s[1])
+            unbiased = np.reshape(primal(var), s[1]) * (count / (count - 1))
             running_mean *= 1.0 - momentum
             running_mean += momentum * batch_mean
             running_var *= 1.0 - momentum

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dualad.core import Tracer, primal_value
+from dualad.core import Tracer, primal
 from dualad.errors import UnsupportedOperationError
 from dualad.ops import joining
 from dualad.ops.elementwise import astype
@@ -56,7 +56,7 @@ def plain(x: Any) -> Any:
     """The plain NumPy value of ``x``, also inside lists and tuples (for non-differentiable helpers)."""
     if isinstance(x, (list, tuple)):
         return type(x)(plain(v) for v in x)
-    return primal_value(x)
+    return primal(x)
 
 
 def no_out(out: Any, name: str) -> None:

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dualad.core import Tracer, primal_value
+from dualad.core import Tracer, primal
 from dualad.errors import UnsupportedOperationError
 from dualad.ops import decompositions as _dec
 from dualad.ops import matrix_functions as _mf
@@ -233,7 +233,7 @@ def cond(x: Any, p: Any = None) -> Any:
 
 def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:  # noqa: N803
     """Rank (an integer: no derivative); see ``numpy.linalg.matrix_rank``."""
-    return np.linalg.matrix_rank(primal_value(A), tol=tol, hermitian=hermitian, rtol=rtol)
+    return np.linalg.matrix_rank(primal(A), tol=tol, hermitian=hermitian, rtol=rtol)
 
 
 def matrix_power(a: Any, n: int) -> Any:

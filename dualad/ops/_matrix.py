@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.errors import ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add, div, mul, where
@@ -82,7 +82,7 @@ def off_diagonal_inverse(d: Any) -> Any:
     and exactly repeated eigenvalues, where vector derivatives do not exist) give 0, so
     the derivative of the eigenvalues themselves stays finite there.
     """
-    zero = np.eye(shape_of(d)[-1], dtype=bool) | (primal_value(d) == 0)
+    zero = np.eye(shape_of(d)[-1], dtype=bool) | (primal(d) == 0)
     return where(zero, 0.0, div(1.0, where(zero, 1.0, d)))
 
 

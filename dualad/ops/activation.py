@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import draw, elementwise
 from dualad.ops._util import batched, last_axis_max, last_axis_sum, ndim_of, normalize_axis
 from dualad.ops.arithmetic import mul, sub
@@ -24,18 +24,18 @@ from dualad.registry import Example, defprimitive
 
 def _positive(ans: Any) -> Any:
     # Where relu passes its input through; a constant mask (0 at the kink, like PyTorch).
-    return primal_value(ans) > 0
+    return primal(ans) > 0
 
 
 def _near_zero(args: tuple[Any, ...], params: dict[str, Any], eps: float) -> bool:
     """A stencil of half-width eps around x crosses 0, where relu is not differentiable."""
-    return bool(np.any(np.abs(primal_value(args[0])) <= eps))
+    return bool(np.any(np.abs(primal(args[0])) <= eps))
 
 
 relu_p = defprimitive(
     "relu", lambda x: np.maximum(x, 0),
     jvp=[lambda t, ans, x: mul(t, _positive(ans))],
-    vjp=[lambda g, ans, x: g * (primal_value(ans) > 0)],  # = mul(g, _positive(ans)), inlined
+    vjp=[lambda g, ans, x: g * (primal(ans) > 0)],  # = mul(g, _positive(ans)), inlined
     sample=elementwise("nonzero"), saves="ans", kink=_near_zero,
     doc="Rectified linear unit max(x, 0); its derivative at 0 is taken as 0.",
 )

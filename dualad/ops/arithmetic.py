@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import (
     DOMAINS,
     broadcast_shapes,
@@ -108,7 +108,7 @@ neg_p = defprimitive(
 
 def _tie_split(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in max(x, y) (greater) or min(x, y): 1, 0, or 1/2 at ties. A constant."""
-    xv, yv = primal_value(x), primal_value(y)
+    xv, yv = primal(x), primal(y)
     win = (xv > yv) if greater else (xv < yv)
     dtype = np.result_type(xv, yv)  # float32 inputs must not get float64 derivatives
     return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype if dtype.kind == "f" else np.float64)
@@ -199,4 +199,4 @@ def where(cond: Any, x: Any, y: Any) -> Any:
     still poisons the result (``0 * nan``). Make the unused branch safe first, e.g.
     ``sqrt(where(x > 0, x, 1.0))``.
     """
-    return bind(where_p, np.asarray(primal_value(cond), dtype=bool), x, y)
+    return bind(where_p, np.asarray(primal(cond), dtype=bool), x, y)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import broadcast_shapes, elementwise, separated_pair
 from dualad.ops.arithmetic import maximum, minimum, mul, sub
 from dualad.ops.elementwise import exp, exp2
@@ -50,7 +50,7 @@ float_power_p: Primitive = defprimitive(
 
 def _nan_aware_weight(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in fmax(x, y) / fmin(x, y): 1 if x wins or y is NaN, 1/2 at ties. A constant."""
-    xv, yv = primal_value(x), primal_value(y)
+    xv, yv = primal(x), primal(y)
     dtype = np.result_type(xv, yv, np.float16)  # before np.asarray: Python scalars stay weak
     xv, yv = np.asarray(xv), np.asarray(yv)
     win = (xv > yv) if greater else (xv < yv)
@@ -79,7 +79,7 @@ fmin_p = _fminmax("fmin", np.fmin, False, "Elementwise minimum ignoring NaNs; ti
 
 def _clip_weights(a: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
     """Weights of a, lo and hi in min(max(a, lo), hi), ties split evenly. Constants."""
-    av, lv, hv = (primal_value(v) for v in (a, lo, hi))
+    av, lv, hv = (primal(v) for v in (a, lo, hi))
     dtype = np.result_type(av, lv, hv, np.float16)  # before np.asarray: Python scalars stay weak
     av, lv, hv = np.asarray(av), np.asarray(lv), np.asarray(hv)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops._util import is_complex, shape_of
 from dualad.registry import defprimitive
@@ -96,7 +96,7 @@ def imag(x: Any) -> Any:
         -1.0
     """
     if not is_complex(x):
-        return np.zeros(shape_of(x), dtype=np.result_type(primal_value(x)))[()]
+        return np.zeros(shape_of(x), dtype=np.result_type(primal(x)))[()]
     return bind(imag_p, x)
 
 
@@ -111,6 +111,6 @@ def angle(x: Any, deg: bool = False) -> Any:
         1.570796
     """
     if not is_complex(x):
-        return np.angle(primal_value(x), deg=deg)
+        return np.angle(primal(x), deg=deg)
     out = bind(angle_p, x)
     return out * (180.0 / np.pi) if deg else out

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
 from dualad.ops.activation import log_softmax
 from dualad.ops.arithmetic import add, mul, sub
@@ -21,7 +21,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     from the plain value.
     """
     axes = normalize_axis(axis, ndim_of(x), "logsumexp")
-    shift = np.max(primal_value(x), axis=axes, keepdims=True)
+    shift = np.max(primal(x), axis=axes, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)
     out = add(log(sum(exp(sub(x, shift)), axes, keepdims=True)), shift)
     if not keepdims:

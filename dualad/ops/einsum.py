@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.errors import ShapeError
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
@@ -188,7 +188,7 @@ def einsum(*operands: Any, optimize: Any = False) -> Any:
         want = tuple(sizes[c] for c in term)
         if shape_of(op) != want:  # NumPy broadcasts size-1 axes; do it before the primitive
             ops[k] = broadcast_to(op, want)
-    return bind(einsum_p, *ops, subscripts=spec, optimize=primal_value(optimize))
+    return bind(einsum_p, *ops, subscripts=spec, optimize=primal(optimize))
 
 
 # Multilinear, so the rules above hold for complex values too: check them on complex inputs.

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops._util import dtype_of, is_complex
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
@@ -58,8 +58,8 @@ sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Squar
 def _phase(ans: Any, x: Any) -> Any:
     """``x / |x|`` for complex x (0 where x == 0); ``sign(x)``, a constant, for real x."""
     if not is_complex(x):
-        return np.sign(primal_value(x))
-    zero = primal_value(ans) == 0
+        return np.sign(primal(x))
+    zero = primal(ans) == 0
     return where(zero, 0.0, div(x, where(zero, 1.0, ans)))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import broadcast_shapes, draw, elementwise, separated_pair
 from dualad.ops._util import dtype_of
 from dualad.ops.arithmetic import mul
@@ -38,7 +38,7 @@ ldexp_p: Primitive = defprimitive(
 
 
 def _copysign_factor(x: Any, y: Any) -> Any:
-    xv, yv = primal_value(x), primal_value(y)
+    xv, yv = primal(x), primal(y)
     return np.asarray(np.sign(xv) * np.copysign(1.0, yv), dtype=np.result_type(xv, yv))
 
 
@@ -59,7 +59,7 @@ def _frexp_sample(rng: np.random.Generator) -> Example:
 
 
 def _pow2_of_minus_exponent(x: Any) -> Any:
-    mantissa, exponent = np.frexp(primal_value(x))
+    mantissa, exponent = np.frexp(primal(x))
     return np.ldexp(np.ones((), np.result_type(mantissa)), -exponent)
 
 
@@ -84,8 +84,8 @@ nextafter_p: Primitive = defprimitive(
 
 fabs_p: Primitive = defprimitive(
     "fabs", np.fabs,
-    jvp=[lambda t, ans, x: mul(t, np.sign(primal_value(x)))],
-    vjp=[lambda g, ans, x: mul(g, np.sign(primal_value(x)))],
+    jvp=[lambda t, ans, x: mul(t, np.sign(primal(x)))],
+    vjp=[lambda g, ans, x: mul(g, np.sign(primal(x)))],
     sample=elementwise("nonzero"), kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)),
     doc="Absolute value of real numbers (NumPy's fabs); fabs'(0) = 0.",
 )
@@ -93,7 +93,7 @@ fabs_p: Primitive = defprimitive(
 
 def ldexp(x: Any, i: Any) -> Any:
     """``x * 2**i`` for an integer array ``i`` (never differentiated)."""
-    return bind(ldexp_p, x, np.asarray(primal_value(i)))
+    return bind(ldexp_p, x, np.asarray(primal(i)))
 
 
 def copysign(x: Any, y: Any) -> Any:

@@ -246,9 +246,9 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
 
 def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """Per element, the first choice whose condition holds, else ``default``; see ``numpy.select``."""
-    from dualad.core import primal_value
+    from dualad.core import primal
 
-    conds = tuple(np.asarray(primal_value(c), dtype=bool) for c in condlist)
+    conds = tuple(np.asarray(primal(c), dtype=bool) for c in condlist)
     choices = tuple(choicelist)
     if len(conds) != len(choices):
         raise ValueError(f"select: {len(conds)} conditions but {len(choices)} choices; they must match")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import Tracer, primal_value
+from dualad.core import Tracer, primal
 from dualad.errors import ShapeError, UnsupportedOperationError
 from dualad.ops._matrix import check_matrix
 from dualad.ops._util import shape_of
@@ -40,7 +40,7 @@ def matrix_power(a: Any, n: int) -> Any:
     except TypeError:
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}") from None
     if n == 0:
-        return np.broadcast_to(np.eye(s[-1], dtype=np.result_type(primal_value(a))), s).copy()
+        return np.broadcast_to(np.eye(s[-1], dtype=np.result_type(primal(a))), s).copy()
     if n < 0:
         a, n = inv(a), -n
     result = None
@@ -73,13 +73,13 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, int, Any]:
     cutoff = np.finfo(np.float64).eps * max(m, n) if rcond is None else float(rcond)
     x = _matmul(pinv(a, rcond=cutoff), b)
     s = svdvals(a)
-    sv = primal_value(s)
+    sv = primal(s)
     rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
     if rank == n and m > n:
         resid = sum(abs2(sub(b, _matmul(a, x))), axis=0)
         resid = reshape(resid, (1,)) if len(sb) == 1 else resid
     else:
-        resid = np.empty((0,), dtype=np.result_type(np.abs(primal_value(b))))
+        resid = np.empty((0,), dtype=np.result_type(np.abs(primal(b))))
     return x, resid, rank, s
 
 

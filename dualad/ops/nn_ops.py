@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import Tracer, bind, primal_value
+from dualad.core import Tracer, bind, primal
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import batch_size, column_major, last_axis_max, last_axis_sum, shape_of
@@ -157,7 +157,7 @@ def _at_labels(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _target(logits: Any, labels: np.ndarray, label_smoothing: float) -> np.ndarray:
     """The target distribution (one-hot, smoothed): a constant of the labels."""
     n_classes = shape_of(logits)[-1]
-    dtype = np.result_type(primal_value(logits))
+    dtype = np.result_type(primal(logits))
     q = np.zeros(shape_of(logits), dtype=dtype)
     if labels.ndim == 1:  # a batch of rows: plain indexing (put_along_axis costs ~10 us)
         q[np.arange(labels.shape[0]), labels] = 1.0 - label_smoothing
@@ -263,7 +263,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean",
     zshape = shape_of(logits)
     if not zshape:
         raise ShapeError("softmax_cross_entropy: logits must have a class axis (at least 1-D)")
-    lab = np.asarray(primal_value(labels))
+    lab = np.asarray(primal(labels))
     if lab.dtype.kind not in "iu":
         raise TypeError(
             f"softmax_cross_entropy: labels must be integer class indices, got dtype {lab.dtype}; "

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj, real
@@ -33,7 +33,7 @@ def abs2(x: Any) -> Any:
 
 def _safe_sqrt(s: Any) -> Any:
     """``sqrt(s)`` whose derivative at ``s == 0`` is taken as 0 (not inf * 0 = nan)."""
-    zero = primal_value(s) == 0
+    zero = primal(s) == 0
     return where(zero, 0.0, sqrt(where(zero, 1.0, s)))
 
 
@@ -46,7 +46,7 @@ def _to_last(x: Any, axes: tuple[int, ...]) -> Any:
 def _extreme_last(x: Any, largest: bool) -> Any:
     """Largest (or smallest) entry along the last axis, selected by index (first on ties)."""
     s = shape_of(x)
-    pick = (np.argmax if largest else np.argmin)(primal_value(x), axis=-1)
+    pick = (np.argmax if largest else np.argmin)(primal(x), axis=-1)
     return getitem(x, tuple(np.indices(s[:-1], sparse=True)) + (pick,))
 
 
@@ -57,7 +57,7 @@ def _reduce_last(x: Any, ord: Any) -> Any:
     if ord == np.inf or ord == -np.inf:
         return _extreme_last(abs(x), largest=ord > 0)
     if ord == 0:
-        return np.sum(primal_value(x) != 0, axis=-1).astype(np.float64)  # a count: no derivative
+        return np.sum(primal(x) != 0, axis=-1).astype(np.float64)  # a count: no derivative
     if ord == 1:
         return sum(abs(x), axis=-1)
     if isinstance(ord, str):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import draw
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
@@ -34,7 +34,7 @@ from dualad.registry import Example, Primitive, defprimitive
 
 def _segments(x: Any, xp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per element of x: segment index, weight of the right knot (clamped), inside mask."""
-    xv = np.asarray(primal_value(x), dtype=np.float64)
+    xv = np.asarray(primal(x), dtype=np.float64)
     i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, xp.size - 2)
     w = np.clip((xv - xp[i]) / (xp[i + 1] - xp[i]), 0.0, 1.0)
     return i, w, (xv >= xp[0]) & (xv <= xp[-1])
@@ -70,7 +70,7 @@ def _interp_vjp_x(g: Any, ans: Any, x: Any, fp: Any, *, xp: np.ndarray) -> Any:
 def _right_weight(x: Any, xp: np.ndarray) -> Any:
     """Weight of each segment's right knot: linear in x inside the knots, 0 or 1 outside."""
     i, w, inside = _segments(x, xp)
-    dtype = np.result_type(primal_value(x), np.float16)
+    dtype = np.result_type(primal(x), np.float16)
     span = (xp[i + 1] - xp[i]).astype(dtype)
     return where(inside, div(sub(x, xp[i].astype(dtype)), span), w.astype(dtype))
 
@@ -103,7 +103,7 @@ interp_p: Primitive = defprimitive(
 
 
 def _float_dtype(v: Any) -> Any:
-    return np.result_type(primal_value(v), np.float16)
+    return np.result_type(primal(v), np.float16)
 
 
 def _polyval_impl(p: Any, x: Any) -> Any:
@@ -233,7 +233,7 @@ gradient_p: Primitive = defprimitive(
 
 def interp(x: Any, xp: Any, fp: Any) -> Any:
     """``fp`` interpolated at ``x`` between the knots ``xp`` (constants, increasing)."""
-    return bind(interp_p, x, fp, xp=np.asarray(primal_value(xp), dtype=np.float64))
+    return bind(interp_p, x, fp, xp=np.asarray(primal(xp), dtype=np.float64))
 
 
 def polyval(p: Any, x: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal_value
+from dualad.core import primal
 from dualad.errors import ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import div
@@ -79,7 +79,7 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
         return _unbatched(max_pool2d, x, kernel_size, stride, padding, dilation, return_indices)
     (n, c, h, w), geom = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (geom[k] for k in ("kernel", "stride", "padding", "dilation"))
-    value = np.asarray(primal_value(x))
+    value = np.asarray(primal(x))
     fill = -np.inf if value.dtype.kind == "f" else np.iinfo(value.dtype).min
     win = _windows(padded(value, (ph, pw), fill), (kh, kw), (sh, sw), (dh, dw))
     ho, wo = win.shape[2:4]
@@ -121,4 +121,4 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
         return div(total, float(kh * kw))
     ones = np.ones((1, 1, h, w))
     counts = np.asarray(im2col(ones, geom["kernel"], geom["stride"], geom["padding"])).sum(axis=(1, 2))
-    return div(total, counts.astype(np.result_type(primal_value(x))))
+    return div(total, counts.astype(np.result_type(primal(x))))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops.arithmetic import _binary, mul, sub, where
 from dualad.ops.complex import conj
@@ -17,7 +17,7 @@ from dualad.ops.elementwise import log
 
 def _log_base(x: Any) -> Any:
     # d(x**y)/dy = x**y * log(x); where x == 0 the factor x**y is 0 for y > 0, use log(1).
-    safe = where(primal_value(x) == 0, 1.0, x)
+    safe = where(primal(x) == 0, 1.0, x)
     return log(safe)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
@@ -145,7 +145,7 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def _tie_weights(x: Any, ans: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
     """1/k at each of the k positions holding the extreme, 0 elsewhere. A constant."""
-    xv, av = np.asarray(primal_value(x)), np.asarray(primal_value(ans))
+    xv, av = np.asarray(primal(x)), np.asarray(primal(ans))
     hit = xv == (av if keepdims else np.expand_dims(av, axis))
     return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(dtype_of(x))
 
@@ -215,7 +215,7 @@ cumprod_p: Primitive = defprimitive(
 
 def _running_arg(x: Any, axis: int, accumulate: Any) -> np.ndarray:
     """Index of the latest element holding the running extreme, at each position."""
-    xv = np.asarray(primal_value(x))
+    xv = np.asarray(primal(x))
     pos = np.arange(xv.shape[axis]).reshape((-1,) + (1,) * (xv.ndim - axis - 1))
     hit = np.where(xv == accumulate(xv, axis=axis), pos, 0)
     return np.asarray(np.maximum.accumulate(hit, axis=axis))

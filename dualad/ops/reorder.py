@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.errors import ShapeError
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
@@ -41,7 +41,7 @@ def along_axis_index(indices: Any, axis: int, shape: tuple[int, ...]) -> tuple[A
 def take_along_axis(arr: Any, indices: Any, axis: int) -> Any:
     """``arr`` gathered at integer ``indices`` along ``axis``; see ``numpy.take_along_axis``."""
     axis = normalize_one_axis(axis, ndim_of(arr), "take_along_axis")
-    idx = along_axis_index(primal_value(indices), axis, shape_of(arr))
+    idx = along_axis_index(primal(indices), axis, shape_of(arr))
     return bind(getitem_p, arr, idx=idx)
 
 
@@ -107,7 +107,7 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
 
 
 def _perm(x: Any, axis: int) -> Any:
-    return np.argsort(primal_value(x), axis=axis, kind="stable")
+    return np.argsort(primal(x), axis=axis, kind="stable")
 
 
 def _sort_jvp(t: Any, ans: Any, x: Any, *, axis: int) -> Any:

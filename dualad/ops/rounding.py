@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops.arithmetic import mul, neg, where
 from dualad.registry import Example, Primitive, defprimitive
@@ -79,7 +79,7 @@ floor_divide_p: Primitive = defprimitive(
 
 def _quotient(x: Any, y: Any, rounding: Any) -> Any:
     """The integer multiple of y that remainder/fmod subtract: a constant of the plain values."""
-    xv, yv = primal_value(x), primal_value(y)
+    xv, yv = primal(x), primal(y)
     return np.asarray(rounding(np.true_divide(xv, yv)), dtype=np.result_type(xv, yv))
 
 
@@ -116,7 +116,7 @@ def _heaviside_sample(rng: np.random.Generator) -> Example:
 
 
 def _at_zero(x: Any) -> Any:
-    return primal_value(x) == 0
+    return primal(x) == 0
 
 
 heaviside_p: Primitive = defprimitive(

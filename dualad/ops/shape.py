@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw
 from dualad.ops._util import batch_size, batched, first_axis_sum, ndim_of, normalize_axis, shape_of
@@ -255,7 +255,7 @@ def normalize_index(idx: Any, ndim: int) -> tuple[Any, ...]:
         idx = (idx,)
     out: list[Any] = []
     for i in idx:
-        i = primal_value(i)
+        i = primal(i)
         if isinstance(i, (list, np.ndarray)) or (hasattr(i, "__array__") and not isinstance(i, slice)):
             i = np.asarray(i)
             if i.dtype.kind not in "biu":
@@ -285,7 +285,7 @@ def getitem(x: Any, idx: Any) -> Any:
 
 def _concat_jvp(tangents: tuple[Any, ...], ans: Any, *xs: Any, axis: int) -> Any:
     b = next(batch_size(t) for t in tangents if t is not None)
-    filled = [t if t is not None else np.zeros((b,) + shape_of(x), np.result_type(primal_value(x)))
+    filled = [t if t is not None else np.zeros((b,) + shape_of(x), np.result_type(primal(x)))
               for t, x in zip(tangents, xs)]
     return bind(concatenate_p, *filled, axis=axis + 1)
 

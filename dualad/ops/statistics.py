@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
@@ -76,7 +76,7 @@ std_p: Primitive = defprimitive(
 
 def _ptp_weights(x: Any, axis: Axes, keepdims: bool) -> Any:
     """Tie-split weights of the maximum minus those of the minimum. A constant."""
-    xv = np.asarray(primal_value(x))
+    xv = np.asarray(primal(x))
     top = _tie_weights(x, np.max(xv, axis=axis, keepdims=keepdims), axis, keepdims)
     bottom = _tie_weights(x, np.min(xv, axis=axis, keepdims=keepdims), axis, keepdims)
     return top - bottom

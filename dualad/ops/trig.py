@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal_value
+from dualad.core import bind, primal
 from dualad.ops._sampling import elementwise
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
 from dualad.ops.elementwise import cos, sqrt, unary
@@ -47,7 +47,7 @@ def _sinc_deriv(ans: Any, x: Any) -> Any:
 
     Both branches are smooth, so the rule has correct derivatives of every order at 0 too.
     """
-    small = np.abs(primal_value(x)) < 1e-3
+    small = np.abs(primal(x)) < 1e-3
     safe = where(small, 1.0, x)
     exact = div(sub(cos(mul(np.pi, safe)), where(small, 0.0, ans)), safe)
     x2 = mul(x, x)
