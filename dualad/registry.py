@@ -158,12 +158,12 @@ class Primitive:
     def __post_init__(self) -> None:
         name, vjp = self.name, self.vjp
         if self.saves not in _SAVES:
-            raise ValueError(f"primitive {name!r}: saves must be one of {sorted(_SAVES)}, "
+            raise ValueError(f"defprimitive({name!r}): saves must be one of {sorted(_SAVES)}, "
                              f"got {self.saves!r}")
         if (self.jvp is None) == (self.jvp_joint is None):
-            raise ValueError(f"primitive {name!r}: give exactly one of jvp= or jvp_joint=")
+            raise ValueError(f"defprimitive({name!r}): give exactly one of jvp= or jvp_joint=")
         if vjp is None:
-            raise ValueError(f"primitive {name!r}: a VJP rule (vjp=) is required")
+            raise ValueError(f"defprimitive({name!r}): a VJP rule (vjp=) is required")
         self.saves_args = self.saves in ("all", "args")
         self.saves_ans = self.saves in ("all", "ans")
         # Up to how many arguments every one has a VJP rule and none is excluded (-1: check
@@ -188,15 +188,15 @@ def _plain_rules(name: str, vjp: RuleTable, plain: RuleTable | None) -> RuleTabl
         return None
     if isinstance(vjp, Variadic) or isinstance(plain, Variadic):
         if not (isinstance(vjp, Variadic) and isinstance(plain, Variadic)):
-            raise ValueError(f"primitive {name!r}: vjp_plain= must be a Variadic exactly when "
+            raise ValueError(f"defprimitive({name!r}): vjp_plain= must be a Variadic exactly when "
                              "vjp= is one")
         return plain
     if len(plain) != len(vjp):
-        raise ValueError(f"primitive {name!r}: vjp_plain= has {len(plain)} rules, vjp= has "
+        raise ValueError(f"defprimitive({name!r}): vjp_plain= has {len(plain)} rules, vjp= has "
                          f"{len(vjp)}; give one per argument (None: use the vjp= rule)")
     for i, (p, v) in enumerate(zip(plain, vjp)):
         if p is not None and v is None:
-            raise ValueError(f"primitive {name!r}: vjp_plain[{i}] is given but vjp[{i}] is None; "
+            raise ValueError(f"defprimitive({name!r}): vjp_plain[{i}] is given but vjp[{i}] is None; "
                              "a fast path needs the traced rule it stands in for")
     return tuple(v if p is None else p for p, v in zip(plain, vjp))
 
