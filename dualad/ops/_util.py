@@ -108,7 +108,7 @@ def first_axis_sum(g: np.ndarray) -> np.ndarray:
 def unbroadcast_plain(g: Any, shape: tuple[int, ...]) -> Any:
     """``dualad.ops.unbroadcast`` of a plain cotangent, in NumPy: the reverse engine's fast
     path when nothing is traced (the registry's ``"fast_path"`` check compares the two)."""
-    gs = np.shape(g)
+    gs = shape_of(g)
     if gs == shape:
         return g
     lead = len(gs) - len(shape)
