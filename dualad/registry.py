@@ -25,8 +25,12 @@ Cotangents have exactly the shape of the value they belong to.
 
 from __future__ import annotations
 
+import inspect
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, NamedTuple, ParamSpec
 
 import numpy as np
 
@@ -92,17 +96,24 @@ RuleTable = Sequence[Callable[..., Any] | None] | Variadic
 """Per-argument rules: a sequence (``None`` = not differentiable there) or a :class:`Variadic`."""
 
 
+@dataclass(eq=False, repr=False, slots=True)  # eq=False: hashed by identity (dict keys)
 class Primitive:
-    """A named operation with its implementation and its forward and reverse rules.
+    """A named operation: its implementation, its rules and what the tests need, as one unit.
 
-    Create primitives with :func:`defprimitive`, which also registers them.
+    Create primitives with :func:`defprimitive`, which takes exactly these fields (``name``
+    and ``impl`` positionally, the rest by keyword) and registers the result.
 
     Attributes:
         name: unique registry name, used in error messages and reports.
         impl: NumPy implementation, called with plain values.
         jvp: per-argument forward rules (``None`` entry: not differentiable in that argument).
         jvp_joint: alternatively one rule receiving all tangents at once.
-        vjp: per-argument reverse rules.
+        vjp: per-argument reverse rules, written with dualad ops (differentiable again).
+        vjp_plain: optional fast path: per-argument reverse rules that receive and return
+            plain NumPy arrays only (so they may use NumPy directly). The reverse engine
+            uses them when nothing at the node is traced (a training step's backward); a
+            ``None`` entry falls back to ``vjp``. ``check_rules`` compares them with ``vjp``
+            on every sample (``"fast_path"`` check).
         broadcasting: inputs broadcast against each other NumPy-style; the engines align
             tangents and sum cotangents back to each input's shape, so rules need not.
         multiple_results: ``impl`` returns a tuple; rules return/receive tuples.
@@ -112,67 +123,54 @@ class Primitive:
         nondiff_argnums: positional inputs that are never differentiated (masks, indices).
         kink: optional predicate ``kink(args, params, eps) -> bool`` saying a finite
             difference stencil of half-width ``eps`` straddles a non-differentiable point.
+        doc: one-line description for generated docs.
         saves: which values the VJP rules read, so the reverse engine keeps only those alive
             until the backward pass: ``"all"``, ``"args"``, ``"ans"`` or ``"none"``. Values
             not saved are replaced by zero-strided stand-ins of the same shape and dtype (a
             rule may still ask for their shape). The property tests catch a wrong claim.
+
+    Derived when the primitive is built (not arguments): ``saves_args``, ``saves_ans``,
+    ``vjp_arity``, ``plain_rules`` (``vjp_plain`` with its gaps filled from ``vjp``) and
+    ``site`` (``(filename, line)`` of the ``defprimitive`` call).
     """
 
-    __slots__ = (
-        "name",
-        "impl",
-        "jvp",
-        "jvp_joint",
-        "vjp",
-        "broadcasting",
-        "multiple_results",
-        "sample",
-        "complex_sample",
-        "nondiff_argnums",
-        "kink",
-        "doc",
-        "saves_args",
-        "saves_ans",
-        "vjp_arity",
-    )
+    name: str
+    impl: Callable[..., Any]
+    _: KW_ONLY
+    jvp: RuleTable | None = None
+    jvp_joint: JointJVPRule | None = None
+    vjp: RuleTable | None = None
+    vjp_plain: RuleTable | None = None
+    broadcasting: bool = False
+    multiple_results: bool = False
+    sample: SampleFn | None = None
+    complex_sample: SampleFn | None = None
+    nondiff_argnums: tuple[int, ...] = ()
+    kink: Callable[..., bool] | None = None
+    doc: str = ""
+    saves: str = "all"
+    saves_args: bool = field(init=False)
+    saves_ans: bool = field(init=False)
+    vjp_arity: int = field(init=False)
+    plain_rules: RuleTable | None = field(init=False)
+    site: tuple[str, int] | None = field(init=False, default=None)
 
-    def __init__(
-        self,
-        name: str,
-        impl: Callable[..., Any],
-        *,
-        jvp: RuleTable | None = None,
-        jvp_joint: JointJVPRule | None = None,
-        vjp: RuleTable | None = None,
-        broadcasting: bool = False,
-        multiple_results: bool = False,
-        sample: SampleFn | None = None,
-        complex_sample: SampleFn | None = None,
-        nondiff_argnums: tuple[int, ...] = (),
-        kink: Callable[..., bool] | None = None,
-        doc: str = "",
-        saves: str = "all",
-    ) -> None:
-        self.name = name
-        self.impl = impl
-        self.jvp = jvp
-        self.jvp_joint = jvp_joint
-        self.vjp = vjp
-        self.broadcasting = broadcasting
-        self.multiple_results = multiple_results
-        self.sample = sample
-        self.complex_sample = complex_sample
-        self.nondiff_argnums = nondiff_argnums
-        self.kink = kink
-        self.doc = doc
-        if saves not in _SAVES:
-            raise ValueError(f"primitive {name!r}: saves must be one of {sorted(_SAVES)}, got {saves!r}")
-        self.saves_args = saves in ("all", "args")
-        self.saves_ans = saves in ("all", "ans")
+    def __post_init__(self) -> None:
+        name, vjp = self.name, self.vjp
+        if self.saves not in _SAVES:
+            raise ValueError(f"defprimitive({name!r}): saves must be one of {sorted(_SAVES)}, "
+                             f"got {self.saves!r}")
+        if (self.jvp is None) == (self.jvp_joint is None):
+            raise ValueError(f"defprimitive({name!r}): give exactly one of jvp= or jvp_joint=")
+        if vjp is None:
+            raise ValueError(f"defprimitive({name!r}): a VJP rule (vjp=) is required")
+        self.saves_args = self.saves in ("all", "args")
+        self.saves_ans = self.saves in ("all", "ans")
         # Up to how many arguments every one has a VJP rule and none is excluded (-1: check
         # each argument): lets the reverse engine skip its per-argument checks.
-        self.vjp_arity = len(vjp) if (isinstance(vjp, (list, tuple)) and not nondiff_argnums
+        self.vjp_arity = len(vjp) if (isinstance(vjp, (list, tuple)) and not self.nondiff_argnums
                                       and all(r is not None for r in vjp)) else -1
+        self.plain_rules = _plain_rules(name, vjp, self.vjp_plain)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -192,43 +190,52 @@ def install_bind(bind: Callable[..., Any]) -> None:
     _BIND[:] = [bind]
 
 
+def _plain_rules(name: str, vjp: RuleTable, plain: RuleTable | None) -> RuleTable | None:
+    """The engine's table for plain values: ``plain``, with ``vjp`` where it has ``None``."""
+    if plain is None:
+        return None
+    if isinstance(vjp, Variadic) or isinstance(plain, Variadic):
+        if not (isinstance(vjp, Variadic) and isinstance(plain, Variadic)):
+            raise ValueError(f"defprimitive({name!r}): vjp_plain= must be a Variadic exactly when "
+                             "vjp= is one")
+        return plain
+    if len(plain) != len(vjp):
+        raise ValueError(f"defprimitive({name!r}): vjp_plain= has {len(plain)} rules, vjp= has "
+                         f"{len(vjp)}; give one per argument (None: use the vjp= rule)")
+    for i, (p, v) in enumerate(zip(plain, vjp)):
+        if p is not None and v is None:
+            raise ValueError(f"defprimitive({name!r}): vjp_plain[{i}] is given but vjp[{i}] is None; "
+                             "a fast path needs the traced rule it stands in for")
+    return tuple(v if p is None else p for p, v in zip(plain, vjp))
+
+
 _SAVES = frozenset({"all", "args", "ans", "none"})
 _REGISTRY: dict[str, Primitive] = {}
+_P = ParamSpec("_P")
 
 
-def defprimitive(
-    name: str,
-    impl: Callable[..., Any],
-    *,
-    jvp: RuleTable | None = None,
-    jvp_joint: JointJVPRule | None = None,
-    vjp: RuleTable | None = None,
-    broadcasting: bool = False,
-    multiple_results: bool = False,
-    sample: SampleFn | None = None,
-    complex_sample: SampleFn | None = None,
-    nondiff_argnums: tuple[int, ...] = (),
-    kink: Callable[..., bool] | None = None,
-    doc: str = "",
-    saves: str = "all",
-) -> Primitive:
+def _takes_fields_of(cls: Callable[_P, Primitive]) -> Callable[[Callable[..., Primitive]],
+                                                                Callable[_P, Primitive]]:
+    """Give the decorated function ``cls``'s signature (for type checkers and ``help``)."""
+
+    def decorate(fn: Callable[..., Primitive]) -> Callable[_P, Primitive]:
+        fn.__signature__ = inspect.signature(cls).replace(  # type: ignore[attr-defined]
+            return_annotation="Primitive")
+        return fn
+
+    return decorate
+
+
+@_takes_fields_of(Primitive)
+def defprimitive(name: str, impl: Callable[..., Any], **fields: Any) -> Primitive:
     """Create and register a primitive. The public way to add an op to dualad.
 
-    Args:
-        name: unique name; registering a name twice raises ``ValueError``.
-        impl: NumPy implementation on plain arrays.
-        jvp: one forward rule per positional argument, ``rule(t, ans, *args, **params)``.
-        jvp_joint: instead of ``jvp``, a single rule ``rule(tangents, ans, *args, **params)``.
-        vjp: one reverse rule per positional argument, ``rule(g, ans, *args, **params)``.
-        broadcasting: inputs broadcast NumPy-style (the engines undo it for you).
-        multiple_results: ``impl`` returns a tuple of arrays.
-        sample: example generator for property tests; see :class:`Example`.
-        complex_sample: optional generator of complex inputs, for ops that support them.
-        nondiff_argnums: positional arguments that are never differentiated.
-        kink: predicate telling gradient checks that a stencil crosses a kink.
-        doc: one-line description for generated docs.
-        saves: which values the VJP rules read (``"all"``, ``"args"``, ``"ans"``, ``"none"``);
-            the reverse engine frees the others early. Shapes and dtypes are always kept.
+    Takes the fields of :class:`Primitive` (documented there): ``name`` and ``impl``
+    positionally, ``jvp=``, ``vjp=``, ``vjp_plain=``, ``sample=``, ``saves=``, ... by keyword.
+
+    A name can be registered once. Running the same ``defprimitive`` call again (the same
+    file and line, e.g. a notebook cell re-run) replaces the primitive with a
+    ``UserWarning``; a second definition elsewhere raises ``ValueError``.
 
     Returns:
         The registered :class:`Primitive`; call it like a function.
@@ -244,30 +251,20 @@ def defprimitive(
         >>> float(dualad.grad(cube)(2.0))
         12.0
     """
-    if name in _REGISTRY:
-        raise ValueError(
-            f"a primitive named {name!r} is already registered; choose another name "
-            "(dualad.registry.primitives() lists the taken ones)"
-        )
-    if (jvp is None) == (jvp_joint is None):
-        raise ValueError(f"primitive {name!r}: give exactly one of jvp= or jvp_joint=")
-    if vjp is None:
-        raise ValueError(f"primitive {name!r}: a VJP rule (vjp=) is required")
-    prim = Primitive(
-        name,
-        impl,
-        jvp=jvp,
-        jvp_joint=jvp_joint,
-        vjp=vjp,
-        broadcasting=broadcasting,
-        multiple_results=multiple_results,
-        sample=sample,
-        complex_sample=complex_sample,
-        nondiff_argnums=nondiff_argnums,
-        kink=kink,
-        doc=doc,
-        saves=saves,
-    )
+    prim = Primitive(name, impl, **fields)
+    caller = sys._getframe(1)
+    prim.site = (caller.f_code.co_filename, caller.f_lineno)
+    old = _REGISTRY.get(name)
+    if old is not None:
+        if old.site != prim.site:
+            where = f" (defined at {old.site[0]}:{old.site[1]})" if old.site else ""
+            raise ValueError(
+                f"defprimitive: a primitive named {name!r} is already registered{where}; choose "
+                "another name (dualad.registry.primitives() lists the taken ones)"
+            )
+        warnings.warn(f"defprimitive: primitive {name!r} is defined again at the same place "
+                      f"({prim.site[0]}:{prim.site[1]}); the new definition replaces the old "
+                      "one", UserWarning, stacklevel=2)
     _REGISTRY[name] = prim
     return prim
 

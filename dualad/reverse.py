@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from dualad import core
-from dualad.core import RuleCall, _state, primal, run_rule
+from dualad.core import RuleCall, Tracer, _state, primal, run_rule
 from dualad.errors import FreedGraphError
-from dualad.ops._util import is_complex, shape_of
+from dualad.ops._util import is_complex, shape_of, unbroadcast_plain
 from dualad.ops.complex import real
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
@@ -33,16 +33,19 @@ class Node:
 
     ``depth`` is one more than the deepest parent's (leaves: 0), so visiting nodes deepest
     first is a reverse topological order; the backward pass needs no separate sort.
+    ``plain`` says no saved value is a tracer: with a plain cotangent too, the backward pass
+    may take the primitive's plain-array fast path (``vjp_plain``, ``unbroadcast_plain``).
     """
 
     __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "depth", "guard",
-                 "__weakref__")
+                 "plain", "__weakref__")
     depth: int
     guard: Any  # set on leaves only (leaf_node): the value recorded ops froze for them
 
     def __init__(self, prim: Primitive | None, parents: tuple[Node | None, ...],
                  pidx: tuple[int | None, ...] | None, args: tuple[Any, ...],
-                 params: Mapping[str, Any], ans: Any, depth: int | None = None) -> None:
+                 params: Mapping[str, Any], ans: Any, depth: int | None = None,
+                 plain: bool = False) -> None:
         self.prim = prim
         self.parents = parents
         self.pidx = pidx  # which output of each parent was used (multi-output parents only)
@@ -53,6 +56,7 @@ class Node:
         if depth is None:
             depth = 1 + max((p.depth for p in parents if p is not None), default=-1)
         self.depth = depth
+        self.plain = plain
 
     @property
     def freed(self) -> bool:
@@ -186,7 +190,12 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
         g = tuple(np.zeros_like(primal(a)) if c is None else c for c, a in zip(g, ans))
-    rules = prim.vjp
+        plain = node.plain and not any(isinstance(c, Tracer) for c in g)
+    else:
+        plain = node.plain and not isinstance(g, Tracer)
+    # Nothing traced here: nobody differentiates these cotangents again, so the declared
+    # plain-array fast path may run (check_rules compares it with the traced rules).
+    rules = prim.plain_rules if plain and prim.plain_rules is not None else prim.vjp
     assert rules is not None
     pidx = node.pidx
     broadcasting = prim.broadcasting
@@ -208,7 +217,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
                 a = args[i]
                 shape = a.shape if type(a) is np.ndarray else shape_of(a)
                 if (c.shape if type(c) is np.ndarray else shape_of(c)) != shape:
-                    c = unbroadcast(c, shape)
+                    c = unbroadcast_plain(c, shape) if plain else unbroadcast(c, shape)
             if complex_out and is_complex(c) and not is_complex(args[i]):
                 c = real(c)
         k = None if pidx is None else pidx[i]

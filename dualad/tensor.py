@@ -67,7 +67,11 @@ class ReverseTrace(MainTrace):
         saved_args = tuple(vals) if prim.saves_args else shape_stand_ins(vals)
         saved_ans = ans if prim.saves_ans else (
             tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
-        node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth)
+        # Fast path allowed in backward? (eager values are plain: nothing lives below level 0)
+        plain = self is EAGER_REVERSE or not any(
+            isinstance(v, Tracer) for v in (*vals, *params.values()))
+        node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth,
+                    plain)
         if fresh_leaf and self is EAGER_REVERSE:  # protect the leaf values the node really saved
             _inplace.freeze_saved_leaves(
                 [p if s is v else None for p, s, v in zip(parents, saved_args, vals)], vals)

@@ -34,9 +34,29 @@ def _mlp(dtype: Any) -> tuple[list[d.Tensor], np.ndarray, np.ndarray]:
 
 
 def _record_backward(loss: d.Tensor) -> list[tuple[str, Any]]:
+    """Every op applied in the backward pass, and every plain-array rule's result (those
+    use NumPy directly, unseen by ``observe_binds``)."""
     seen: list[tuple[str, Any]] = []
-    with d.observe_binds(lambda prim, args, params, out: seen.append((prim.name, out))):
-        loss.backward()
+
+    def recorded(name: str, rule: Any) -> Any:
+        def rule_and_record(*args: Any, **params: Any) -> Any:
+            out = rule(*args, **params)
+            seen.append((name, out))
+            return out
+
+        return rule_and_record
+
+    fast = [p for p in d.primitives().values() if isinstance(p.plain_rules, tuple)]
+    originals = [p.plain_rules for p in fast]
+    try:
+        for p, rules in zip(fast, originals):
+            assert isinstance(rules, tuple)
+            p.plain_rules = tuple(recorded(p.name, r) for r in rules)
+        with d.observe_binds(lambda prim, args, params, out: seen.append((prim.name, out))):
+            loss.backward()
+    finally:
+        for p, rules in zip(fast, originals):
+            p.plain_rules = rules
     return seen
 
 

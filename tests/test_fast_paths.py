@@ -5,13 +5,22 @@ inputs (many short rows) or plain-array cotangents, so they are checked here dir
 
 from __future__ import annotations
 
+import inspect
+import re
+from typing import Any
+
 import numpy as np
 import pytest
 
 import dualad as d
-from dualad.ops._util import first_axis_sum, last_axis_max, last_axis_sum
+from dualad import reverse
+from dualad.core import Tracer
+from dualad.gradcheck import check_op
+from dualad.ops._util import first_axis_sum, last_axis_max, last_axis_sum, unbroadcast_plain
 from dualad.ops.activation import log_softmax
 from dualad.ops.nn_ops import softmax_cross_entropy
+from dualad.ops.shape import unbroadcast
+from dualad.registry import unregister
 
 RNG = np.random.default_rng(11)
 
@@ -134,3 +143,147 @@ def test_mean_rule_on_plain_and_traced_cotangents() -> None:
         np.testing.assert_allclose(fwd, want, rtol=1e-15)
     h = d.hessian(lambda x: d.mean(x) ** 2)(x[0])  # traced cotangent: the graph-ready path
     np.testing.assert_allclose(h, np.full((3, 2, 3, 2), 2.0 / 36.0), rtol=1e-13)
+
+
+# ----------------------------------------------------------------------------- declared fast paths
+
+
+class _Counted:
+    """A sine primitive whose VJP rules count their calls: which one did the engine pick?"""
+
+    def __init__(self, name: str) -> None:
+        self.traced = self.plain = 0
+
+        def traced(g: Any, ans: Any, x: Any) -> Any:
+            self.traced += 1
+            return g * d.cos(x)
+
+        def plain(g: Any, ans: Any, x: Any) -> Any:
+            assert not isinstance(g, Tracer) and not isinstance(x, Tracer)
+            self.plain += 1
+            return g * np.cos(x)
+
+        self.prim = d.defprimitive(
+            name, np.sin, jvp=[lambda t, ans, x: t * d.cos(x)], vjp=[traced], vjp_plain=[plain],
+            sample=lambda rng: d.Example((rng.normal(size=3),), {}))
+
+    def __enter__(self) -> _Counted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        unregister(self.prim.name)
+
+
+def test_a_training_backward_takes_the_plain_rule() -> None:
+    x = RNG.normal(size=(4, 3))
+    with _Counted("test_counted_train") as c:
+        w = d.Tensor(x, requires_grad=True)
+        d.sum(c.prim(w) * 2.0).backward()
+        np.testing.assert_allclose(w.grad, 2 * np.cos(x), rtol=1e-15)
+        assert (c.plain, c.traced) == (1, 0)
+        np.testing.assert_allclose(d.grad(lambda x: d.sum(c.prim(x)))(x), np.cos(x), rtol=1e-15)
+        assert (c.plain, c.traced) == (2, 0)
+
+
+def test_nested_derivatives_take_the_traced_rule() -> None:
+    x = RNG.normal(size=3)
+    with _Counted("test_counted_nested") as c:
+        f = lambda x: d.sum(c.prim(x))  # noqa: E731
+        h = d.hessian(f)(x)  # reverse over reverse: the inner rule is differentiated
+        np.testing.assert_allclose(h, np.diag(-np.sin(x)), rtol=1e-14, atol=1e-15)
+        assert c.traced >= 1
+        traced = c.traced
+        hf = d.jacfwd(d.grad(f))(x)  # forward over reverse
+        np.testing.assert_allclose(hf, np.diag(-np.sin(x)), rtol=1e-14, atol=1e-15)
+        assert c.traced > traced
+        # plain primal values but a traced cotangent: the result is differentiated again
+        u = RNG.normal(size=3)
+        traced = c.traced
+        dg = d.grad(lambda u: d.sum(d.vjp(c.prim, x)[1](u)[0] ** 2))(u)
+        np.testing.assert_allclose(dg, 2 * u * np.cos(x) ** 2, rtol=1e-14)
+        assert c.traced > traced
+
+
+def test_the_engine_sums_broadcast_cotangents_on_the_matching_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"plain": 0, "traced": 0}
+    real_plain, real_traced = reverse.unbroadcast_plain, reverse.unbroadcast
+
+    def plain(g: Any, shape: tuple[int, ...]) -> Any:
+        calls["plain"] += 1
+        return real_plain(g, shape)
+
+    def traced(g: Any, shape: tuple[int, ...]) -> Any:
+        calls["traced"] += 1
+        return real_traced(g, shape)
+
+    monkeypatch.setattr(reverse, "unbroadcast_plain", plain)
+    monkeypatch.setattr(reverse, "unbroadcast", traced)
+    x, b = RNG.normal(size=(5, 3)), RNG.normal(size=3)
+    bt = d.Tensor(b, requires_grad=True)
+    d.sum((x + bt) ** 2).backward()
+    np.testing.assert_allclose(bt.grad, 2 * (x + b).sum(axis=0), rtol=1e-14)
+    assert calls == {"plain": 1, "traced": 0}
+    h = d.hessian(lambda b: d.sum((x + b) ** 3))(b)
+    np.testing.assert_allclose(h, np.diag(6 * (x + b).sum(axis=0)), rtol=1e-13)
+    assert calls["traced"] >= 1
+
+
+@pytest.mark.parametrize("gshape, shape", [((300, 4), (4,)), ((128, 10), (10,)), ((2, 3, 4), (4,)),
+                                           ((2, 3, 4), (3, 1)), ((5, 1, 4), (1, 4)), ((3,), ()),
+                                           ((2, 3), (1, 1)), ((4, 3), (4, 3)), ((200, 2, 3), (2, 3))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_unbroadcast_plain_equals_unbroadcast(gshape: tuple[int, ...], shape: tuple[int, ...],
+                                              dtype: type) -> None:
+    g = RNG.normal(size=gshape).astype(dtype)
+    want = unbroadcast(g, shape)
+    got = unbroadcast_plain(g, shape)
+    assert np.shape(got) == shape and np.result_type(got) == np.result_type(want)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    scale = float(np.abs(g).sum())
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+
+
+def _column_major(a: np.ndarray) -> np.ndarray:
+    return np.asfortranarray(a)
+
+
+@pytest.mark.parametrize("example", [
+    # the sizes and layouts of a training step, where the plain rules switch to BLAS sums
+    # and layout-preserving products that the small registry samples never reach
+    lambda: ("softmax_cross_entropy", (RNG.normal(size=(512, 10)) * 3, RNG.integers(0, 10, 512)),
+             {"reduction": "mean", "label_smoothing": 0.1}),
+    lambda: ("softmax_cross_entropy", (RNG.normal(size=(256, 10)), RNG.integers(0, 10, 256)),
+             {"reduction": "none", "label_smoothing": 0.0}),
+    lambda: ("log_softmax", (RNG.normal(size=(512, 10)),), {"axis": (1,)}),
+    lambda: ("linear", (RNG.normal(size=(256, 20)), _column_major(RNG.normal(size=(7, 20))),
+                        RNG.normal(size=7)), {}),
+    lambda: ("matmul", (RNG.normal(size=(256, 20)), RNG.normal(size=(7, 20)).T), {}),
+    lambda: ("mean", (RNG.normal(size=(64, 5)),), {"axis": (0,), "keepdims": False}),
+])
+def test_fast_paths_on_training_sizes(example: Any) -> None:
+    name, args, params = example()
+    problem = check_op(d.primitives()[name], args, params, rng=np.random.default_rng(0),
+                       checks=("fast_path",))
+    assert problem is None, problem
+
+
+def test_layout_of_weight_cotangents_is_kept() -> None:
+    # nn.Linear's weight is column-major; its gradient must come out in that layout
+    x, w = RNG.normal(size=(32, 20)), _column_major(RNG.normal(size=(7, 20)))
+    wt = d.Tensor(w, requires_grad=True)
+    d.sum(d.ops.linear(x, wt, np.zeros(7)) ** 2).backward()
+    assert wt.grad.flags.f_contiguous
+
+
+def test_rules_do_not_sniff_for_plain_values() -> None:
+    """Fast paths are declared (vjp_plain), not chosen inside a rule by the values' types."""
+    sniff = re.compile(r"type\([^)]*\) is (not )?np\.ndarray|isinstance\([^)]*Tracer|column_major\(")
+    for name, prim in d.primitives().items():
+        if not isinstance(prim.vjp, (list, tuple)):
+            continue
+        for rule in prim.vjp:
+            if rule is None or getattr(rule, "__name__", "") == "<lambda>":
+                continue  # (a lambda's source is its whole defprimitive call)
+            assert not sniff.search(inspect.getsource(rule)), f"{name}: {rule.__name__}"
+    assert not sniff.search(inspect.getsource(unbroadcast))

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 import dualad
 from dualad import primal
 from dualad.gradcheck import check_rules
+from dualad.gradcheck.rules import ALL_CHECKS
 from dualad.registry import unregister
 
 PRIMS = dualad.primitives()
@@ -134,3 +135,54 @@ def test_a_vjp_missing_its_conjugate_is_caught_on_complex_inputs() -> None:
         sample=lambda rng: dualad.Example((rng.normal(size=3) + 0j,), {}),
         complex_sample=lambda rng: dualad.Example((rng.normal(size=3) + 1j * rng.normal(size=3),), {}))
     _expect_caught(test_rules_on_complex_inputs, "test_no_conj", bad)
+
+
+# Primitives the reverse engine can take a plain-array fast path for: declared vjp_plain
+# rules, or the engine's own unbroadcast_plain for broadcasting primitives.
+FAST_PATH_PRIMS = [name for name, prim in PRIMS.items()
+                   if prim.vjp_plain is not None or prim.broadcasting]
+
+
+@pytest.mark.parametrize("name", FAST_PATH_PRIMS)
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fast_paths_equal_the_traced_rules(name: str, seed: int) -> None:
+    check_rules(PRIMS[name], seed=seed, examples=1, checks=("fast_path",))
+    if PRIMS[name].complex_sample is not None:
+        check_rules(PRIMS[name], seed=seed, examples=1, sample=PRIMS[name].complex_sample,
+                    checks=("fast_path",))
+
+
+def test_the_fast_paths_of_training_ops_are_declared() -> None:
+    for name in ("linear", "matmul", "softmax_cross_entropy", "log_softmax", "mean"):
+        assert PRIMS[name].vjp_plain is not None, name
+
+
+def test_a_plain_rule_that_differs_from_the_traced_one_is_caught() -> None:
+    """Right traced rule, wrong fast path: only the fast-path comparison can see the pair."""
+    bad = dualad.defprimitive(
+        "test_bad_fast_path", np.square,
+        jvp=[lambda t, ans, x: 2 * x * t],
+        vjp=[lambda g, ans, x: 2 * x * g],
+        vjp_plain=[lambda g, ans, x: 2 * x * g * (1 + 1e-9)],  # off by 1e-9 relative
+        sample=_sample)
+    _expect_caught(test_fast_paths_equal_the_traced_rules, "test_bad_fast_path", bad)
+
+
+def test_the_fast_path_check_runs_by_default_and_names_the_rule() -> None:
+    bad = dualad.defprimitive(
+        "test_bad_traced_rule", np.square,
+        jvp=[lambda t, ans, x: 2 * x * t],
+        vjp=[lambda g, ans, x: 2 * x * g + 1e-7 * x],  # wrong only where nothing is plain
+        vjp_plain=[lambda g, ans, x: 2 * x * g],
+        sample=_sample)
+    try:
+        with pytest.raises(dualad.GradcheckError) as err:
+            check_rules(bad, seed=0, examples=2, checks=("fast_path",))
+        assert err.value.culprit is not None and err.value.culprit.rule == "vjp_plain"
+        assert "traced VJP rule" in str(err.value)
+        with pytest.raises(dualad.GradcheckError):
+            check_rules(bad, seed=0, examples=2)  # default checks include it
+        assert "fast_path" in ALL_CHECKS
+    finally:
+        unregister("test_bad_traced_rule")

@@ -113,7 +113,8 @@ class Culprit:
 
     Attributes:
         primitive: its registry name.
-        rule: ``"jvp"`` or ``"vjp"`` (``"jvp/vjp"`` when they only disagree with each other).
+        rule: ``"jvp"`` or ``"vjp"`` (``"jvp/vjp"`` when they only disagree with each other;
+            ``"vjp_plain"`` or ``"unbroadcast_plain"`` when a fast path disagrees with ``vjp``).
         argnum: the positional argument whose rule is wrong, if it could be narrowed down.
         order: 1 for the rule itself, 2 for the rule's own derivative.
         input_shapes: shapes of the primitive's inputs in this call.
@@ -133,13 +134,17 @@ class Culprit:
 
     def describe(self) -> str:
         """The culprit as report lines."""
-        rule = {"jvp": "JVP rule", "vjp": "VJP rule"}.get(self.rule, "JVP and VJP rules")
+        rule = {"jvp": "JVP rule", "vjp": "VJP rule",
+                "vjp_plain": "plain-array VJP rule (vjp_plain)",
+                "unbroadcast_plain": "broadcast cotangent sum on plain arrays"}.get(
+            self.rule, "JVP and VJP rules")
+        versus = "its traced VJP rule" if self.rule.endswith("_plain") else "finite differences"
         arg = f" for argument {self.argnum}" if self.argnum is not None else ""
         what = f"its {rule}{arg}"
         if self.order > 1:
             what = f"the derivative of {what} (order {self.order}; is it written with raw NumPy?)"
         shapes = ", ".join(str(s) for s in self.input_shapes)
-        lines = [f"culprit: primitive {self.primitive!r} -- {what} disagrees with finite differences",
+        lines = [f"culprit: primitive {self.primitive!r} -- {what} disagrees with {versus}",
                  f"  at the inputs it saw in this call: shapes {shapes}"
                  + (f", params {self.params}" if self.params else "")]
         if self.where is not None:

@@ -9,7 +9,10 @@ search run on a single primitive application. The checks, in order:
 * ``"identity"``  -- ``<u, J v> == <J^T u, v>`` between the two rules, to rounding error;
 * ``"jacobians"`` -- ``jacfwd`` (all directions as one batch of tangents) equals ``jacrev``;
 * ``"order2"``    -- the rules are themselves differentiable: forward and reverse mode of
-  ``x -> vjp(f, x)(u)`` and ``x -> jvp(f, x, v)`` against central differences.
+  ``x -> vjp(f, x)(u)`` and ``x -> jvp(f, x, v)`` against central differences;
+* ``"fast_path"`` -- the plain-array fast paths the reverse engine takes when nothing is
+  traced (``vjp_plain``, ``unbroadcast_plain``) equal the traced rules, to rounding
+  (see :mod:`dualad.gradcheck.fast_path`).
 
 Complex inputs (e.g. from a primitive's ``complex_sample``) are checked through the real
 function of their real and imaginary parts, so every check applies unchanged.
@@ -26,6 +29,7 @@ import dualad
 from dualad.core import primal
 from dualad.gradcheck.compare import Finding, Labels, check_forward, check_identity, check_reverse
 from dualad.gradcheck.complex_inputs import complex_op_function
+from dualad.gradcheck.fast_path import check_fast_path
 from dualad.gradcheck.finite_diff import (
     DEFAULT_TOLERANCES,
     FlatFn,
@@ -47,14 +51,14 @@ from dualad.registry import Example, Primitive, SampleFn, get_primitive
 
 __all__ = ["ALL_CHECKS", "RuleProblem", "check_op", "check_rules"]
 
-ALL_CHECKS = frozenset({"jvp", "vjp", "identity", "jacobians", "order2"})
+ALL_CHECKS = frozenset({"jvp", "vjp", "identity", "jacobians", "order2", "fast_path"})
 JACOBIAN_TOL = Tolerances(0.0, 1e-10, 1e-12)  # jacfwd vs jacrev: both exact, rounding only
 
 
 class RuleProblem(NamedTuple):
     """A rule of one primitive that failed a check at one input."""
 
-    rule: str  # "jvp", "vjp" or "jvp/vjp"
+    rule: str  # "jvp", "vjp", "jvp/vjp", "vjp_plain" or "unbroadcast_plain"
     argnum: int | None  # the primitive's positional argument, when narrowed down
     order: int
     finding: Finding
@@ -131,8 +135,12 @@ def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
         return RuleProblem("jvp/vjp", None, 1, found)
     if "jacobians" in checks and (problem := _check_jacobians(f, xs, diff, names)) is not None:
         return problem
-    if "order2" in checks:
-        return _check_second_order(f, xs, vs, us, diff, names, tol.at_order(2), rng)
+    if "order2" in checks and (
+            problem := _check_second_order(f, xs, vs, us, diff, names, tol.at_order(2), rng)):
+        return problem
+    if "fast_path" in checks and (fast := check_fast_path(prim, args, params, rng)) is not None:
+        rule, argnum, found = fast
+        return RuleProblem(rule, argnum, 1, found)
     return None
 
 
@@ -212,7 +220,7 @@ def check_rules(prim: Primitive | str, *, examples: int = 20, seed: int | None =
         prim: a :class:`~dualad.registry.Primitive` or a registered name.
         examples: how many inputs to draw.
         seed: first seed, or ``None`` to let hypothesis (or seeds ``0, 1, ...``) decide.
-        checks: a subset of ``{"jvp", "vjp", "identity", "jacobians", "order2"}``.
+        checks: a subset of ``{"jvp", "vjp", "identity", "jacobians", "order2", "fast_path"}``.
         sample: input generator ``sample(rng) -> Example`` for primitives without one, or
             ``prim.complex_sample`` to check the rules on complex inputs.
         eps: finite-difference step; atol, rtol: tolerances (see ``tolerances_for``).
@@ -271,7 +279,9 @@ def check_rules(prim: Primitive | str, *, examples: int = 20, seed: int | None =
 def _rule_error(prim: Primitive, ex: Example, problem: RuleProblem, seed: int) -> GradcheckError:
     found = problem.finding
     shapes = tuple(tuple(np.shape(primal(a))) for a in ex.args)
-    mode = {"jvp": "forward", "vjp": "reverse"}.get(problem.rule, "forward vs reverse")
+    mode = {"jvp": "forward", "vjp": "reverse", "vjp_plain": "reverse (plain-array fast path)",
+            "unbroadcast_plain": "reverse (plain-array fast path)"}.get(problem.rule,
+                                                                        "forward vs reverse")
     mismatch = Mismatch(function=f"primitive {prim.name!r} on the example drawn with seed {seed}",
                         mode=mode, order=problem.order,
                         argument="all arguments" if problem.argnum is None else f"args[{problem.argnum}]",

@@ -103,3 +103,18 @@ def first_axis_sum(g: np.ndarray) -> np.ndarray:
     if g.ndim == 2 and g.shape[0] >= 128 and g.dtype.kind in "fc":
         return np.ones(g.shape[0], g.dtype) @ g  # type: ignore[no-any-return]
     return np.add.reduce(g, axis=0)  # type: ignore[no-any-return]
+
+
+def unbroadcast_plain(g: Any, shape: tuple[int, ...]) -> Any:
+    """``dualad.ops.unbroadcast`` of a plain cotangent, in NumPy: the reverse engine's fast
+    path when nothing is traced (the registry's ``"fast_path"`` check compares the two)."""
+    gs = shape_of(g)
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    if lead == 1 and gs[1:] == shape:  # a bias's cotangent: one (BLAS) sum over the batch
+        return first_axis_sum(g)
+    ones = tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
+    if not ones:
+        return np.add.reduce(g, axis=tuple(range(lead)))
+    return np.add.reduce(g, axis=tuple(range(lead)) + ones, keepdims=True).reshape(shape)

@@ -69,11 +69,13 @@ def _log_softmax_impl(x: Any, *, axis: tuple[int, ...]) -> Any:
 
 
 def _log_softmax_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...]) -> Any:
-    if type(g) is np.ndarray and type(ans) is np.ndarray:  # plain values: NumPy directly
-        total = last_axis_sum(g) if _over_last_axis(g, axis) else np.add.reduce(
-            g, axis=axis, keepdims=True)
-        return g - np.exp(ans) * total
     return sub(g, mul(exp(ans), bind(sum_p, g, axis=axis, keepdims=True)))
+
+
+def _log_softmax_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...]) -> Any:
+    total = last_axis_sum(g) if _over_last_axis(g, axis) else np.add.reduce(
+        g, axis=axis, keepdims=True)
+    return g - np.exp(ans) * total
 
 
 def _log_softmax_sample(rng: np.random.Generator) -> Example:
@@ -85,7 +87,7 @@ def _log_softmax_sample(rng: np.random.Generator) -> Example:
 log_softmax_p = defprimitive(
     "log_softmax", _log_softmax_impl,
     jvp=[lambda t, ans, x, *, axis: sub(t, sum(mul(exp(ans), t), batched(axis), keepdims=True))],
-    vjp=[_log_softmax_vjp],
+    vjp=[_log_softmax_vjp], vjp_plain=[_log_softmax_vjp_plain],
     sample=_log_softmax_sample, saves="ans",
     doc="x - logsumexp(x) along the given axes, computed without overflow.",
 )

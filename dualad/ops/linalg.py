@@ -88,13 +88,29 @@ def _vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 def _vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 2 and y.ndim == 2:
-        if column_major(y):  # e.g. nn.Linear's weight.T: give dy the same layout, so the
-            # weight's own cotangent comes out C-contiguous (no copy before an optimizer step)
-            return bind(matmul_p, g.T, conj(x)).T
         return bind(matmul_p, conj(x).T, g)
     y2 = _as_col(y)
     dy = matmul(_mT(_as_row(conj(x))), _promoted_g(g, x, y))
     return reshape(unbroadcast(dy, shape_of(y2)), shape_of(y))
+
+
+def _conj_plain(a: np.ndarray) -> np.ndarray:
+    return a.conj() if a.dtype.kind == "c" else a
+
+
+def _vjp_x_plain(g: Any, ans: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    if x.ndim == 2 and y.ndim == 2:
+        return np.matmul(g, _conj_plain(y).T)
+    return _vjp_x(g, ans, x, y)
+
+
+def _vjp_y_plain(g: Any, ans: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    if x.ndim == 2 and y.ndim == 2:
+        if column_major(y):  # e.g. nn.Linear's weight.T: give dy the same layout, so the
+            # weight's own cotangent comes out C-contiguous (no copy before an optimizer step)
+            return np.matmul(g.T, _conj_plain(x)).T
+        return np.matmul(_conj_plain(x).T, g)
+    return _vjp_y(g, ans, x, y)
 
 
 _MATMUL_SHAPES = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
@@ -113,7 +129,7 @@ def _matmul_complex_sample(rng: np.random.Generator) -> Example:
 
 matmul_p = defprimitive(
     "matmul", np.matmul,
-    jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y],
+    jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y], vjp_plain=[_vjp_x_plain, _vjp_y_plain],
     sample=_matmul_sample, complex_sample=_matmul_complex_sample,
     doc="Matrix product with NumPy's matmul semantics.",
     saves="args",

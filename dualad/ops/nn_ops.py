@@ -17,7 +17,14 @@ import numpy as np
 from dualad.core import Tracer, bind, primal
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw, draw_complex
-from dualad.ops._util import batch_size, column_major, last_axis_max, last_axis_sum, shape_of
+from dualad.ops._util import (
+    batch_size,
+    column_major,
+    last_axis_max,
+    last_axis_sum,
+    shape_of,
+    unbroadcast_plain,
+)
 from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
@@ -60,10 +67,17 @@ def _linear_jvp(tangents: tuple[Any, ...], ans: Any, x: Any, w: Any, b: Any) -> 
 
 def _linear_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if len(shape_of(g)) == 2:
-        if column_major(w):  # nn.Linear's weight: (x^T g)^T comes out in that layout
-            return bind(matmul_p, conj(x).T, g).T
         return bind(matmul_p, g.T, conj(x))
     return matmul(transpose(_rows(g)), conj(_rows(x)))
+
+
+def _linear_vjp_w_plain(g: np.ndarray, ans: Any, x: np.ndarray, w: np.ndarray, b: Any) -> Any:
+    if g.ndim != 2:
+        return _linear_vjp_w(g, ans, x, w, b)
+    xc = x.conj() if x.dtype.kind == "c" else x
+    if column_major(w):  # nn.Linear's weight: (x^T g)^T comes out in that layout
+        return np.matmul(xc.T, g).T
+    return np.matmul(g.T, xc)
 
 
 _LINEAR_X_SHAPES = [(3, 4), (4,), (2, 3, 4), (1, 4)]
@@ -81,6 +95,8 @@ linear_p = defprimitive(
     jvp_joint=_linear_jvp,
     vjp=[lambda g, ans, x, w, b: matmul(g, conj(w)), _linear_vjp_w,
          lambda g, ans, x, w, b: unbroadcast(g, shape_of(b))],  # the sum over the batch
+    vjp_plain=[lambda g, ans, x, w, b: np.matmul(g, w.conj() if w.dtype.kind == "c" else w),
+               _linear_vjp_w_plain, lambda g, ans, x, w, b: unbroadcast_plain(g, b.shape)],
     sample=_linear_sample, complex_sample=lambda rng: _linear_sample(rng, True),
     saves="args",
     doc="Affine map x @ W.T + b of a linear layer (W of shape (out, in)), fused.",
@@ -188,19 +204,17 @@ def _xent_jvp(t: Any, ans: Any, logits: Any, labels: np.ndarray, *, reduction: s
 
 def _xent_vjp(g: Any, ans: Any, logits: Any, labels: np.ndarray, *, reduction: str,
               label_smoothing: float) -> Any:
-    if type(logits) is np.ndarray and not isinstance(g, Tracer):
-        return _xent_vjp_numpy(g, logits, labels, reduction, label_smoothing)
     residual = _residual(logits, labels, label_smoothing)
     if reduction == "none":
         return mul(residual, reshape(g, shape_of(g) + (1,)))
     return mul(residual, div(g, _count(labels)) if reduction == "mean" else g)
 
 
-def _xent_vjp_numpy(g: Any, z: np.ndarray, labels: np.ndarray, reduction: str,
+def _xent_vjp_plain(g: Any, ans: Any, z: np.ndarray, labels: np.ndarray, *, reduction: str,
                     label_smoothing: float) -> Any:
     """``_xent_vjp`` on plain arrays (nothing to differentiate again): the same formula in a
     few NumPy passes over the logits, instead of about ten graph-ready ops. A training step's
-    backward pass takes this path; the registry tests check it against finite differences."""
+    backward pass takes this path; the registry tests compare it with ``_xent_vjp``."""
     p = np.exp(z - last_axis_max(z))
     p /= last_axis_sum(p)  # softmax(z)
     if labels.ndim == 1:
@@ -225,7 +239,8 @@ def _xent_sample(rng: np.random.Generator) -> Example:
 
 softmax_cross_entropy_p = defprimitive(
     "softmax_cross_entropy", _xent_impl,
-    jvp=[_xent_jvp, None], vjp=[_xent_vjp, None], nondiff_argnums=(1,),
+    jvp=[_xent_jvp, None], vjp=[_xent_vjp, None], vjp_plain=[_xent_vjp_plain, None],
+    nondiff_argnums=(1,),
     sample=_xent_sample,
     doc="Cross entropy of softmax(logits) against integer labels (class axis last), fused.",
 )

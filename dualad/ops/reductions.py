@@ -64,9 +64,11 @@ def _mean_impl(x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
 
 
 def _mean_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    return div(_expand(g, x, axis, keepdims), _count(x, axis))
+
+
+def _mean_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
     xs = shape_of(x)
-    if type(g) is not np.ndarray and not isinstance(g, np.generic):  # traced: graph-ready ops
-        return div(_expand(g, x, axis, keepdims), _count(x, axis))
     share = np.asarray(np.true_divide(g, _count(x, axis)))
     if share.ndim and not keepdims:  # put the reduced axes back as 1s, to broadcast
         share = share.reshape(tuple(1 if i in axis else n for i, n in enumerate(xs)))
@@ -78,7 +80,7 @@ def _mean_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
 mean_p: Primitive = defprimitive(
     "mean", _mean_impl,
     jvp=[lambda t, ans, x, *, axis, keepdims: bind(mean_p, t, axis=batched(axis), keepdims=keepdims)],
-    vjp=[_mean_vjp], sample=_reduce_sample,
+    vjp=[_mean_vjp], vjp_plain=[_mean_vjp_plain], sample=_reduce_sample,
     complex_sample=with_imaginary_parts(_reduce_sample), saves="none",
     doc="Arithmetic mean over the given axes.",
 )

@@ -15,7 +15,7 @@ import numpy as np
 from dualad.core import bind, primal
 from dualad.errors import ShapeError
 from dualad.ops._sampling import draw
-from dualad.ops._util import batch_size, batched, first_axis_sum, ndim_of, normalize_axis, shape_of
+from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
 from dualad.registry import Example, Primitive, Variadic, defprimitive
 
 # ----------------------------------------------------------------------------- reshape
@@ -183,14 +183,13 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum a cotangent ``g`` back to ``shape``, undoing NumPy broadcasting.
 
-    The one helper every broadcasting primitive relies on (the reverse engine applies it).
+    The one helper every broadcasting primitive relies on (the reverse engine applies it;
+    on plain cotangents it applies the NumPy twin ``dualad.ops._util.unbroadcast_plain``).
     """
     gs = shape_of(g)
     if gs == shape:
         return g
     lead = len(gs) - len(shape)
-    if lead == 1 and type(g) is np.ndarray and gs[1:] == shape:  # a bias's plain cotangent
-        return first_axis_sum(g)
     ones = tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
     if not ones:  # only leading axes were added (a bias): one sum gives the shape
         return bind(sum_p, g, axis=tuple(range(lead)), keepdims=False)
