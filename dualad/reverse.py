@@ -19,7 +19,7 @@ import numpy as np
 
 from dualad.core import _state, primal_value
 from dualad.errors import FreedGraphError
-from dualad.ops._util import is_complex, shape_of
+from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.complex import real
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
@@ -70,33 +70,6 @@ def leaf_node() -> Node:
     node = Node(None, (), None, (), NO_PARAMS, None, 0)
     node.guard = None
     return node
-
-
-_ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
-# Smaller arrays are kept: freeing them early saves little and a stand-in costs ~0.5 us.
-# tests/test_efficiency.py sets this to 0 to check every primitive's ``saves`` claim.
-STAND_IN_MIN_BYTES = 1024
-
-
-def shape_stand_in(x: Any) -> Any:
-    """For a value no VJP rule reads: a read-only zero-strided array of its shape and dtype.
-
-    It owns no memory, so the original array can be freed as soon as the forward pass drops
-    it; rules can still ask for its shape and dtype. Non-arrays are small and kept as they are.
-    """
-    if type(x) is not np.ndarray or x.nbytes < STAND_IN_MIN_BYTES or x.dtype.kind not in "biufc":
-        return x
-    return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
-
-
-def shape_stand_ins(xs: list[Any]) -> tuple[Any, ...]:
-    """:func:`shape_stand_in` of each value (one call per node rather than per value)."""
-    out = []
-    for x in xs:
-        if type(x) is np.ndarray and x.nbytes >= STAND_IN_MIN_BYTES and x.dtype.kind in "biufc":
-            x = np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
-        out.append(x)
-    return tuple(out)
 
 
 _UNSEEN = object()  # cts.get default: the parent has not been scheduled yet
@@ -170,7 +143,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
-        g = tuple(np.zeros_like(primal_value(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(np.zeros(shape_of(a), dtype_of(a)) if c is None else c for c, a in zip(g, ans))
     rules = prim.vjp
     assert rules is not None
     pidx = node.pidx

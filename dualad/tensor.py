@@ -18,7 +18,8 @@ from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.registry import Primitive
-from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in, shape_stand_ins
+from dualad._unsaved import unsaved_args, unsaved_output
+from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node
 
 __all__ = ["ReverseTrace", "Tensor"]
 
@@ -64,9 +65,8 @@ class ReverseTrace(MainTrace):
         pidx = tuple(a._index if p is not None else None for a, p in zip(args, parents)) \
             if multi_output_parent else None
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
-        saved_args = tuple(vals) if prim.saves_args else shape_stand_ins(vals)
-        saved_ans = ans if prim.saves_ans else (
-            tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
+        saved_args = tuple(vals) if prim.saves_args else unsaved_args(prim, vals)
+        saved_ans = ans if prim.saves_ans else unsaved_output(prim, ans)
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth)
         if fresh_leaf and self is EAGER_REVERSE:  # protect the leaf values the node really saved
             _inplace.freeze_saved_leaves(
