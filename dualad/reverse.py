@@ -17,10 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import _state, primal_value
+from dualad._unsaved import Unsaved
+from dualad.core import _state
 from dualad.errors import FreedGraphError
 from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.complex import real
+from dualad.ops.elementwise import astype
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
 
@@ -169,6 +171,8 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
                     c = unbroadcast(c, shape)
             if complex_out and is_complex(c) and not is_complex(args[i]):
                 c = real(c)
+            if parent.prim is None:  # a leaf's gradient has its dtype (float32 weights, float64 data)
+                c = _in_dtype_of(c, args[i])
         k = None if pidx is None else pidx[i]
         old = cts.get(parent, _UNSEEN)
         if old is _UNSEEN:  # first contribution: schedule the parent (a leaf just collects)
@@ -183,6 +187,16 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             cts[parent] = _accumulate(old, c, owned)
         else:
             old[k] = c if old[k] is None else _accumulate(old[k], c, owned)
+
+
+def _in_dtype_of(c: Any, a: Any) -> Any:
+    """Cotangent ``c`` cast to the dtype of ``a`` (a leaf's value or its placeholder), with a
+    differentiable cast; an imaginary part is never dropped here."""
+    want = a.dtype if type(a) is np.ndarray or type(a) is Unsaved else dtype_of(a)
+    have = c.dtype if type(c) is np.ndarray else dtype_of(c)
+    if have == want or (have.kind == "c" and want.kind != "c") or want.kind not in "fc":
+        return c
+    return astype(c, want)
 
 
 def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:

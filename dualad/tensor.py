@@ -17,6 +17,7 @@ from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
+from dualad.ops.elementwise import astype_p
 from dualad.registry import Primitive
 from dualad._unsaved import unsaved_args, unsaved_output
 from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node
@@ -257,7 +258,7 @@ class Tensor(ArrayMethods):
             seed = as_cotangent(seed, value, "backward(): grad", "the tensor")
         grads = backward_pass(node, self._index, seed, retain_graph)
         del node
-        _accumulate(grads)
+        _accumulate(grads, seed)
         if not retain_graph:
             _inplace.release_leaves(grads)  # the graph is freed: its leaves are writable again
 
@@ -270,6 +271,12 @@ class Tensor(ArrayMethods):
         if node is not None and node.prim is not None and not node.freed:
             return Tensor._make(_inplace.readonly_view(self._value), None, None, self._main)
         return Tensor._make(self._value, None, None, self._main)
+
+    def copy(self, order: str = "C") -> Tensor:
+        """A new tensor with its own copy of the array; gradients flow through it (like
+        ``torch.clone``)."""
+        out: Tensor = bind(astype_p, self, dtype=self.dtype)  # astype always copies
+        return out
 
     def numpy(self) -> np.ndarray:
         """The value as a NumPy array; only for tensors that do not require grad."""
@@ -298,10 +305,12 @@ class Tensor(ArrayMethods):
         return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
 
 
-def _accumulate(grads: dict[Node, Any]) -> None:
+def _accumulate(grads: dict[Node, Any], seed: Any) -> None:
     for leaf, g in grads.items():
         g = np.asarray(g)
-        if not g.flags.writeable:  # e.g. a broadcast view from sum's rule: .grad is the user's
+        # .grad is the user's to change: never a read-only view (e.g. from sum's rule), nor
+        # the seed they passed (or a view of it: add's and reshape's rules pass it through)
+        if not g.flags.writeable or np.may_share_memory(g, seed):
             g = np.array(g)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 

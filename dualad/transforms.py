@@ -14,11 +14,12 @@ import numpy as np
 
 from dualad._arguments import as_input, check_callable, finish, split_args
 from dualad._checks import as_cotangent
-from dualad._tree import TreeDef, tree_flatten, tree_unflatten
+from dualad._tree import TreeDef, tree_flatten, tree_map, tree_unflatten
 from dualad.core import new_main, primal_value
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.forward import Dual, ForwardTrace
-from dualad.ops._util import is_complex, shape_of
+from dualad.ops._util import dtype_of, is_complex, shape_of
+from dualad.ops.elementwise import astype
 from dualad.ops.shape import reshape
 from dualad.reverse import Node, backward_pass, leaf_node
 from dualad.tensor import ReverseTrace, Tensor
@@ -148,7 +149,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
             value, jac, aux = jacfwd_core(g_out, diff, has_aux)
             _scalar_seed(value)
-            grads = tuple(finish(_drop_out_axes(j, value)) for j in jac)
+            grads = tuple(tree_map(lambda j, x: finish(_in_dtype_of(_drop_out_axes(j, value), x)),
+                                   jk, xk) for jk, xk in zip(jac, diff))
         grads_out = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((value, aux) if has_aux else value), grads_out
 
@@ -205,6 +207,14 @@ def _scalar_seed(value: Any) -> Any:
             f"grad: the function returned dtype {dt}; grad needs a real floating point output "
             "(for complex outputs use vjp with an explicit cotangent).")
     return np.ones(np.shape(v), dtype=dt) if np.ndim(v) else dt.type(1.0)
+
+
+def _in_dtype_of(g: Any, x: Any) -> Any:
+    """A gradient in its input's dtype, as in reverse mode (float32 in, float32 out)."""
+    want, have = dtype_of(x), dtype_of(g)
+    if have == want or (have.kind == "c" and want.kind != "c") or want.kind not in "fc":
+        return g
+    return astype(g, want)
 
 
 def _drop_out_axes(j: Any, value: Any) -> Any:
