@@ -26,6 +26,7 @@ OUTPUT = -1  # ``which`` of a single output; output k of a multi-output primitiv
 # NumPy functions that only look at shapes and dtypes, so they work on placeholders too.
 _SHAPE_ONLY = frozenset({np.result_type, np.shape, np.ndim, np.size, np.iscomplexobj,
                          np.isrealobj, np.zeros_like, np.ones_like, np.empty_like, np.full_like})
+_new = object.__new__
 _REPLACED = (np.ndarray, np.generic, Tracer, float, int, complex)  # others are kept as they are
 
 
@@ -158,7 +159,7 @@ class Unsaved:
 def _unsaved(x: Any, prim: Primitive, which: int) -> Any:
     if not isinstance(x, _REPLACED):  # None, strings...: kept as they are
         return x
-    u = object.__new__(Unsaved)  # Unsaved(x, prim, which), inlined: one per dropped value
+    u = _new(Unsaved)  # Unsaved(x, prim, which), inlined: one per dropped value
     if type(x) is np.ndarray:
         u.shape = x.shape
         u.dtype = x.dtype
@@ -172,7 +173,20 @@ def _unsaved(x: Any, prim: Primitive, which: int) -> Any:
 
 def unsaved_args(prim: Primitive, vals: list[Any]) -> tuple[Any, ...]:
     """Placeholders for the inputs of a primitive that does not save them."""
-    return tuple([_unsaved(x, prim, k) for k, x in enumerate(vals)])
+    out = []
+    k = 0
+    for x in vals:  # (runs for most recorded ops: plain arrays take the inlined path)
+        if type(x) is np.ndarray:
+            u = _new(Unsaved)
+            u.shape = x.shape
+            u.dtype = x.dtype
+            u.prim = prim
+            u.which = k
+            out.append(u)
+        else:
+            out.append(_unsaved(x, prim, k))
+        k += 1
+    return tuple(out)
 
 
 def unsaved_output(prim: Primitive, ans: Any) -> Any:

@@ -114,8 +114,10 @@ class Primitive:
             difference stencil of half-width ``eps`` straddles a non-differentiable point.
         saves: which values the VJP rules read, so the reverse engine keeps only those alive
             until the backward pass: ``"all"``, ``"args"``, ``"ans"`` or ``"none"``. Values
-            not saved are replaced by zero-strided stand-ins of the same shape and dtype (a
-            rule may still ask for their shape). The property tests catch a wrong claim.
+            not saved are replaced by placeholders that keep only their shape and dtype (a
+            rule may still ask for those); any other use raises
+            :class:`~dualad.errors.UnsavedValueError` naming the primitive, the value and
+            the claim, at every input size, so ``check_rules`` catches a wrong claim.
     """
 
     __slots__ = (
@@ -220,7 +222,8 @@ def defprimitive(
         kink: predicate telling gradient checks that a stencil crosses a kink.
         doc: one-line description for generated docs.
         saves: which values the VJP rules read (``"all"``, ``"args"``, ``"ans"``, ``"none"``);
-            the reverse engine frees the others early. Shapes and dtypes are always kept.
+            the reverse engine frees the others early. Shapes and dtypes are always kept;
+            a rule that uses an unsaved value otherwise raises ``UnsavedValueError``.
 
     Returns:
         The registered :class:`Primitive`; call it like a function.

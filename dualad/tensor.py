@@ -13,13 +13,13 @@ import numpy as np
 
 from dualad import _inplace, core
 from dualad._checks import as_cotangent
+from dualad._unsaved import unsaved_args, unsaved_output
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.elementwise import astype_p
 from dualad.registry import Primitive
-from dualad._unsaved import unsaved_args, unsaved_output
 from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node
 
 __all__ = ["ReverseTrace", "Tensor"]
@@ -69,7 +69,7 @@ class ReverseTrace(MainTrace):
         saved_args = tuple(vals) if prim.saves_args else unsaved_args(prim, vals)
         saved_ans = ans if prim.saves_ans else unsaved_output(prim, ans)
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth)
-        if fresh_leaf and self is EAGER_REVERSE:  # protect the leaf values the node really saved
+        if fresh_leaf and prim.saves_args and self is EAGER_REVERSE:  # protect the saved leaf values
             _inplace.freeze_saved_leaves(
                 [p if s is v else None for p, s, v in zip(parents, saved_args, vals)], vals)
         if prim.multiple_results:
