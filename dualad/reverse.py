@@ -26,7 +26,7 @@ from dualad.ops.elementwise import astype
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
 
-__all__ = ["Node", "backward_pass", "leaf_node", "no_grad"]
+__all__ = ["Node", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
 
 
 class Node:
@@ -172,7 +172,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             if complex_out and is_complex(c) and not is_complex(args[i]):
                 c = real(c)
             if parent.prim is None:  # a leaf's gradient has its dtype (float32 weights, float64 data)
-                c = _in_dtype_of(c, args[i])
+                c = in_dtype_of(c, args[i])
         k = None if pidx is None else pidx[i]
         old = cts.get(parent, _UNSEEN)
         if old is _UNSEEN:  # first contribution: schedule the parent (a leaf just collects)
@@ -189,7 +189,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             old[k] = c if old[k] is None else _accumulate(old[k], c, owned)
 
 
-def _in_dtype_of(c: Any, a: Any) -> Any:
+def in_dtype_of(c: Any, a: Any) -> Any:
     """Cotangent ``c`` cast to the dtype of ``a`` (a leaf's value or its placeholder), with a
     differentiable cast; an imaginary part is never dropped here."""
     want = a.dtype if type(a) is np.ndarray or type(a) is Unsaved else dtype_of(a)

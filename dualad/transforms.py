@@ -18,10 +18,9 @@ from dualad._tree import TreeDef, tree_flatten, tree_map, tree_unflatten
 from dualad.core import new_main, primal_value
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.forward import Dual, ForwardTrace
-from dualad.ops._util import dtype_of, is_complex, shape_of
-from dualad.ops.elementwise import astype
+from dualad.ops._util import is_complex, shape_of
 from dualad.ops.shape import reshape
-from dualad.reverse import Node, backward_pass, leaf_node
+from dualad.reverse import Node, backward_pass, in_dtype_of, leaf_node
 from dualad.tensor import ReverseTrace, Tensor
 
 __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
@@ -94,7 +93,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
                              f"{rec.out_tree}; pass one array per output leaf, nested the same way.")
         ct_leaves = [as_cotangent(ct, v, f"vjp_fn: cotangent {k}", f"output {k}")
                      for k, (ct, v) in enumerate(zip(ct_leaves, rec.values))]
-        grads = pull_back(rec.roots, ct_leaves, rec.inputs)
+        grads = [_own(g, ct_leaves) for g in pull_back(rec.roots, ct_leaves, rec.inputs)]
         full = [finish(g) if g is not None else np.zeros_like(primal_value(x))
                 for g, x in zip(grads, rec.leaves)]
         return tuple(tree_unflatten(rec.in_tree, full))
@@ -113,6 +112,14 @@ def pull_back(roots: list[Any], seeds: list[Any], inputs: list[Node]) -> list[An
         for leaf, g in backward_pass(node, index, seed, retain_graph=True).items():
             total[leaf] = g if leaf not in total else total[leaf] + g
     return [total.get(n) for n in inputs]
+
+
+def _own(g: Any, cotangents: list[Any]) -> Any:
+    """``g``, copied if it is (a view of) one of the caller's cotangent arrays."""
+    if type(g) is np.ndarray and any(type(c) is np.ndarray and np.may_share_memory(g, c)
+                                     for c in cotangents):
+        return g.copy()
+    return g
 
 
 def _split_aux(out: Any, name: str) -> tuple[Any, Any]:
@@ -149,7 +156,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
             value, jac, aux = jacfwd_core(g_out, diff, has_aux)
             _scalar_seed(value)
-            grads = tuple(tree_map(lambda j, x: finish(_in_dtype_of(_drop_out_axes(j, value), x)),
+            grads = tuple(tree_map(lambda j, x: finish(in_dtype_of(_drop_out_axes(j, value), x)),
                                    jk, xk) for jk, xk in zip(jac, diff))
         grads_out = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((value, aux) if has_aux else value), grads_out
@@ -207,14 +214,6 @@ def _scalar_seed(value: Any) -> Any:
             f"grad: the function returned dtype {dt}; grad needs a real floating point output "
             "(for complex outputs use vjp with an explicit cotangent).")
     return np.ones(np.shape(v), dtype=dt) if np.ndim(v) else dt.type(1.0)
-
-
-def _in_dtype_of(g: Any, x: Any) -> Any:
-    """A gradient in its input's dtype, as in reverse mode (float32 in, float32 out)."""
-    want, have = dtype_of(x), dtype_of(g)
-    if have == want or (have.kind == "c" and want.kind != "c") or want.kind not in "fc":
-        return g
-    return astype(g, want)
 
 
 def _drop_out_axes(j: Any, value: Any) -> Any:

@@ -45,6 +45,12 @@ def test_grad_never_aliases_the_seed(op: Any) -> None:
     np.testing.assert_array_equal(seed, [100.0, 2.0, 3.0])
 
 
+def test_a_vjp_cotangent_never_aliases_the_callers_cotangent() -> None:
+    ct = np.array([1.0, 2.0])
+    (got,) = d.vjp(lambda v: v + 0.0, np.ones(2))[1](ct)
+    assert not np.may_share_memory(got, ct)
+
+
 def test_a_float32_parameter_fed_float64_data_gets_a_float32_grad() -> None:
     layer = d.nn.Linear(4, 3)  # float32 parameters
     x = np.random.default_rng(0).normal(size=(5, 4))  # float64
