@@ -26,6 +26,7 @@ from dualad.errors import FreedGraphError as FreedGraphError
 from dualad.errors import LevelError as LevelError
 from dualad.errors import NonDifferentiableError as NonDifferentiableError
 from dualad.errors import ShapeError as ShapeError
+from dualad.errors import UnsavedValueError as UnsavedValueError
 from dualad.errors import UnsupportedOperationError as UnsupportedOperationError
 from dualad.forward import Dual as Dual
 from dualad.gradcheck import GradcheckError as GradcheckError

@@ -11,7 +11,7 @@ import numpy as np
 
 from dualad.core import primal
 from dualad.errors import FreedGraphError, ShapeError
-from dualad.ops._util import shape_of
+from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.shape import unbroadcast
 from dualad.reverse import Node
 
@@ -89,7 +89,7 @@ def pull_back(node: Node, g: Any, cts: dict[Node, Any]) -> None:
     prim, args, ans = node.prim, node.args, node.ans
     assert prim is not None and args is not None and prim.vjp is not None
     if prim.multiple_results:
-        g = tuple(np.zeros_like(primal(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(np.zeros(shape_of(a), dtype_of(a)) if c is None else c for c, a in zip(g, ans))
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue

@@ -6,7 +6,7 @@ their insertion order; ``None`` is an empty node; anything else is a leaf.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 
@@ -52,46 +52,48 @@ LEAF = TreeDef("leaf", None, ())
 def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
     """Leaves in order, and the structure needed to rebuild the tree."""
     leaves: list[Any] = []
+    return leaves, _walk(tree, 0, leaves)
 
-    def walk(x: Any, depth: int) -> TreeDef:
-        if depth > 500:
-            raise ValueError("pytree is nested more than 500 levels deep (a cycle?)")
-        if x is None:
-            return TreeDef("none", None, ())
-        if isinstance(x, tuple):
-            return TreeDef("tuple", type(x), tuple(walk(c, depth + 1) for c in x))
-        if isinstance(x, list):
-            return TreeDef("list", None, tuple(walk(c, depth + 1) for c in x))
-        if isinstance(x, dict):
-            keys = tuple(x)
-            return TreeDef("dict", keys, tuple(walk(x[k], depth + 1) for k in keys))
-        leaves.append(x)
-        return LEAF
 
-    return leaves, walk(tree, 0)
+# Module-level recursion (not nested closures, which would refer to themselves through
+# their cells): the calls leave no reference cycle holding leaves or graphs behind.
+def _walk(x: Any, depth: int, leaves: list[Any]) -> TreeDef:
+    if depth > 500:
+        raise ValueError("pytree is nested more than 500 levels deep (a cycle?)")
+    if x is None:
+        return TreeDef("none", None, ())
+    if isinstance(x, tuple):
+        return TreeDef("tuple", type(x), tuple([_walk(c, depth + 1, leaves) for c in x]))
+    if isinstance(x, list):
+        return TreeDef("list", None, tuple([_walk(c, depth + 1, leaves) for c in x]))
+    if isinstance(x, dict):
+        keys = tuple(x)
+        return TreeDef("dict", keys, tuple([_walk(x[k], depth + 1, leaves) for k in keys]))
+    leaves.append(x)
+    return LEAF
 
 
 def tree_unflatten(treedef: TreeDef, leaves: list[Any]) -> Any:
     """Inverse of :func:`tree_flatten`."""
     it = iter(leaves)
-
-    def build(t: TreeDef) -> Any:
-        if t.kind == "leaf":
-            return next(it)
-        if t.kind == "none":
-            return None
-        kids = [build(c) for c in t.children]
-        if t.kind == "tuple":
-            cls = t.meta
-            return tuple(kids) if cls is tuple else cls(*kids)
-        if t.kind == "list":
-            return kids
-        return dict(zip(t.meta, kids))
-
-    out = build(treedef)
+    out = _build(treedef, it)
     if next(it, _SENTINEL) is not _SENTINEL:
         raise ValueError("tree_unflatten: more leaves than the structure holds")
     return out
+
+
+def _build(t: TreeDef, it: Iterator[Any]) -> Any:
+    if t.kind == "leaf":
+        return next(it)
+    if t.kind == "none":
+        return None
+    kids = [_build(c, it) for c in t.children]
+    if t.kind == "tuple":
+        cls = t.meta
+        return tuple(kids) if cls is tuple else cls(*kids)
+    if t.kind == "list":
+        return kids
+    return dict(zip(t.meta, kids))
 
 
 _SENTINEL = object()

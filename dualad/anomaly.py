@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from dualad._unsaved import Unsaved
 from dualad.core import Tracer, _state, observe_binds, primal, running_rules
 from dualad.errors import AnomalyError
 from dualad.registry import Primitive
@@ -191,6 +192,8 @@ def _bad_kind(xs: Any) -> str:
 
 
 def _stats(x: Any) -> str:
+    if isinstance(x, Unsaved):
+        return f"shape {x.shape} {x.dtype} (not saved: the rules do not read it)"
     arr = _plain(x)
     if arr is None:
         return f"{type(primal(x)).__name__} (not a float array)"

@@ -11,6 +11,7 @@ __all__ = [
     "LevelError",
     "NonDifferentiableError",
     "ShapeError",
+    "UnsavedValueError",
     "UnsupportedOperationError",
 ]
 
@@ -25,6 +26,13 @@ class ShapeError(DualadError, ValueError):
 
 class FreedGraphError(DualadError, RuntimeError):
     """Backward through a graph whose saved values were already freed by an earlier backward."""
+
+
+class UnsavedValueError(DualadError, RuntimeError):
+    """A VJP rule used a value its primitive's ``saves=`` claim says it does not read.
+
+    The message names the primitive, the argument (or output) and the claim to widen.
+    """
 
 
 class LevelError(DualadError, RuntimeError):

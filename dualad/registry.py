@@ -126,8 +126,10 @@ class Primitive:
         doc: one-line description for generated docs.
         saves: which values the VJP rules read, so the reverse engine keeps only those alive
             until the backward pass: ``"all"``, ``"args"``, ``"ans"`` or ``"none"``. Values
-            not saved are replaced by zero-strided stand-ins of the same shape and dtype (a
-            rule may still ask for their shape). The property tests catch a wrong claim.
+            not saved are replaced by placeholders that keep only their shape and dtype (a
+            rule may still ask for those); any other use raises
+            :class:`~dualad.errors.UnsavedValueError` naming the primitive, the value and
+            the claim, at every input size, so ``check_rules`` catches a wrong claim.
 
     Derived when the primitive is built (not arguments): ``saves_args``, ``saves_ans``,
     ``vjp_arity``, ``plain_rules`` (``vjp_plain`` with its gaps filled from ``vjp``) and

@@ -18,14 +18,16 @@ from typing import Any
 import numpy as np
 
 from dualad import core
-from dualad.core import RuleCall, Tracer, _state, primal, run_rule
+from dualad._unsaved import Unsaved
+from dualad.core import RuleCall, Tracer, _state, run_rule
 from dualad.errors import FreedGraphError
-from dualad.ops._util import is_complex, shape_of, unbroadcast_plain
+from dualad.ops._util import dtype_of, is_complex, shape_of, unbroadcast_plain
 from dualad.ops.complex import real
+from dualad.ops.elementwise import astype
 from dualad.ops.shape import unbroadcast
 from dualad.registry import Primitive
 
-__all__ = ["Node", "backward_pass", "leaf_node", "no_grad"]
+__all__ = ["Node", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
 
 
 class Node:
@@ -75,33 +77,6 @@ def leaf_node() -> Node:
     node = Node(None, (), None, (), NO_PARAMS, None, 0)
     node.guard = None
     return node
-
-
-_ZERO_BYTES = bytes(64)  # immutable, so arrays viewing it are read-only
-# Smaller arrays are kept: freeing them early saves little and a stand-in costs ~0.5 us.
-# tests/test_efficiency.py sets this to 0 to check every primitive's ``saves`` claim.
-STAND_IN_MIN_BYTES = 1024
-
-
-def shape_stand_in(x: Any) -> Any:
-    """For a value no VJP rule reads: a read-only zero-strided array of its shape and dtype.
-
-    It owns no memory, so the original array can be freed as soon as the forward pass drops
-    it; rules can still ask for its shape and dtype. Non-arrays are small and kept as they are.
-    """
-    if type(x) is not np.ndarray or x.nbytes < STAND_IN_MIN_BYTES or x.dtype.kind not in "biufc":
-        return x
-    return np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
-
-
-def shape_stand_ins(xs: list[Any]) -> tuple[Any, ...]:
-    """:func:`shape_stand_in` of each value (one call per node rather than per value)."""
-    out = []
-    for x in xs:
-        if type(x) is np.ndarray and x.nbytes >= STAND_IN_MIN_BYTES and x.dtype.kind in "biufc":
-            x = np.ndarray(x.shape, x.dtype, _ZERO_BYTES, 0, (0,) * x.ndim)
-        out.append(x)
-    return tuple(out)
 
 
 _UNSEEN = object()  # cts.get default: the parent has not been scheduled yet
@@ -189,7 +164,7 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
-        g = tuple(np.zeros_like(primal(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(np.zeros(shape_of(a), dtype_of(a)) if c is None else c for c, a in zip(g, ans))
         plain = node.plain and not any(isinstance(c, Tracer) for c in g)
     else:
         plain = node.plain and not isinstance(g, Tracer)
@@ -220,6 +195,8 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
                     c = unbroadcast_plain(c, shape) if plain else unbroadcast(c, shape)
             if complex_out and is_complex(c) and not is_complex(args[i]):
                 c = real(c)
+            if parent.prim is None:  # a leaf's gradient has its dtype (float32 weights, float64 data)
+                c = in_dtype_of(c, args[i])
         k = None if pidx is None else pidx[i]
         old = cts.get(parent, _UNSEEN)
         if old is _UNSEEN:  # first contribution: schedule the parent (a leaf just collects)
@@ -234,6 +211,16 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             cts[parent] = _accumulate(old, c, owned)
         else:
             old[k] = c if old[k] is None else _accumulate(old[k], c, owned)
+
+
+def in_dtype_of(c: Any, a: Any) -> Any:
+    """Cotangent ``c`` cast to the dtype of ``a`` (a leaf's value or its placeholder), with a
+    differentiable cast; an imaginary part is never dropped here."""
+    want = a.dtype if type(a) is np.ndarray or type(a) is Unsaved else dtype_of(a)
+    have = c.dtype if type(c) is np.ndarray else dtype_of(c)
+    if have == want or (have.kind == "c" and want.kind != "c") or want.kind not in "fc":
+        return c
+    return astype(c, want)
 
 
 def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:

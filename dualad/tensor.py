@@ -13,12 +13,14 @@ import numpy as np
 
 from dualad import _inplace, core
 from dualad._checks import as_cotangent
+from dualad._unsaved import unsaved_args, unsaved_output
 from dualad.array_methods import ArrayMethods
 from dualad.core import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.ops._util import shape_of
+from dualad.ops.elementwise import astype_p
 from dualad.registry import Primitive
-from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node, shape_stand_in, shape_stand_ins
+from dualad.reverse import NO_PARAMS, Node, backward_pass, leaf_node
 
 __all__ = ["ReverseTrace", "Tensor"]
 
@@ -64,15 +66,14 @@ class ReverseTrace(MainTrace):
         pidx = tuple(a._index if p is not None else None for a, p in zip(args, parents)) \
             if multi_output_parent else None
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
-        saved_args = tuple(vals) if prim.saves_args else shape_stand_ins(vals)
-        saved_ans = ans if prim.saves_ans else (
-            tuple(map(shape_stand_in, ans)) if prim.multiple_results else shape_stand_in(ans))
+        saved_args = tuple(vals) if prim.saves_args else unsaved_args(prim, vals)
+        saved_ans = ans if prim.saves_ans else unsaved_output(prim, ans)
         # Fast path allowed in backward? (eager values are plain: nothing lives below level 0)
         plain = self is EAGER_REVERSE or not any(
             isinstance(v, Tracer) for v in (*vals, *params.values()))
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth,
                     plain)
-        if fresh_leaf and self is EAGER_REVERSE:  # protect the leaf values the node really saved
+        if fresh_leaf and prim.saves_args and self is EAGER_REVERSE:  # protect the saved leaf values
             _inplace.freeze_saved_leaves(
                 [p if s is v else None for p, s, v in zip(parents, saved_args, vals)], vals)
         if prim.multiple_results:
@@ -261,7 +262,7 @@ class Tensor(ArrayMethods):
             seed = as_cotangent(seed, value, "backward(): grad", "the tensor")
         grads = backward_pass(node, self._index, seed, retain_graph)
         del node
-        _accumulate(grads)
+        _accumulate(grads, seed)
         if not retain_graph:
             _inplace.release_leaves(grads)  # the graph is freed: its leaves are writable again
 
@@ -274,6 +275,12 @@ class Tensor(ArrayMethods):
         if node is not None and node.prim is not None and not node.freed:
             return Tensor._make(_inplace.readonly_view(self._value), None, None, self._main)
         return Tensor._make(self._value, None, None, self._main)
+
+    def copy(self, order: str = "C") -> Tensor:
+        """A new tensor with its own copy of the array; gradients flow through it (like
+        ``torch.clone``)."""
+        out: Tensor = bind(astype_p, self, dtype=self.dtype)  # astype always copies
+        return out
 
     def numpy(self) -> np.ndarray:
         """The value as a NumPy array; only for tensors that do not require grad."""
@@ -302,10 +309,12 @@ class Tensor(ArrayMethods):
         return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
 
 
-def _accumulate(grads: dict[Node, Any]) -> None:
+def _accumulate(grads: dict[Node, Any], seed: Any) -> None:
     for leaf, g in grads.items():
         g = np.asarray(g)
-        if not g.flags.writeable:  # e.g. a broadcast view from sum's rule: .grad is the user's
+        # .grad is the user's to change: never a read-only view (e.g. from sum's rule), nor
+        # the seed they passed (or a view of it: add's and reshape's rules pass it through)
+        if not g.flags.writeable or np.may_share_memory(g, seed):
             g = np.array(g)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 

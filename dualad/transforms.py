@@ -15,13 +15,13 @@ import numpy as np
 from dualad._arguments import as_input, check_callable, finish, split_args, split_aux
 from dualad._checks import as_cotangent
 from dualad._jacfwd_pass import jacfwd_core
-from dualad._tree import TreeDef, tree_flatten, tree_unflatten
+from dualad._tree import TreeDef, tree_flatten, tree_map, tree_unflatten
 from dualad.core import check_output, new_main, primal
 from dualad.errors import NonDifferentiableError, ShapeError
 from dualad.forward import Dual, ForwardTrace
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.shape import reshape
-from dualad.reverse import Node, backward_pass, leaf_node
+from dualad.reverse import Node, backward_pass, in_dtype_of, leaf_node
 from dualad.tensor import ReverseTrace, Tensor
 
 __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
@@ -99,7 +99,7 @@ def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: s
                              f"{rec.out_tree}; pass one array per output leaf, nested the same way.")
         ct_leaves = [as_cotangent(ct, v, f"vjp_fn: cotangent {k}", f"output {k}")
                      for k, (ct, v) in enumerate(zip(ct_leaves, rec.values))]
-        grads = pull_back(rec.roots, ct_leaves, rec.inputs)
+        grads = [_own(g, ct_leaves) for g in pull_back(rec.roots, ct_leaves, rec.inputs)]
         full = [finish(g) if g is not None else np.zeros_like(primal(x))
                 for g, x in zip(grads, rec.leaves)]
         return tuple(tree_unflatten(rec.in_tree, full))
@@ -118,6 +118,14 @@ def pull_back(roots: list[Any], seeds: list[Any], inputs: list[Node]) -> list[An
         for leaf, g in backward_pass(node, index, seed, retain_graph=True).items():
             total[leaf] = g if leaf not in total else total[leaf] + g
     return [total.get(n) for n in inputs]
+
+
+def _own(g: Any, cotangents: list[Any]) -> Any:
+    """``g``, copied if it is (a view of) one of the caller's cotangent arrays."""
+    if type(g) is np.ndarray and any(type(c) is np.ndarray and np.may_share_memory(g, c)
+                                     for c in cotangents):
+        return g.copy()
+    return g
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
@@ -146,7 +154,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
             value, jac, aux = jacfwd_core(g_out, diff, has_aux)
             _scalar_seed(value)
-            grads = tuple(finish(_drop_out_axes(j, value)) for j in jac)
+            grads = tuple(tree_map(lambda j, x: finish(in_dtype_of(_drop_out_axes(j, value), x)),
+                                   jk, xk) for jk, xk in zip(jac, diff))
         grads_out = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((value, aux) if has_aux else value), grads_out
 

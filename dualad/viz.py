@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dualad._graphwalk import cotangent_norms, leaf_shapes, shape_text, topological_order
+from dualad._unsaved import Unsaved
 from dualad.core import primal
 from dualad.reverse import Node
 from dualad.tensor import Tensor
@@ -267,6 +268,8 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
 
 
 def _constant_label(value: Any) -> str:
+    if isinstance(value, Unsaved):  # the op's rules do not read it, so its value is gone
+        return "const"
     v = primal(value)
     return f"{float(np.asarray(v).real):.4g}" if np.size(v) == 1 and np.isrealobj(v) else "const"
 

@@ -114,7 +114,8 @@ class Culprit:
     Attributes:
         primitive: its registry name.
         rule: ``"jvp"`` or ``"vjp"`` (``"jvp/vjp"`` when they only disagree with each other;
-            ``"vjp_plain"`` or ``"unbroadcast_plain"`` when a fast path disagrees with ``vjp``).
+            ``"vjp_plain"`` or ``"unbroadcast_plain"`` when a fast path disagrees with ``vjp``;
+            ``"saves"`` when a VJP rule read a value its ``saves=`` claim leaves out).
         argnum: the positional argument whose rule is wrong, if it could be narrowed down.
         order: 1 for the rule itself, 2 for the rule's own derivative.
         input_shapes: shapes of the primitive's inputs in this call.
@@ -143,8 +144,11 @@ class Culprit:
         what = f"its {rule}{arg}"
         if self.order > 1:
             what = f"the derivative of {what} (order {self.order}; is it written with raw NumPy?)"
+        verdict = f"disagrees with {versus}"
+        if self.rule == "saves":
+            what, verdict = "its VJP rule", "reads a value that its saves= claim says it does not"
         shapes = ", ".join(str(s) for s in self.input_shapes)
-        lines = [f"culprit: primitive {self.primitive!r} -- {what} disagrees with {versus}",
+        lines = [f"culprit: primitive {self.primitive!r} -- {what} {verdict}",
                  f"  at the inputs it saw in this call: shapes {shapes}"
                  + (f", params {self.params}" if self.params else "")]
         if self.where is not None:

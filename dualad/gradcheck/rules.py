@@ -27,6 +27,7 @@ import numpy as np
 
 import dualad
 from dualad.core import primal
+from dualad.errors import UnsavedValueError
 from dualad.gradcheck.compare import Finding, Labels, check_forward, check_identity, check_reverse
 from dualad.gradcheck.complex_inputs import complex_op_function
 from dualad.gradcheck.fast_path import check_fast_path
@@ -58,7 +59,7 @@ JACOBIAN_TOL = Tolerances(0.0, 1e-10, 1e-12)  # jacfwd vs jacrev: both exact, ro
 class RuleProblem(NamedTuple):
     """A rule of one primitive that failed a check at one input."""
 
-    rule: str  # "jvp", "vjp", "jvp/vjp", "vjp_plain" or "unbroadcast_plain"
+    rule: str  # "jvp", "vjp", "jvp/vjp", "vjp_plain", "unbroadcast_plain" or "saves"
     argnum: int | None  # the primitive's positional argument, when narrowed down
     order: int
     finding: Finding
@@ -102,6 +103,18 @@ def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
         >>> print(check_op(mul, (np.ones((2, 3)), np.arange(3.0)), {}, rng=np.random.default_rng(0)))
         None
     """
+    problem = _check_op(prim, args, params, rng, tol, checks, skip_kinks)
+    if problem is not None and isinstance(problem.finding.error, UnsavedValueError):
+        # not a wrong number but a wrong claim: report it as such, with the engine's message
+        found = problem.finding._replace(compared=f"the saves= claim of {prim.name}",
+                                         problem=str(problem.finding.error))
+        return RuleProblem("saves", problem.argnum, problem.order, found)
+    return problem
+
+
+def _check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
+              rng: np.random.Generator, tol: Tolerances, checks: Collection[str],
+              skip_kinks: bool) -> RuleProblem | None:
     args = tuple(primal(a) for a in args)
     if any(np.iscomplexobj(a) for i, a in enumerate(args) if i not in prim.nondiff_argnums):
         f, xs, diff, in_names, out_names = complex_op_function(prim, args, params)
@@ -280,7 +293,7 @@ def _rule_error(prim: Primitive, ex: Example, problem: RuleProblem, seed: int) -
     found = problem.finding
     shapes = tuple(tuple(np.shape(primal(a))) for a in ex.args)
     mode = {"jvp": "forward", "vjp": "reverse", "vjp_plain": "reverse (plain-array fast path)",
-            "unbroadcast_plain": "reverse (plain-array fast path)"}.get(problem.rule,
+            "unbroadcast_plain": "reverse (plain-array fast path)", "saves": "reverse"}.get(problem.rule,
                                                                         "forward vs reverse")
     mismatch = Mismatch(function=f"primitive {prim.name!r} on the example drawn with seed {seed}",
                         mode=mode, order=problem.order,

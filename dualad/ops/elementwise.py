@@ -104,6 +104,7 @@ astype_p = defprimitive(
     jvp=[lambda t, ans, x, *, dtype: _convert(t, dtype) if _is_float(dtype) else None],
     vjp=[lambda g, ans, x, *, dtype: _convert(g, dtype_of(x)) if _is_float(dtype) else None],
     sample=elementwise("real", params=lambda rng: {"dtype": np.dtype(np.float64)}),
+    saves="none",  # the rules need x's dtype only, so a copy (Tensor.copy) keeps nothing alive
     doc="Convert to another dtype; to an integer or bool dtype the derivative is zero.",
 )
 
