@@ -1,42 +1,46 @@
 """dualad: automatic differentiation for NumPy, in forward and reverse mode.
 
-The pieces, in the order they build on each other:
+The folders are the layers, bottom to top (each imports only the ones before it):
 
-* :mod:`dualad.registry` -- every primitive once: NumPy impl, JVP rule, VJP rule.
-* :mod:`dualad.core`     -- levels and ``bind``: which engine handles an op.
-* :mod:`dualad.forward`  -- the forward engine (``Dual``).
-* :mod:`dualad.reverse` and :mod:`dualad.tensor` -- the reverse engine (``Tensor``).
-* :mod:`dualad.transforms` and :mod:`dualad.jacobians` -- ``grad``, ``jvp``, ``jacobian``...
-* :mod:`dualad.ops`      -- the ops themselves, grouped by family.
-* :mod:`dualad.nn` and :mod:`dualad.optim` -- layers, losses and optimizers on the reverse engine.
+* :mod:`dualad._core`      -- the kernel: the registry (impl + rules), levels and ``bind``, pytrees, errors.
+* :mod:`dualad.ops`        -- every primitive once, grouped by family, rules beside their op.
+* :mod:`dualad.engines`    -- forward (``Dual``), reverse (graph, backward pass, ``Tensor``).
+* :mod:`dualad.transforms` -- ``grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``...
+* :mod:`dualad.numpy`      -- NumPy's names and signatures, differentiable.
+* :mod:`dualad.nn`, :mod:`dualad.optim`, :mod:`dualad.datasets` -- training on the reverse engine.
+* :mod:`dualad.debug`      -- gradient checks, anomaly detection, graph pictures.
+
+This module re-exports the public names of every layer.
 """
 
 from dualad import nn as nn
 from dualad import numpy as numpy
 from dualad import optim as optim
-from dualad._tree import tree_flatten as tree_flatten
-from dualad._tree import tree_map as tree_map
-from dualad._tree import tree_unflatten as tree_unflatten
-from dualad.anomaly import detect_anomaly as detect_anomaly
-from dualad.core import observe_binds as observe_binds
-from dualad.core import primal as primal
-from dualad.errors import AnomalyError as AnomalyError
-from dualad.errors import DualadError as DualadError
-from dualad.errors import FreedGraphError as FreedGraphError
-from dualad.errors import LevelError as LevelError
-from dualad.errors import NonDifferentiableError as NonDifferentiableError
-from dualad.errors import ShapeError as ShapeError
-from dualad.errors import UnsavedValueError as UnsavedValueError
-from dualad.errors import UnsupportedOperationError as UnsupportedOperationError
-from dualad.forward import Dual as Dual
-from dualad.gradcheck import GradcheckError as GradcheckError
-from dualad.gradcheck import check_gradient as check_gradient
-from dualad.gradcheck import check_rules as check_rules
-from dualad.gradcheck import gradcheck as gradcheck
-from dualad.jacobians import hessian as hessian
-from dualad.jacobians import jacfwd as jacfwd
-from dualad.jacobians import jacobian as jacobian
-from dualad.jacobians import jacrev as jacrev
+from dualad._core.errors import AnomalyError as AnomalyError
+from dualad._core.errors import DualadError as DualadError
+from dualad._core.errors import FreedGraphError as FreedGraphError
+from dualad._core.errors import LevelError as LevelError
+from dualad._core.errors import NonDifferentiableError as NonDifferentiableError
+from dualad._core.errors import ShapeError as ShapeError
+from dualad._core.errors import UnsavedValueError as UnsavedValueError
+from dualad._core.errors import UnsupportedOperationError as UnsupportedOperationError
+from dualad._core.levels import observe_binds as observe_binds
+from dualad._core.levels import primal as primal
+from dualad._core.registry import Example as Example
+from dualad._core.registry import Primitive as Primitive
+from dualad._core.registry import defprimitive as defprimitive
+from dualad._core.registry import primitives as primitives
+from dualad._core.tree import tree_flatten as tree_flatten
+from dualad._core.tree import tree_map as tree_map
+from dualad._core.tree import tree_unflatten as tree_unflatten
+from dualad.debug.anomaly import detect_anomaly as detect_anomaly
+from dualad.debug.gradcheck import GradcheckError as GradcheckError
+from dualad.debug.gradcheck import check_gradient as check_gradient
+from dualad.debug.gradcheck import check_rules as check_rules
+from dualad.debug.gradcheck import gradcheck as gradcheck
+from dualad.engines.forward import Dual as Dual
+from dualad.engines.reverse import no_grad as no_grad
+from dualad.engines.tensor import Tensor as Tensor
 from dualad.ops import abs as abs
 from dualad.ops import add as add
 from dualad.ops import angle as angle
@@ -73,17 +77,15 @@ from dualad.ops import sum as sum
 from dualad.ops import tanh as tanh
 from dualad.ops import transpose as transpose
 from dualad.ops import where as where
-from dualad.registry import Example as Example
-from dualad.registry import Primitive as Primitive
-from dualad.registry import defprimitive as defprimitive
-from dualad.registry import primitives as primitives
-from dualad.reverse import no_grad as no_grad
-from dualad.tensor import Tensor as Tensor
-from dualad.transforms import derivative as derivative
-from dualad.transforms import grad as grad
-from dualad.transforms import hvp as hvp
-from dualad.transforms import jvp as jvp
-from dualad.transforms import value_and_grad as value_and_grad
-from dualad.transforms import vjp as vjp
+from dualad.transforms.grad_and_jvp import derivative as derivative
+from dualad.transforms.grad_and_jvp import grad as grad
+from dualad.transforms.grad_and_jvp import hvp as hvp
+from dualad.transforms.grad_and_jvp import jvp as jvp
+from dualad.transforms.grad_and_jvp import value_and_grad as value_and_grad
+from dualad.transforms.grad_and_jvp import vjp as vjp
+from dualad.transforms.jacobians import hessian as hessian
+from dualad.transforms.jacobians import jacfwd as jacfwd
+from dualad.transforms.jacobians import jacobian as jacobian
+from dualad.transforms.jacobians import jacrev as jacrev
 
 __version__ = "0.1.0"

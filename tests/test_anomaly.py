@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.core import _state
+from dualad._core.levels import _state
 
 
 @pytest.fixture(autouse=True)

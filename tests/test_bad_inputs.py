@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.registry import unregister
+from dualad._core.registry import unregister
 
 X2, X3 = np.ones(2), np.ones(3)
 SHAPES = r"\(2,\).*\(3,\)|\(3,\).*\(2,\)"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.registry import Primitive
+from dualad._core.registry import Primitive
 
 
 def _mlp_loss(params: list[Any], x: Any, y: np.ndarray) -> Any:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.registry import Example, unregister
+from dualad._core.registry import Example, unregister
 
 
 def test_tensor_backward_accumulates_and_frees() -> None:

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad import reverse
-from dualad.core import Tracer
-from dualad.gradcheck import check_op
+from dualad._core.levels import Tracer
+from dualad._core.registry import unregister
+from dualad.debug.gradcheck import check_op
+from dualad.engines import reverse
 from dualad.ops._util import first_axis_sum, last_axis_max, last_axis_sum, unbroadcast_plain
 from dualad.ops.activation import log_softmax
 from dualad.ops.nn_ops import softmax_cross_entropy
 from dualad.ops.shape import unbroadcast
-from dualad.registry import unregister
 
 RNG = np.random.default_rng(11)
 

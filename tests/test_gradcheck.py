@@ -1,4 +1,4 @@
-"""dualad.gradcheck: broken rules are caught and localised, correct code passes, kinks are named."""
+"""dualad.debug.gradcheck: broken rules are caught and localised, correct code passes, kinks are named."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 
 import dualad as d
 from dualad import primal
-from dualad.gradcheck import GradcheckError, GradcheckWarning, check_gradient, check_rules, gradcheck
+from dualad._core.registry import Example, Primitive, unregister
+from dualad.debug.gradcheck import GradcheckError, GradcheckWarning, check_gradient, check_rules, gradcheck
 from dualad.ops._util import shape_of
-from dualad.registry import Example, Primitive, unregister
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = os.path.abspath(__file__)
@@ -351,7 +351,7 @@ def broken(x):
 
 def run_cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "dualad.gradcheck", *argv], cwd=tmp_path, env=env,
+    return subprocess.run([sys.executable, "-m", "dualad.debug.gradcheck", *argv], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -1,6 +1,6 @@
 """The in-place rule: a graph always differentiates the values its forward pass saw.
 
-See ``dualad/_inplace.py`` and docs/howto/reliability.md. Every test below would give a
+See ``dualad/engines/inplace.py`` and docs/howto/reliability.md. Every test below would give a
 wrong gradient (or a silently lost update) without the protection.
 """
 

@@ -9,7 +9,7 @@ import pytest
 
 import dualad as d
 from dualad import nn, ops, optim
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
 
 RNG = np.random.default_rng(7)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 import dualad as d
 from dualad.datasets import load_mnist
-from dualad.reverse import Node
+from dualad.engines.reverse import Node
 
 STEPS = 1000
 WARMUP = 50

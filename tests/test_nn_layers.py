@@ -12,7 +12,7 @@ import pytest
 
 import dualad
 from dualad import nn, ops
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
 from dualad.nn import functional as F
 
 EPS = 1e-6

@@ -13,7 +13,7 @@ import pytest
 
 import dualad
 import dualad.numpy as dnp
-from dualad.numpy_hooks import FUNCTIONS, UFUNCS
+from dualad.engines.numpy_hooks import FUNCTIONS, UFUNCS
 
 RNG = np.random.default_rng(0)
 A = RNG.uniform(-1.0, 1.0, (3, 4))

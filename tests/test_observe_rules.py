@@ -1,4 +1,4 @@
-"""Observers see which derivative rule made each op (``dualad.core.running_rules``).
+"""Observers see which derivative rule made each op (``dualad._core.levels.running_rules``).
 
 ``detect_anomaly`` and gradcheck's localisation use that, and ``observe_binds``, instead of
 reading engine variables out of stack frames.
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 import dualad as d
-from dualad.core import running_rules
-from dualad.gradcheck.localize import record_ops
+from dualad._core.levels import running_rules
+from dualad.debug.gradcheck.localize import record_ops
 
 PACKAGE = Path(d.__file__).parent
 
@@ -56,5 +56,5 @@ def test_op_in_a_builtin_rule_is_placed_at_the_users_forward_line() -> None:
 
 
 def test_no_variables_are_read_from_frames() -> None:
-    for path in (PACKAGE / "anomaly.py", PACKAGE / "gradcheck" / "localize.py"):
+    for path in (PACKAGE / "debug" / "anomaly.py", PACKAGE / "debug" / "gradcheck" / "localize.py"):
         assert "f_locals" not in path.read_text(encoding="utf-8"), path

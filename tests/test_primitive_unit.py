@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.registry import Primitive, Variadic, unregister
+from dualad._core.registry import Primitive, Variadic, unregister
 
 CELL = '''
 import numpy as np

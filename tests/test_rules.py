@@ -2,7 +2,7 @@
 
 For each primitive, hypothesis draws a seed; the primitive's own ``sample`` turns it into
 valid inputs (random shapes, scalars, broadcasting pairs, float64 inside the domain), and
-:func:`dualad.gradcheck.check_rules` (the same checks users run on their own primitives)
+:func:`dualad.debug.gradcheck.check_rules` (the same checks users run on their own primitives)
 verifies, at default tolerances (eps 1e-6, rtol 1e-5, atol 1e-6 times the scale):
 
 * the forward engine's JVP matches central finite differences;
@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 
 import dualad
 from dualad import primal
-from dualad.gradcheck import check_rules
-from dualad.gradcheck.rules import ALL_CHECKS
-from dualad.registry import unregister
+from dualad._core.registry import unregister
+from dualad.debug.gradcheck import check_rules
+from dualad.debug.gradcheck.rules import ALL_CHECKS
 
 PRIMS = dualad.primitives()
 COMPLEX_PRIMS = [name for name, prim in PRIMS.items() if prim.complex_sample is not None]

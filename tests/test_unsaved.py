@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.gradcheck import check_rules
-from dualad.registry import unregister
+from dualad._core.registry import unregister
+from dualad.debug.gradcheck import check_rules
 
 
 @pytest.fixture

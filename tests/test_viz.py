@@ -1,4 +1,4 @@
-"""dualad.viz: graph structure, labels, cotangent norms against real gradients, DOT/Mermaid text."""
+"""dualad.debug.viz: graph structure, labels, cotangent norms against real gradients, DOT/Mermaid text."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.registry import Example, unregister
-from dualad.viz import Graph, graph_of, render_svg, to_dot, to_mermaid, trace_graph
+from dualad._core.registry import Example, unregister
+from dualad.debug.viz import Graph, graph_of, render_svg, to_dot, to_mermaid, trace_graph
 
 
 def _by_label(g: Graph) -> dict[str, Any]:

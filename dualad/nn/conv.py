@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
 from dualad.nn import init
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.core import primal
+from dualad._core.levels import primal
 from dualad.nn import init
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.core import primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import primal
 from dualad.nn.embedding import embedding as embedding
 from dualad.nn.norm import batch_norm as batch_norm
 from dualad.ops._util import dtype_of, normalize_one_axis, shape_of

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dualad.errors import DualadError, ShapeError
+from dualad._core.errors import DualadError, ShapeError
 from dualad.nn.parameter import Parameter
 from dualad.nn.serialization import load_npz, save_npz
 

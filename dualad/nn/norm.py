@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.core import primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import primal
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
 from dualad.ops._util import shape_of

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.tensor import Tensor
+from dualad.engines.tensor import Tensor
 
 __all__ = ["Parameter"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
 from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.module import Module

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dualad.core import Tracer, primal
-from dualad.errors import UnsupportedOperationError
+from dualad._core.errors import UnsupportedOperationError
+from dualad._core.levels import Tracer, primal
 from dualad.ops import joining
 from dualad.ops.elementwise import astype
 
@@ -81,7 +81,7 @@ def forwards_to(op: Callable[..., Any]) -> Callable[[F], F]:
 
     NumPy's ufunc called without keywords on arrays and traced values may then go straight
     to ``op`` (same result, less work; ``x @ w`` is a training hot path). See
-    ``dualad.numpy_hooks.DIRECT``.
+    ``dualad.engines.numpy_hooks.DIRECT``.
     """
     def mark(fn: F) -> F:
         setattr(fn, "direct_op", op)  # noqa: B010 (mypy: functions take no new attributes)

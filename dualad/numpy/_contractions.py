@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dualad.errors import UnsupportedOperationError
+from dualad._core.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out
 from dualad.ops import contractions, gufuncs
 from dualad.ops import einsum as einsum_ops

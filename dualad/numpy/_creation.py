@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.errors import UnsupportedOperationError
+from dualad._core.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, DTypeLike, cast, contains_traced, plain, stack_nested
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import ndim_of, shape_of

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.errors import UnsupportedOperationError
+from dualad._core.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, coerce, no_out, plain
 from dualad.numpy._shape import moveaxis, stack
 from dualad.ops import binary, joining, reorder

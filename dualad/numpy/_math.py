@@ -110,7 +110,7 @@ def cov(m: Array, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: 
     """Covariance matrix of the variables in ``m`` (rows by default). Mirrors ``numpy.cov``
     (without ``fweights``/``aweights``)."""
     if fweights is not None or aweights is not None:
-        from dualad.errors import UnsupportedOperationError
+        from dualad._core.errors import UnsupportedOperationError
 
         raise UnsupportedOperationError("cov: fweights/aweights are not supported by dualad")
     from dualad.numpy._shape import atleast_2d, concatenate, transpose
@@ -148,7 +148,7 @@ def gradient(f: Array, *varargs: Any, axis: Any = None, edge_order: int = 1) -> 
     Mirrors ``numpy.gradient`` with ``edge_order=1`` and scalar spacings (one per axis or one
     for all); returns one array per axis, or a single array for a single axis.
     """
-    from dualad.errors import UnsupportedOperationError
+    from dualad._core.errors import UnsupportedOperationError
     from dualad.ops._util import normalize_axis
 
     f = coerce(f)

@@ -97,7 +97,7 @@ def nancumprod(a: Array, axis: Any = None, dtype: DTypeLike = None, out: None = 
 def nanquantile(a: Array, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
                 method: str = "linear", keepdims: bool = False, *, weights: Any = None) -> Any:
     """Quantiles of the non-NaN elements (linear method). Mirrors ``numpy.nanquantile``."""
-    from dualad.errors import UnsupportedOperationError
+    from dualad._core.errors import UnsupportedOperationError
     from dualad.numpy._common import no_out
 
     no_out(out, "nanquantile")

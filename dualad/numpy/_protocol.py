@@ -2,7 +2,7 @@
 
 ``install(dnp)`` (called at the end of ``dualad/numpy/__init__.py``) derives the tables from
 the namespace -- NumPy's ``name`` is answered by ``dualad.numpy``'s ``name`` -- and hands them to
-:mod:`dualad.numpy_hooks`, which ``Dual.__array_ufunc__`` and ``Dual.__array_function__`` (and
+:mod:`dualad.engines.numpy_hooks`, which ``Dual.__array_ufunc__`` and ``Dual.__array_function__`` (and
 ``Tensor``'s) consult. So unmodified code calling ``numpy.sin(x)``, ``numpy.sum(x, axis=0)``,
 ``numpy.linalg.solve(A, x)`` or ``numpy.maximum.accumulate(x)`` on a traced ``x`` keeps its
 derivative. A name this NumPy does not have (an older NumPy) is skipped.
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad import numpy_hooks
+from dualad.engines import numpy_hooks
 from dualad.numpy._common import coerce, no_out
 from dualad.numpy._creation import asarray
 from dualad.ops import reductions

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.errors import UnsupportedOperationError
+from dualad._core.errors import UnsupportedOperationError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, is_traced, no_out, plain
 from dualad.ops import elementwise, reductions, shape, statistics
 from dualad.ops._util import dtype_of, ndim_of, normalize_axis, shape_of

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
 from dualad.numpy._common import Array, DTypeLike, cast, coerce, no_out
 from dualad.ops import joining
 from dualad.ops import shape as shape_ops

@@ -31,8 +31,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dualad.core import Tracer, primal
-from dualad.errors import UnsupportedOperationError
+from dualad._core.errors import UnsupportedOperationError
+from dualad._core.levels import Tracer, primal
 from dualad.ops import decompositions as _dec
 from dualad.ops import matrix_functions as _mf
 from dualad.ops import norms as _norms

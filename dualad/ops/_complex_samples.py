@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dualad.registry import Example, SampleFn
+from dualad._core.registry import Example, SampleFn
 
 
 def with_imaginary_parts(sample: SampleFn) -> SampleFn:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.registry import Example, SampleFn
+from dualad._core.registry import Example, SampleFn
 
 _BATCHES: list[tuple[int, ...]] = [(), (), (2,), (3,)]
 

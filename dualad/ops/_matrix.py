@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import primal
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add, div, mul, where
 from dualad.ops.complex import conj

@@ -1,6 +1,6 @@
 """Example-input generators attached to primitives (``Primitive.sample``).
 
-The registry-driven property tests and :func:`dualad.gradcheck.check_rules` draw inputs
+The registry-driven property tests and :func:`dualad.debug.gradcheck.check_rules` draw inputs
 from these, so a new primitive is tested as soon as it is registered. Values are float64
 and stay inside the op's domain, away from kinks, so central differences are accurate.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.registry import Example, SampleFn
+from dualad._core.registry import Example, SampleFn
 
 # Domain name -> function(rng, shape) drawing float64 values inside it.
 DOMAINS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
 
 
 def shape_of(x: Any) -> tuple[int, ...]:

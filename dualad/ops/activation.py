@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, defprimitive
 from dualad.ops._sampling import draw, elementwise
 from dualad.ops._util import batched, last_axis_max, last_axis_sum, ndim_of, normalize_axis
 from dualad.ops.arithmetic import mul, sub
 from dualad.ops.elementwise import exp
 from dualad.ops.shape import sum, sum_p
-from dualad.registry import Example, defprimitive
 
 
 def _positive(ans: Any) -> Any:

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, defprimitive
 from dualad.ops._sampling import (
     DOMAINS,
     broadcast_shapes,
@@ -28,7 +29,6 @@ from dualad.ops._sampling import (
     separated_pair,
 )
 from dualad.ops.complex import conj
-from dualad.registry import Example, defprimitive
 
 
 def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str,

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._sampling import broadcast_shapes, elementwise, separated_pair
 from dualad.ops.arithmetic import maximum, minimum, mul, sub
 from dualad.ops.elementwise import exp, exp2
 from dualad.ops.powers import _log_base
-from dualad.registry import Example, Primitive, defprimitive
 
 logaddexp_p: Primitive = defprimitive(
     "logaddexp", np.logaddexp,

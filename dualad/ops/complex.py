@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import defprimitive
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops._util import is_complex, shape_of
-from dualad.registry import defprimitive
 
 
 def _as_complex(g: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal
+from dualad._core.levels import primal
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
 from dualad.ops.activation import log_softmax
 from dualad.ops.arithmetic import add, mul, sub

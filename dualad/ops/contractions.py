@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dualad.core import bind
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import ndim_of, normalize_one_axis, shape_of
@@ -24,7 +25,6 @@ from dualad.ops.complex import conj
 from dualad.ops.linalg import matmul
 from dualad.ops.reorder import _diagonal_vjp, flip
 from dualad.ops.shape import broadcast_to, getitem, reshape, sum, transpose
-from dualad.registry import Example, Primitive, defprimitive
 
 Axes = tuple[tuple[int, ...], tuple[int, ...]]
 

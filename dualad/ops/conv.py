@@ -20,14 +20,14 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dualad.core import bind
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import reshape, transpose
-from dualad.registry import Example, Primitive, defprimitive
 
 __all__ = ["col2im", "conv2d", "im2col", "output_size", "pair"]
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
-from dualad.errors import NonDifferentiableError
+from dualad._core.errors import NonDifferentiableError
+from dualad._core.levels import bind
+from dualad._core.registry import defprimitive
 from dualad.ops import _linalg_samples as S
 from dualad.ops._matrix import (
     check_matrix,
@@ -36,7 +37,6 @@ from dualad.ops.arithmetic import add, mul, sub
 from dualad.ops.complex import imag
 from dualad.ops.linalg import matmul
 from dualad.ops.solvers import solve
-from dualad.registry import defprimitive
 
 # ----------------------------------------------------------------------------- cholesky
 

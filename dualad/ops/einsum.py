@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, Variadic, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.complex import conj
 from dualad.ops.shape import broadcast_to
-from dualad.registry import Example, Primitive, Variadic, defprimitive
 
 LETTERS = string.ascii_letters
 

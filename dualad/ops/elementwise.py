@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Primitive, defprimitive
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops._util import dtype_of, is_complex
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
 from dualad.ops.complex import conj, real
-from dualad.registry import Primitive, defprimitive
 
 
 def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],

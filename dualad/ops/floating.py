@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._sampling import broadcast_shapes, draw, elementwise, separated_pair
 from dualad.ops._util import dtype_of
 from dualad.ops.arithmetic import mul
 from dualad.ops.rounding import _near_integer
-from dualad.registry import Example, Primitive, defprimitive
 
 
 def _ldexp_sample(rng: np.random.Generator) -> Example:

@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
 from dualad.ops.complex import conj
 from dualad.ops.einsum import einsum
 from dualad.ops.shape import broadcast_to, unbroadcast
-from dualad.registry import Example, Primitive, defprimitive
 
 
 def _sample(shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> Any:

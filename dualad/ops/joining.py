@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
-from dualad.errors import ShapeError, UnsupportedOperationError
+from dualad._core.errors import ShapeError, UnsupportedOperationError
+from dualad._core.levels import bind
+from dualad._core.registry import Example, Primitive, Variadic, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import batch_size, dtype_of, ndim_of, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import neg, where
 from dualad.ops.shape import concatenate, getitem, reshape, sum
-from dualad.registry import Example, Primitive, Variadic, defprimitive
 
 # ----------------------------------------------------------------------------- stack / split
 
@@ -246,7 +246,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
 
 def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """Per element, the first choice whose condition holds, else ``default``; see ``numpy.select``."""
-    from dualad.core import primal
+    from dualad._core.levels import primal
 
     conds = tuple(np.asarray(primal(c), dtype=bool) for c in condlist)
     choices = tuple(choicelist)

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind
+from dualad._core.registry import Example, defprimitive
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import batch_size, column_major, ndim_of, shape_of
 from dualad.ops.complex import conj
 from dualad.ops.shape import reshape, transpose, unbroadcast
-from dualad.registry import Example, defprimitive
 
 
 def _as_row(x: Any) -> Any:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import Tracer, primal
-from dualad.errors import ShapeError, UnsupportedOperationError
+from dualad._core.errors import ShapeError, UnsupportedOperationError
+from dualad._core.levels import Tracer, primal
 from dualad.ops._matrix import check_matrix
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import mul, sub

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import Tracer, bind, primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import Tracer, bind, primal
+from dualad._core.registry import Example, defprimitive
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import (
     batch_size,
@@ -30,7 +31,6 @@ from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
 from dualad.ops.linalg import matmul, matmul_p
 from dualad.ops.shape import broadcast_to, reshape, sum, transpose, unbroadcast
-from dualad.registry import Example, defprimitive
 
 # ----------------------------------------------------------------------------- linear
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import primal
+from dualad._core.levels import primal
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj, real

@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._sampling import draw
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
 from dualad.ops.joining import diff_p, pad_p
 from dualad.ops.powers import power
 from dualad.ops.shape import getitem, reshape, scatter_add_p, sum, unbroadcast
-from dualad.registry import Example, Primitive, defprimitive
 
 # ----------------------------------------------------------------------------- interp
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops.arithmetic import _binary, mul, sub, where
 from dualad.ops.complex import conj

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
@@ -24,7 +25,6 @@ from dualad.ops.arithmetic import div, mul
 from dualad.ops.complex import conj
 from dualad.ops.reorder import flip, scatter_along_axis, take_along_axis
 from dualad.ops.shape import broadcast_to, concatenate, getitem, reshape, sum, transpose
-from dualad.registry import Example, Primitive, defprimitive
 
 
 def _expand(g: Any, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:

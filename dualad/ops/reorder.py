@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, normalize_one_axis, shape_of
 from dualad.ops.shape import getitem_p, scatter_add_p, transpose
-from dualad.registry import Example, Primitive, defprimitive
 
 # ----------------------------------------------------------------------------- gathers
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops.arithmetic import mul, neg, where
-from dualad.registry import Example, Primitive, defprimitive
 
 
 def _near_integer(v: Any, eps: float) -> bool:

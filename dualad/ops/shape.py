@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, Variadic, defprimitive
 from dualad.ops._sampling import draw
 from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
-from dualad.registry import Example, Primitive, Variadic, defprimitive
 
 # ----------------------------------------------------------------------------- reshape
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
-from dualad.errors import ShapeError
+from dualad._core.errors import ShapeError
+from dualad._core.levels import bind
+from dualad._core.registry import Example, defprimitive
 from dualad.ops import _linalg_samples as S
 from dualad.ops._matrix import align_stack, check_matrix, column, linalg_errors, mH, trace
 from dualad.ops._util import is_complex, shape_of
@@ -27,7 +28,6 @@ from dualad.ops.arithmetic import add, mul, neg, sub
 from dualad.ops.complex import conj, imag, real
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import reshape, unbroadcast
-from dualad.registry import Example, defprimitive
 
 _SINGULAR = "The matrix is singular (or numerically so); use pinv or lstsq for such systems."
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
+from dualad._core.levels import bind
 from dualad.ops.arithmetic import mul, neg
 from dualad.ops.elementwise import exp, unary
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind
+from dualad._core.levels import bind
+from dualad._core.registry import defprimitive
 from dualad.ops import _linalg_samples as S
 from dualad.ops._matrix import (
     check_matrix,
@@ -39,7 +40,6 @@ from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.complex import conj, imag, real
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import sum
-from dualad.registry import defprimitive
 
 
 def _largest_entry_sign(v: Any) -> Any:

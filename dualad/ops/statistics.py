@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
@@ -20,7 +21,6 @@ from dualad.ops.arithmetic import div, mul, sub
 from dualad.ops.complex import conj, real
 from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, mean
 from dualad.ops.shape import sum
-from dualad.registry import Example, Primitive, defprimitive
 
 Axes = tuple[int, ...]
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from dualad.core import bind, primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Primitive, defprimitive
 from dualad.ops._sampling import elementwise
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
 from dualad.ops.elementwise import cos, sqrt, unary
-from dualad.registry import Primitive, defprimitive
 
 
 def _one_minus_sq(x: Any) -> Any:

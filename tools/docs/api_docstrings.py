@@ -1,7 +1,7 @@
 """Griffe extension for the API pages: Sphinx-style markup into Markdown, quiet dunders.
 
 dualad's docstrings are read in editors (``help()``, hover) as well as on the site, so they
-use the short Sphinx forms people know: ``:func:`grad```, ``:class:`~dualad.tensor.Tensor```,
+use the short Sphinx forms people know: ``:func:`grad```, ``:class:`~dualad.engines.tensor.Tensor```,
 and paragraphs ending in ``::`` before a literal block. This extension, loaded by
 mkdocstrings (see ``mkdocs.yml``), rewrites them when the API pages are built:
 

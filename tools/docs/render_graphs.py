@@ -1,6 +1,6 @@
-"""Draw the computation-graph pictures of the docs with dualad.viz.
+"""Draw the computation-graph pictures of the docs with dualad.debug.viz.
 
-Run from the repository root after changing dualad.viz or a graph below:
+Run from the repository root after changing dualad.debug.viz or a graph below:
 
     python tools/docs/render_graphs.py
 
@@ -8,7 +8,7 @@ For each entry of ``GRAPHS`` it writes ``docs/img/graphs/NAME.dot`` and, with Gr
 ``dot`` installed (Debian: ``apt-get install graphviz``), ``NAME.svg``. Both are committed,
 so building the site needs neither Graphviz nor a network. Each SVG carries a stamp of the
 DOT text it was drawn from; ``tests/test_docs.py`` fails when a ``.dot`` file differs from
-what dualad.viz draws today or an ``.svg`` was drawn from another ``.dot``.
+what dualad.debug.viz draws today or an ``.svg`` was drawn from another ``.dot``.
 
 The docs pages show the same functions in runnable code next to the pictures.
 """
@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's dualad
 
 import dualad as d  # noqa: E402
-from dualad.viz import render_svg, trace_graph  # noqa: E402
+from dualad.debug.viz import render_svg, trace_graph  # noqa: E402
 
 OUTPUT = Path("docs/img/graphs")
 

@@ -1,0 +1,1 @@
+"""The kernel: the op registry, levels and bind, pytrees, errors."""

@@ -1,0 +1,1 @@
+"""The debugging tools: gradient checks, anomaly detection, graph pictures."""

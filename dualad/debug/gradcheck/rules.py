@@ -1,0 +1,309 @@
+"""Checking one primitive's rules: at given inputs (:func:`check_op`) or sampled ones (:func:`check_rules`).
+
+:func:`check_op` is what both the registry's property tests and :func:`gradcheck`'s culprit
+search run on a single primitive application. The checks, in order:
+
+* ``"jvp"``       -- the forward engine's ``J v`` against central differences;
+* ``"vjp"``       -- the reverse engine's ``<J^T u, v>`` against ``<u, differences>``, and
+  every cotangent has its input's shape;
+* ``"identity"``  -- ``<u, J v> == <J^T u, v>`` between the two rules, to rounding error;
+* ``"jacobians"`` -- ``jacfwd`` (all directions as one batch of tangents) equals ``jacrev``;
+* ``"order2"``    -- the rules are themselves differentiable: forward and reverse mode of
+  ``x -> vjp(f, x)(u)`` and ``x -> jvp(f, x, v)`` against central differences;
+* ``"fast_path"`` -- the plain-array fast paths the reverse engine takes when nothing is
+  traced (``vjp_plain``, ``unbroadcast_plain``) equal the traced rules, to rounding
+  (see :mod:`dualad.debug.gradcheck.fast_path`).
+
+Complex inputs (e.g. from a primitive's ``complex_sample``) are checked through the real
+function of their real and imaginary parts, so every check applies unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dualad._core.errors import UnsavedValueError
+from dualad._core.levels import primal
+from dualad._core.registry import Example, Primitive, SampleFn, get_primitive
+from dualad.debug.gradcheck.compare import Finding, Labels, check_forward, check_identity, check_reverse
+from dualad.debug.gradcheck.complex_inputs import complex_op_function
+from dualad.debug.gradcheck.fast_path import check_fast_path
+from dualad.debug.gradcheck.finite_diff import (
+    DEFAULT_TOLERANCES,
+    FlatFn,
+    Tolerances,
+    evaluate,
+    fd_directional,
+    index_label,
+    is_float_leaf,
+    jvp_function,
+    only,
+    output_leaves,
+    random_like,
+    tolerances_for,
+    vjp_function,
+    worst_elements,
+)
+from dualad.debug.gradcheck.report import Culprit, GradcheckError, Mismatch
+from dualad.transforms import jacobians
+
+__all__ = ["ALL_CHECKS", "RuleProblem", "check_op", "check_rules"]
+
+ALL_CHECKS = frozenset({"jvp", "vjp", "identity", "jacobians", "order2", "fast_path"})
+JACOBIAN_TOL = Tolerances(0.0, 1e-10, 1e-12)  # jacfwd vs jacrev: both exact, rounding only
+
+
+class RuleProblem(NamedTuple):
+    """A rule of one primitive that failed a check at one input."""
+
+    rule: str  # "jvp", "vjp", "jvp/vjp", "vjp_plain", "unbroadcast_plain" or "saves"
+    argnum: int | None  # the primitive's positional argument, when narrowed down
+    order: int
+    finding: Finding
+
+
+def _op_function(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
+                 diff: list[int]) -> FlatFn:
+    def f(*d: Any) -> Any:
+        full = list(args)
+        for i, v in zip(diff, d):
+            full[i] = v
+        out = prim(*full, **params)
+        return tuple(out) if prim.multiple_results else out
+
+    return f
+
+
+def differentiable_args(prim: Primitive, args: tuple[Any, ...]) -> list[int]:
+    """Positions of the float arguments that the primitive is differentiated in."""
+    return [i for i, a in enumerate(args) if i not in prim.nondiff_argnums and is_float_leaf(a)]
+
+
+def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
+             rng: np.random.Generator, tol: Tolerances = DEFAULT_TOLERANCES,
+             checks: Collection[str] = ALL_CHECKS, skip_kinks: bool = False) -> RuleProblem | None:
+    """Check ``prim``'s rules at one input; the first problem found, or ``None``.
+
+    Args:
+        prim: the primitive.
+        args: its positional inputs (plain values; tracers are stripped).
+        params: its keyword parameters.
+        rng: source of the random directions.
+        tol: finite-difference step and tolerances (order 2 uses ``tol.at_order(2)``).
+        checks: which of :data:`ALL_CHECKS` to run.
+        skip_kinks: return ``None`` when ``prim.kink`` says the stencil straddles a kink.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> from dualad.debug.gradcheck import check_op
+        >>> mul = dualad.primitives()["mul"]
+        >>> print(check_op(mul, (np.ones((2, 3)), np.arange(3.0)), {}, rng=np.random.default_rng(0)))
+        None
+    """
+    problem = _check_op(prim, args, params, rng, tol, checks, skip_kinks)
+    if problem is not None and isinstance(problem.finding.error, UnsavedValueError):
+        # not a wrong number but a wrong claim: report it as such, with the engine's message
+        found = problem.finding._replace(compared=f"the saves= claim of {prim.name}",
+                                         problem=str(problem.finding.error))
+        return RuleProblem("saves", problem.argnum, problem.order, found)
+    return problem
+
+
+def _check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
+              rng: np.random.Generator, tol: Tolerances, checks: Collection[str],
+              skip_kinks: bool) -> RuleProblem | None:
+    args = tuple(primal(a) for a in args)
+    if any(np.iscomplexobj(a) for i, a in enumerate(args) if i not in prim.nondiff_argnums):
+        f, xs, diff, in_names, out_names = complex_op_function(prim, args, params)
+        names = Labels(in_names, out_names)
+    else:
+        diff = differentiable_args(prim, args)
+        f, xs = _op_function(prim, args, params, diff), [args[i] for i in diff]
+        names = Labels([f"args[{i}]" for i in diff], [])
+    if not diff:
+        return None
+    vs = random_like(rng, xs)
+    if skip_kinks and prim.kink is not None:
+        half = tol.eps * len(xs) * max((float(np.max(np.abs(v))) for v in vs if v.size), default=0.0)
+        if prim.kink(args, params, half):
+            return None
+    outs, _ = evaluate(f, xs)
+    us = random_like(rng, outs)
+    if not names.outputs:
+        names = names._replace(outputs=["out"] if len(outs) == 1 and not prim.multiple_results
+                               else [f"out[{j}]" for j in range(len(outs))])
+    fd = fd_directional(f, xs, vs, tol.eps) if {"jvp", "vjp"} & set(checks) else None
+
+    def arg(found: Finding) -> int | None:
+        return None if found.leaf is None else diff[found.leaf]
+
+    if "jvp" in checks and (found := check_forward(f, xs, vs, tol, names, fd)) is not None:
+        return RuleProblem("jvp", arg(found), 1, found)
+    if "vjp" in checks and (found := check_reverse(f, xs, vs, us, tol, names, fd)) is not None:
+        return RuleProblem("vjp", arg(found), 1, found)
+    if "identity" in checks and (found := check_identity(f, xs, vs, us)) is not None:
+        return RuleProblem("jvp/vjp", None, 1, found)
+    if "jacobians" in checks and (problem := _check_jacobians(f, xs, diff, names)) is not None:
+        return problem
+    if "order2" in checks and (
+            problem := _check_second_order(f, xs, vs, us, diff, names, tol.at_order(2), rng)):
+        return problem
+    if "fast_path" in checks and (fast := check_fast_path(prim, args, params, rng)) is not None:
+        rule, argnum, found = fast
+        return RuleProblem(rule, argnum, 1, found)
+    return None
+
+
+def _check_jacobians(f: FlatFn, xs: list[Any], diff: list[int], names: Labels) -> RuleProblem | None:
+    argnums = tuple(range(len(xs)))
+    compared = "jacfwd (all directions as one batch of tangents) vs jacrev"
+    try:
+        jf = output_leaves(jacobians.jacfwd(f, argnums)(*xs))
+    except Exception as e:
+        return RuleProblem("jvp", None, 1, Finding("forward", None, compared, [],
+                                                   f"jacfwd raised {type(e).__name__}: {e}"))
+    jr = output_leaves(jacobians.jacrev(f, argnums)(*xs))
+    for b, (a, r) in enumerate(zip(jf, jr)):
+        k = b % len(xs)  # blocks come output-major, input-minor
+        if a.shape != r.shape:
+            return RuleProblem("jvp", diff[k], 1, Finding(
+                "forward", k, compared, [], f"jacfwd block has shape {a.shape}, jacrev block {r.shape}"))
+        out = names.outputs[b // len(xs)]
+        worst = worst_elements([a], [r], JACOBIAN_TOL,
+                               lambda _, e: (index_label(f"d{out}/d{names.inputs[k]}", a.shape, e), ""),
+                               scale=1.0)
+        if worst:
+            return RuleProblem("jvp", diff[k], 1, Finding("forward", k, compared, worst))
+    return None
+
+
+def _check_second_order(f: FlatFn, xs: list[Any], vs: list[np.ndarray], us: list[np.ndarray],
+                        diff: list[int], names: Labels, tol: Tolerances,
+                        rng: np.random.Generator) -> RuleProblem | None:
+    """Both rules differentiated again, forward and reverse, against central differences."""
+    # x -> vjp(f, x)(u): its output j is the VJP rule of argument diff[j].
+    h_rev = vjp_function(f, us)
+    rev_names = Labels(names.inputs, [f"cotangent of {n}" for n in names.inputs])
+    fd = fd_directional(h_rev, xs, vs, tol.eps)
+    for j in range(len(xs)):
+        single = _output(h_rev, j)
+        found = check_forward(single, xs, vs, tol, Labels(names.inputs, [rev_names.outputs[j]]), [fd[j]])
+        if found is not None:
+            return RuleProblem("vjp", diff[j], 2, found._replace(
+                compared="forward over reverse: " + found.compared))
+    w_rev = random_like(rng, xs)
+    if (found := check_reverse(h_rev, xs, vs, w_rev, tol, rev_names, fd)) is not None:
+        return RuleProblem("vjp", None, 2, found._replace(compared="reverse over reverse: " + found.compared))
+    # x -> jvp(f, x, v): the JVP rules, one argument's direction at a time.
+    for k in range(len(xs)):
+        h_fwd = jvp_function(f, only(k, vs))
+        fwd_names = Labels(names.inputs, [f"tangent of {n}" for n in names.outputs])
+        found = check_forward(h_fwd, xs, vs, tol, fwd_names)
+        if found is None:
+            found = check_reverse(h_fwd, xs, vs, us, tol, fwd_names)
+        if found is not None:
+            over = "forward over forward: " if found.kind == "forward" else "reverse over forward: "
+            return RuleProblem("jvp", diff[k], 2, found._replace(compared=over + found.compared))
+    return None
+
+
+def _output(fn: FlatFn, j: int) -> FlatFn:
+    return lambda *xs: fn(*xs)[j]
+
+
+def _resolve(prim: Primitive | str) -> Primitive:
+    return get_primitive(prim) if isinstance(prim, str) else prim
+
+
+def check_rules(prim: Primitive | str, *, examples: int = 20, seed: int | None = None,
+                checks: Collection[str] = ALL_CHECKS, sample: SampleFn | None = None,
+                eps: float | None = None, atol: float | None = None, rtol: float | None = None) -> None:
+    """Validate a primitive's JVP and VJP rules on sampled inputs (see the module docstring).
+
+    Inputs come from ``sample`` or the primitive's own ``sample=`` generator (which draws
+    broadcasting shapes for broadcasting primitives). Without ``seed``, hypothesis chooses
+    the generator seeds when it is installed (and shrinks a failure to a small one); with
+    ``seed``, seeds ``seed, seed + 1, ...`` are used -- pass ``seed`` inside your own
+    property tests (hypothesis tests must not nest).
+
+    Args:
+        prim: a :class:`~dualad._core.registry.Primitive` or a registered name.
+        examples: how many inputs to draw.
+        seed: first seed, or ``None`` to let hypothesis (or seeds ``0, 1, ...``) decide.
+        checks: a subset of ``{"jvp", "vjp", "identity", "jacobians", "order2", "fast_path"}``.
+        sample: input generator ``sample(rng) -> Example`` for primitives without one, or
+            ``prim.complex_sample`` to check the rules on complex inputs.
+        eps: finite-difference step; atol, rtol: tolerances (see ``tolerances_for``).
+
+    Raises:
+        GradcheckError: naming the rule, the argument and the seed that reproduces it.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> from dualad.debug.gradcheck import check_rules
+        >>> check_rules("sin", seed=0, examples=3)
+        >>> cube = dualad.defprimitive(
+        ...     "doc_bad_cube", lambda x: x ** 3,
+        ...     jvp=[lambda t, ans, x: 3 * x ** 2 * t],
+        ...     vjp=[lambda g, ans, x: 2 * x ** 2 * g],  # wrong: 3 x**2
+        ...     sample=lambda rng: dualad.Example((rng.uniform(0.5, 2, 3),), {}))
+        >>> try:
+        ...     check_rules(cube, seed=0)
+        ... except dualad.GradcheckError as err:
+        ...     print(err.culprit.primitive, err.culprit.rule)
+        doc_bad_cube vjp
+        >>> dualad._core.registry.unregister("doc_bad_cube")
+    """
+    prim = _resolve(prim)
+    sampler = sample if sample is not None else prim.sample
+    if sampler is None:
+        raise ValueError(f"check_rules: primitive {prim.name!r} has no sample= generator; pass "
+                         "sample=lambda rng: dualad.Example(args, params)")
+    unknown = set(checks) - ALL_CHECKS
+    if unknown:
+        raise ValueError(f"check_rules: unknown checks {sorted(unknown)}; choose from {sorted(ALL_CHECKS)}")
+    tol = tolerances_for(np.float64, eps, atol, rtol)
+
+    def run(s: int) -> None:
+        rng = np.random.default_rng(s)
+        ex = sampler(rng)
+        problem = check_op(prim, ex.args, ex.params, rng=rng, tol=tol, checks=checks)
+        if problem is not None:
+            raise _rule_error(prim, ex, problem, s)
+
+    if seed is not None:
+        for s in range(seed, seed + examples):
+            run(s)
+        return
+    try:
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import strategies as st
+    except ImportError:
+        for s in range(examples):
+            run(s)
+        return
+    settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+             suppress_health_check=list(HealthCheck))(given(st.integers(0, 2**32 - 1))(run))()
+
+
+def _rule_error(prim: Primitive, ex: Example, problem: RuleProblem, seed: int) -> GradcheckError:
+    found = problem.finding
+    shapes = tuple(tuple(np.shape(primal(a))) for a in ex.args)
+    mode = {"jvp": "forward", "vjp": "reverse", "vjp_plain": "reverse (plain-array fast path)",
+            "unbroadcast_plain": "reverse (plain-array fast path)", "saves": "reverse"}.get(problem.rule,
+                                                                        "forward vs reverse")
+    mismatch = Mismatch(function=f"primitive {prim.name!r} on the example drawn with seed {seed}",
+                        mode=mode, order=problem.order,
+                        argument="all arguments" if problem.argnum is None else f"args[{problem.argnum}]",
+                        compared=found.compared, worst=found.worst, problem=found.problem)
+    culprit = Culprit(prim.name, problem.rule, problem.argnum, problem.order, shapes,
+                      _params_text(ex.params), None, found.summary())
+    return GradcheckError(mismatch, culprit)
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return text if len(text) <= 120 else text[:117] + "..."

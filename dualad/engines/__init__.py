@@ -1,0 +1,1 @@
+"""The engines: forward (Dual), reverse (graph, backward pass, Tensor)."""

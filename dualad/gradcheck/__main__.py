@@ -1,8 +1,0 @@
-"""``python -m dualad.gradcheck path/to/file.py:function --shape 3,4 --seed 0``."""
-
-import sys
-
-from dualad.gradcheck.cli import main
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The transforms: grad, vjp, jvp, hvp, derivative, jacobians, hessian."""

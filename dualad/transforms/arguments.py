@@ -1,0 +1,77 @@
+"""Argument handling shared by the transforms: which inputs are differentiable, ``argnums``,
+and how results are handed back to users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dualad._core.errors import NonDifferentiableError
+from dualad._core.levels import Tracer
+
+
+def check_callable(f: Any, name: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{name}: expected a function to differentiate, got {type(f).__name__}; "
+                        "pass the function itself, not the result of calling it")
+
+
+def as_input(x: Any, where: str) -> Any:
+    """A differentiable input: floats pass, Python ints become floats, integer arrays fail."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise NonDifferentiableError(f"{where} is a bool; derivatives need floating point inputs")
+    if isinstance(x, int):
+        return float(x)
+    if isinstance(x, (float, complex)):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fc":
+        raise NonDifferentiableError(
+            f"{where} has dtype {arr.dtype}; derivatives need floating point inputs. Convert it "
+            "first (x.astype(np.float64)) or pass it as a non-differentiated argument "
+            "(see argnums)."
+        )
+    return arr
+
+
+def argnums_tuple(argnums: int | tuple[int, ...], nargs: int, name: str) -> tuple[int, ...]:
+    if not isinstance(argnums, (int, np.integer, tuple, list)) or isinstance(argnums, bool):
+        raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, (int, np.integer)) or not -nargs <= a < nargs:
+            raise ValueError(
+                f"{name}: argnums={argnums!r} is out of range for a call with {nargs} positional "
+                f"argument(s); use indices from 0 to {nargs - 1}"
+            )
+    return tuple(int(a) % nargs for a in nums)
+
+
+def split_args(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+               argnums: int | tuple[int, ...], name: str
+               ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    """A function of the differentiated arguments only, and those arguments."""
+    nums = argnums_tuple(argnums, len(args), name)
+
+    def g(*diff: Any) -> Any:
+        full = list(args)
+        for i, v in zip(nums, diff):
+            full[i] = v
+        return f(*full, **kwargs)
+
+    return g, tuple(args[i] for i in nums)
+
+
+def finish(x: Any) -> Any:
+    """Results for users: 0-d arrays become NumPy scalars, like NumPy's own reductions."""
+    return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
+
+
+def split_aux(out: Any, name: str) -> tuple[Any, Any]:
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise ValueError(f"{name}(has_aux=True): the function must return a pair (output, aux)")
+    return out[0], out[1]

@@ -1,0 +1,310 @@
+"""Function transforms: ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``hvp``, ``derivative``.
+
+Each call pushes its own level (``new_main``, popped in ``finally``), wraps the inputs as that
+level's tracers, runs the user's function and reads the derivative off the outputs. Inputs
+and outputs may be nested tuples/lists/dicts of arrays and Python scalars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dualad._core.errors import NonDifferentiableError, ShapeError
+from dualad._core.levels import check_output, new_main, primal
+from dualad._core.tree import TreeDef, tree_flatten, tree_map, tree_unflatten
+from dualad.engines.cotangents import as_cotangent
+from dualad.engines.forward import Dual, ForwardTrace
+from dualad.engines.reverse import Node, backward_pass, in_dtype_of, leaf_node
+from dualad.engines.tensor import ReverseTrace, Tensor
+from dualad.ops._util import is_complex, shape_of
+from dualad.ops.shape import reshape
+from dualad.transforms.arguments import as_input, check_callable, finish, split_args, split_aux
+from dualad.transforms.jacfwd_pass import jacfwd_core
+
+__all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
+
+
+# ----------------------------------------------------------------------------- reverse mode
+
+
+def _output_roots(out: Any, main: ReverseTrace, name: str) -> tuple[list[Any], TreeDef, list[Any]]:
+    """Plain output values, their structure, and per leaf a (node, index) or None."""
+    leaves, tree = tree_flatten(out)
+    values: list[Any] = []
+    roots: list[Any] = []
+    for leaf in leaves:
+        check_output(leaf, main, name)
+        if isinstance(leaf, Tensor) and leaf._main is main:
+            values.append(leaf._value)
+            roots.append((leaf._node, leaf._index) if leaf._node is not None else None)
+        else:
+            values.append(leaf)
+            roots.append(None)
+    return values, tree, roots
+
+
+class Recorded(NamedTuple):
+    """A recorded reverse-mode evaluation: what ``vjp`` and ``jacrev`` pull back through."""
+
+    values: list[Any]  # plain output leaves
+    out_tree: TreeDef
+    roots: list[Any]  # per output leaf: (node, index), or None if it does not depend on inputs
+    inputs: list[Node]
+    leaves: list[Any]  # plain input leaves
+    in_tree: TreeDef
+    aux: Any
+
+
+def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Recorded:
+    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs."""
+    check_callable(f, name)
+    leaves, in_tree = tree_flatten(primals)
+    leaves = [as_input(x, f"{name}: input {k}") for k, x in enumerate(leaves)]
+    with new_main(lambda level: ReverseTrace(level, name)) as main:
+        inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]
+        out = f(*tree_unflatten(in_tree, inputs))
+        aux = None
+        if has_aux:
+            out, aux = split_aux(out, name)
+        values, out_tree, roots = _output_roots(out, main, name)
+    nodes = [t._node for t in inputs if t._node is not None]
+    return Recorded(values, out_tree, roots, nodes, leaves, in_tree, aux)
+
+
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
+    """Evaluate ``f(*primals)`` and return ``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with aux).
+
+    ``vjp_fn(cotangent)`` takes a cotangent with the structure and shapes of ``out`` and
+    returns one cotangent per primal. It may be called many times.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> out, pullback = dualad.vjp(lambda x: x * 3.0, np.array([1.0, 2.0]))
+        >>> pullback(np.array([1.0, 10.0]))
+        (array([ 3., 30.]),)
+    """
+    return _vjp(f, primals, has_aux, "vjp")
+
+
+def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Any:
+    rec = record(f, primals, has_aux, name)  # name: the transform the user called, for errors
+
+    def vjp_fn(cotangent: Any) -> Any:
+        ct_leaves, ct_tree = tree_flatten(cotangent)
+        if ct_tree != rec.out_tree:
+            raise ShapeError(f"vjp_fn: the cotangent has structure {ct_tree}, but the output has "
+                             f"{rec.out_tree}; pass one array per output leaf, nested the same way.")
+        ct_leaves = [as_cotangent(ct, v, f"vjp_fn: cotangent {k}", f"output {k}")
+                     for k, (ct, v) in enumerate(zip(ct_leaves, rec.values))]
+        grads = [_own(g, ct_leaves) for g in pull_back(rec.roots, ct_leaves, rec.inputs)]
+        full = [finish(g) if g is not None else np.zeros_like(primal(x))
+                for g, x in zip(grads, rec.leaves)]
+        return tuple(tree_unflatten(rec.in_tree, full))
+
+    out = tree_unflatten(rec.out_tree, [finish(v) for v in rec.values])
+    return (out, vjp_fn, rec.aux) if has_aux else (out, vjp_fn)
+
+
+def pull_back(roots: list[Any], seeds: list[Any], inputs: list[Node]) -> list[Any]:
+    """Run one backward pass per output leaf and add up the input cotangents."""
+    total: dict[Node, Any] = {}
+    for root, seed in zip(roots, seeds):
+        if root is None:
+            continue
+        node, index = root
+        for leaf, g in backward_pass(node, index, seed, retain_graph=True).items():
+            total[leaf] = g if leaf not in total else total[leaf] + g
+    return [total.get(n) for n in inputs]
+
+
+def _own(g: Any, cotangents: list[Any]) -> Any:
+    """``g``, copied if it is (a view of) one of the caller's cotangent arrays."""
+    if type(g) is np.ndarray and any(type(c) is np.ndarray and np.may_share_memory(g, c)
+                                     for c in cotangents):
+        return g.copy()
+    return g
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False, mode: str = "reverse") -> Callable[..., Any]:
+    """Like :func:`grad`, but the new function returns ``(value, gradient)``.
+
+    With ``has_aux=True`` it returns ``((value, aux), gradient)``.
+    """
+    check_callable(f, "value_and_grad")
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"grad: mode must be 'reverse' or 'forward', got {mode!r}")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "grad")
+        if mode == "reverse":
+            value, pullback, *rest = _vjp(g, diff, has_aux, "grad")
+            grads = pullback(_scalar_seed(value))
+            aux = rest[0] if rest else None
+        elif any(map(is_complex, tree_flatten(diff)[0])):
+            value, grads, aux = _forward_grad_complex(g, diff, has_aux)
+        else:
+            def g_out(*d: Any) -> Any:
+                out = g(*d)
+                _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+                return out
+
+            value, jac, aux = jacfwd_core(g_out, diff, has_aux)
+            _scalar_seed(value)
+            grads = tuple(tree_map(lambda j, x: finish(in_dtype_of(_drop_out_axes(j, value), x)),
+                                   jk, xk) for jk, xk in zip(jac, diff))
+        grads_out = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return ((value, aux) if has_aux else value), grads_out
+
+    return wrapped
+
+
+def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
+                          ) -> tuple[Any, tuple[Any, ...], Any]:
+    """Forward-mode gradient with complex inputs: ``dL/dx + 1j * dL/dy`` per complex leaf.
+
+    Each complex leaf is split into its real and imaginary parts, so the one batched
+    forward pass pushes both the real and the imaginary unit directions.
+    """
+    leaves, tree = tree_flatten(diff)
+    split = [is_complex(x) for x in leaves]
+    parts = tuple((np.real(x), np.imag(x)) if c else x for x, c in zip(leaves, split))
+
+    def g_parts(*ps: Any) -> Any:
+        out = g(*tree_unflatten(tree, [p[0] + 1j * p[1] if c else p for p, c in zip(ps, split)]))
+        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+        return out
+
+    value, jac, aux = jacfwd_core(g_parts, parts, has_aux)
+    _scalar_seed(value)
+    grads = [_drop_out_axes(j[0], value) + 1j * _drop_out_axes(j[1], value) if c
+             else _drop_out_axes(j, value) for j, c in zip(jac, split)]
+    return value, tuple(finish(x) for x in tree_unflatten(tree, grads)), aux
+
+
+def _check_scalar(out: Any) -> None:
+    if isinstance(out, (tuple, list, dict)):
+        raise NonDifferentiableError(
+            "grad: the function returned a container; grad needs a single scalar output. "
+            "Use jacobian or vjp for several outputs, or has_aux=True to return extras.")
+    if out is None or isinstance(out, (str, bytes)):
+        raise NonDifferentiableError(
+            f"grad: the function returned {type(out).__name__}; grad needs a real floating point "
+            "scalar. Check that the function ends with a return statement.")
+
+
+def _scalar_seed(value: Any) -> Any:
+    _check_scalar(value)
+    v = primal(value)
+    dt = np.result_type(v)
+    if np.size(v) != 1:
+        raise NonDifferentiableError(
+            f"grad: the function must return a scalar, got shape {np.shape(v)}. Use "
+            "dualad.jacobian (all derivatives), dualad.vjp (a weighted sum of them), or reduce "
+            "the output first (e.g. .sum()).")
+    if dt.kind not in "f":
+        raise NonDifferentiableError(
+            f"grad: the function returned dtype {dt}; grad needs a real floating point output "
+            "(for complex outputs use vjp with an explicit cotangent).")
+    return np.ones(np.shape(v), dtype=dt) if np.ndim(v) else dt.type(1.0)
+
+
+def _drop_out_axes(j: Any, value: Any) -> Any:
+    """A Jacobian of a single-element output as a gradient: drop the output's axes."""
+    n = len(shape_of(primal(value)))
+    return reshape(j, shape_of(j)[n:]) if n else j
+
+
+def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+         mode: str = "reverse") -> Callable[..., Any]:
+    """The gradient of a scalar function, as a new function with the same arguments.
+
+    Args:
+        f: function returning a scalar (real, floating point).
+        argnums: which positional argument(s) to differentiate; a tuple gives a tuple.
+        has_aux: ``f`` returns ``(scalar, aux)``; the new function returns ``(grad, aux)``.
+        mode: ``"reverse"`` (one backward pass) or ``"forward"`` (one batched forward pass).
+
+    Examples:
+        >>> import dualad
+        >>> float(dualad.grad(lambda x: x ** 3)(2.0))
+        12.0
+        >>> float(dualad.grad(dualad.grad(lambda x: x ** 3))(2.0))
+        12.0
+    """
+    check_callable(f, "grad")
+    vg = value_and_grad(f, argnums, has_aux, mode)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapped
+
+
+# ----------------------------------------------------------------------------- forward mode
+
+
+def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
+    """Evaluate ``f(*primals)`` and its directional derivative along ``tangents``.
+
+    Examples:
+        >>> import dualad
+        >>> value, tangent = dualad.jvp(lambda x: x * x, (3.0,), (1.0,))
+        >>> float(value), float(tangent)
+        (9.0, 6.0)
+    """
+    check_callable(f, "jvp")
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
+    p_leaves, p_tree = tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise ShapeError(f"jvp: the tangents have structure {t_tree}, but the primals have "
+                         f"{p_tree}; pass one tangent per primal, nested the same way.")
+    p_leaves = [as_input(p, f"jvp: primal {k}") for k, p in enumerate(p_leaves)]
+    t_leaves = [as_cotangent(t, p, f"jvp: tangent {k}", f"primal {k}")
+                for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
+    with new_main(lambda level: ForwardTrace(level, batched=False, name="jvp")) as main:
+        duals = [Dual._make(main, p, reshape(t, (1,) + shape_of(t))) for p, t in zip(p_leaves, t_leaves)]
+        out = f(*tree_unflatten(p_tree, duals))
+        o_leaves, o_tree = tree_flatten(out)
+        values, tans = [], []
+        for o in o_leaves:
+            check_output(o, main, "jvp")
+            if isinstance(o, Dual) and o._main is main:
+                values.append(o.primal)
+                tans.append(reshape(o._tangent, shape_of(o.primal)))
+            else:
+                values.append(o)
+                tans.append(np.zeros_like(primal(o), dtype=float))
+    return (tree_unflatten(o_tree, [finish(v) for v in values]),
+            tree_unflatten(o_tree, [finish(t) for t in tans]))
+
+
+def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
+    """Hessian-vector product of a scalar ``f`` at ``x`` along ``v`` (forward over reverse)."""
+    check_callable(f, "hvp")
+    return jvp(grad(f), (x,), (v,))[1]
+
+
+def derivative(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The derivative of a function of one scalar, as a new function (forward mode).
+
+    Examples:
+        >>> import dualad
+        >>> float(dualad.derivative(dualad.sin)(0.0))
+        1.0
+    """
+    check_callable(f, "derivative")
+
+    def wrapped(x: Any) -> Any:
+        if shape_of(x) != ():
+            raise ShapeError(f"derivative: expects a scalar input, got shape {shape_of(x)}; "
+                             "use jacfwd for array inputs")
+        return jvp(f, (x,), (1.0,))[1]
+
+    return wrapped

@@ -1,0 +1,135 @@
+"""Whole Jacobians and Hessians: ``jacfwd``, ``jacrev``, ``jacobian(mode=...)``, ``hessian``.
+
+``jacfwd`` seeds every input direction at once as one batch of tangents and runs ``f`` a
+single time. ``jacrev`` records ``f`` once and pulls back one basis cotangent per output
+element. ``jacobian(mode="auto")`` picks forward mode when the inputs have fewer elements
+than the outputs. For an output leaf of shape ``os`` and an input leaf of shape ``is`` the
+block has shape ``os + is``; blocks are nested output structure outside, input inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dualad._core.levels import primal
+from dualad.engines.reverse import backward_pass
+from dualad.ops._util import shape_of
+from dualad.ops.shape import concatenate, reshape
+from dualad.transforms.arguments import check_callable, finish, split_args
+from dualad.transforms.grad_and_jvp import Recorded, grad, record
+from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
+
+__all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by forward mode: all input directions pushed through ``f`` in one pass.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    check_callable(f, "jacfwd")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "jacfwd")
+        _, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+        jac = assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
+        return (jac, aux) if has_aux else jac
+
+    return wrapped
+
+
+def _jacrev_from(rec: Recorded) -> list[list[Any]]:
+    shapes = [shape_of(x) for x in rec.leaves]
+    blocks = []
+    for value, root in zip(rec.values, rec.roots):
+        os = shape_of(value)
+        m = size(os)
+        rows: list[list[Any]] = [[] for _ in shapes]
+        dtype = np.result_type(primal(value))
+        for e in range(m if root is not None else 0):
+            seed = np.zeros(m, dtype=dtype)
+            seed[e] = 1
+            got = backward_pass(root[0], root[1], seed.reshape(os), retain_graph=True)
+            for k, node in enumerate(rec.inputs):
+                g = got.get(node)
+                rows[k].append(reshape(g if g is not None else np.zeros(shapes[k], dtype), (1, -1)))
+        row_blocks = []
+        for k, s in enumerate(shapes):
+            if root is None or m == 0:
+                row_blocks.append(finish(np.zeros(os + s, dtype=dtype)))
+            else:
+                mat = concatenate(rows[k], axis=0)  # (m, n_k)
+                row_blocks.append(finish(reshape(mat, os + s)))
+        blocks.append(row_blocks)
+    return blocks
+
+
+def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by reverse mode: ``f`` recorded once, one backward pass per output element.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.jacrev(lambda x: x.sum() * x)(np.array([1.0, 2.0]))
+        array([[4., 1.],
+               [2., 5.]])
+    """
+    check_callable(f, "jacrev")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "jacrev")
+        rec = record(g, diff, has_aux, "jacrev")
+        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        return (jac, rec.aux) if has_aux else jac
+
+    return wrapped
+
+
+def jacobian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+             mode: str = "auto", has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian of ``f`` by ``mode`` ``"forward"``, ``"reverse"`` or ``"auto"``.
+
+    ``"auto"`` records ``f`` in reverse mode, and switches to forward mode when the inputs
+    have fewer elements than the outputs (forward costs one pass per input element's batch,
+    reverse one backward pass per output element).
+    """
+    if mode == "forward":
+        return jacfwd(f, argnums, has_aux)
+    if mode == "reverse":
+        return jacrev(f, argnums, has_aux)
+    if mode != "auto":
+        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    check_callable(f, "jacobian")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, diff = split_args(f, args, kwargs, argnums, "jacobian")
+        rec = record(g, diff, has_aux, "jacobian")
+        n_in = sum(size(shape_of(x)) for x in rec.leaves)
+        n_out = sum(size(shape_of(v)) for v in rec.values)
+        if n_in < n_out:
+            return jacfwd(f, argnums, has_aux)(*args, **kwargs)
+        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        return (jac, rec.aux) if has_aux else jac
+
+    return wrapped
+
+
+def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """Hessian of a scalar function: forward mode over reverse mode (``jacfwd(grad(f))``).
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> dualad.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    check_callable(f, "hessian")
+    return jacfwd(grad(f, argnums), argnums)
