@@ -30,11 +30,12 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, NamedTuple, ParamSpec
+from typing import Any, Literal, NamedTuple, ParamSpec
 
 import numpy as np
 
 __all__ = [
+    "BatchRule",
     "Example",
     "JVPRule",
     "JointJVPRule",
@@ -92,6 +93,9 @@ class Variadic:
         raise TypeError("Variadic rules cannot be listed; index them by argument number")
 
 
+BatchRule = Callable[..., tuple[Any, Any]]
+"""``rule(args, dims, **params) -> (out, out_dim)``; see :attr:`Primitive.batch`."""
+
 RuleTable = Sequence[Callable[..., Any] | None] | Variadic
 """Per-argument rules: a sequence (``None`` = not differentiable there) or a :class:`Variadic`."""
 
@@ -131,6 +135,15 @@ class Primitive:
             :class:`~dualad._core.errors.UnsavedValueError` naming the primitive, the value and
             the claim, at every input size, so ``check_rules`` catches a wrong claim.
 
+        batch: the batching rule (``vmap``): ``rule(args, dims, **params) -> (out, out_dim)``.
+            ``args`` are the positional inputs, each with its batch axis at ``dims[i]``
+            (``None``: that input is not batched); the rule returns the output with its
+            batch axis at ``out_dim`` (for ``multiple_results``, a tuple of outputs and a
+            tuple of dims), computed with dualad ops so that it composes with every
+            transform. ``"loop"`` declares the fallback instead: apply the primitive to each
+            batch element and stack (correct, slower; listed in the docs). ``None`` (a user
+            primitive without a rule) means the fallback, with a warning once.
+
     Derived when the primitive is built (not arguments): ``saves_args``, ``saves_ans``,
     ``vjp_arity``, ``plain_rules`` (``vjp_plain`` with its gaps filled from ``vjp``) and
     ``site`` (``(filename, line)`` of the ``defprimitive`` call).
@@ -151,6 +164,7 @@ class Primitive:
     kink: Callable[..., bool] | None = None
     doc: str = ""
     saves: str = "all"
+    batch: BatchRule | Literal["loop"] | None = None
     saves_args: bool = field(init=False)
     saves_ans: bool = field(init=False)
     vjp_arity: int = field(init=False)
