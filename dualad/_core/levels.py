@@ -78,6 +78,13 @@ class Tracer:
 
     __slots__ = ("_main",)
     _main: MainTrace
+    # A batching tracer (vmap) is not derivative information: primal() keeps it, so that
+    # code taking values (masks, signs) still sees one example at a time.
+    _keeps_primal = False
+
+    def _primal(self) -> Any:
+        """For tracers with ``_keeps_primal``: this value with the levels below it stripped."""
+        raise NotImplementedError
 
     def _inner(self) -> Any:
         """The value one level down (a plain array, or a tracer of a lower level)."""
@@ -241,6 +248,8 @@ def primal(x: Any) -> Any:
 
     Taking it explicitly is how to use a traced value where no derivative should flow
     (``float(x)`` and ``np.asarray(x)`` refuse, so derivatives are never dropped silently).
+    Inside :func:`dualad.vmap` the result is still batched (one example's value, as the
+    function sees it), not the whole batch.
 
     Examples:
         >>> import dualad
@@ -248,6 +257,8 @@ def primal(x: Any) -> Any:
         2.0
     """
     while isinstance(x, Tracer):
+        if x._keeps_primal and x._main.active:  # inside vmap: keep the batch, strip the rest
+            return x._primal()
         x = x._inner()
     return x
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, defprimitive
+from dualad.ops._batching import axis_param_batch, elementwise_batch
 from dualad.ops._sampling import draw, elementwise
 from dualad.ops._util import batched, last_axis_max, last_axis_sum, ndim_of, normalize_axis
 from dualad.ops.arithmetic import mul, sub
@@ -38,6 +39,7 @@ relu_p = defprimitive(
     vjp=[lambda g, ans, x: g * (primal(ans) > 0)],  # = mul(g, _positive(ans)), inlined
     sample=elementwise("nonzero"), saves="ans", kink=_near_zero,
     doc="Rectified linear unit max(x, 0); its derivative at 0 is taken as 0.",
+    batch=elementwise_batch("relu"),
 )
 
 
@@ -90,6 +92,7 @@ log_softmax_p = defprimitive(
     vjp=[_log_softmax_vjp], vjp_plain=[_log_softmax_vjp_plain],
     sample=_log_softmax_sample, saves="ans",
     doc="x - logsumexp(x) along the given axes, computed without overflow.",
+    batch=axis_param_batch("log_softmax"),
 )
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, defprimitive
+from dualad.ops._batching import broadcasting_batch, elementwise_batch
 from dualad.ops._sampling import (
     DOMAINS,
     broadcast_shapes,
@@ -35,7 +36,8 @@ def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, d
             complex_sample: Any = None, kink: Any = None, saves: str = "all") -> Any:
     return defprimitive(name, _scalar_fast_path(impl), jvp=jvp, vjp=vjp, broadcasting=True,
                         sample=sample, complex_sample=complex_sample, doc=doc, kink=kink,
-                        saves=saves)
+                        saves=saves,
+                        batch=broadcasting_batch(name))
 
 
 _OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -103,6 +105,7 @@ neg_p = defprimitive(
     vjp=[lambda g, ans, x: neg(g)],
     sample=elementwise("real"), complex_sample=complex_elementwise("real"), doc="Elementwise -x.",
     saves="none",
+    batch=elementwise_batch("neg"),
 )
 
 
@@ -154,6 +157,7 @@ where_p = defprimitive(
     broadcasting=True, nondiff_argnums=(0,), sample=_where_sample,
     doc="Choose elements from x where cond is true, else from y.",
     saves="args",
+    batch=broadcasting_batch("where"),
 )
 
 
@@ -199,4 +203,5 @@ def where(cond: Any, x: Any, y: Any) -> Any:
     still poisons the result (``0 * nan``). Make the unused branch safe first, e.g.
     ``sqrt(where(x > 0, x, 1.0))``.
     """
-    return bind(where_p, np.asarray(primal(cond), dtype=bool), x, y)
+    c = primal(cond)  # inside vmap, still batched (a batching tracer): its rule handles it
+    return bind(where_p, c if isinstance(c, Tracer) else np.asarray(c, dtype=bool), x, y)

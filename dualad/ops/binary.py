@@ -14,6 +14,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching import broadcasting_batch
 from dualad.ops._sampling import broadcast_shapes, elementwise, separated_pair
 from dualad.ops.arithmetic import maximum, minimum, mul, sub
 from dualad.ops.elementwise import exp, exp2
@@ -25,6 +26,7 @@ logaddexp_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: mul(g, exp(sub(x, ans))), lambda g, ans, x, y: mul(g, exp(sub(y, ans)))],
     broadcasting=True, sample=elementwise("real", "real"),
     doc="log(exp(x) + exp(y)) without overflow.",
+    batch=broadcasting_batch("logaddexp"),
 )
 logaddexp2_p: Primitive = defprimitive(
     "logaddexp2", np.logaddexp2,
@@ -32,6 +34,7 @@ logaddexp2_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: mul(g, exp2(sub(x, ans))), lambda g, ans, x, y: mul(g, exp2(sub(y, ans)))],
     broadcasting=True, sample=elementwise("real", "real"),
     doc="log2(2**x + 2**y) without overflow.",
+    batch=broadcasting_batch("logaddexp2"),
 )
 
 
@@ -45,6 +48,7 @@ float_power_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: mul(g, _d_base(x, y)), lambda g, ans, x, y: mul(g, mul(ans, _log_base(x)))],
     broadcasting=True, sample=elementwise("positive", "real"),
     doc="x ** y computed in float64 (or wider).",
+    batch=broadcasting_batch("float_power"),
 )
 
 
@@ -70,6 +74,7 @@ def _fminmax(name: str, impl: Any, greater: bool, doc: str) -> Primitive:
         jvp=[lambda t, ans, x, y: mul(t, wx(x, y)), lambda t, ans, x, y: mul(t, wy(x, y))],
         vjp=[lambda g, ans, x, y: mul(g, wx(x, y)), lambda g, ans, x, y: mul(g, wy(x, y))],
         broadcasting=True, sample=separated_pair, doc=doc,
+        batch=broadcasting_batch(name),
     )
 
 
@@ -113,6 +118,7 @@ clip_p: Primitive = defprimitive(
     vjp=[_clip_rule(0), _clip_rule(1), _clip_rule(2)],
     broadcasting=True, sample=_clip_sample,
     doc="min(max(a, lo), hi); differentiable in all three, ties split evenly.",
+    batch=broadcasting_batch("clip"),
 )
 
 

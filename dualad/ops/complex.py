@@ -19,6 +19,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import defprimitive
+from dualad.ops._batching import elementwise_batch
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops._util import is_complex, shape_of
 
@@ -34,6 +35,7 @@ conj_p = defprimitive(
     vjp=[lambda g, ans, x: conj(g)],
     sample=elementwise("real"), complex_sample=complex_elementwise("real"),
     doc="Complex conjugate (the identity on real values).",
+    batch=elementwise_batch("conj"),
 )
 real_p = defprimitive(
     "real", np.real,
@@ -41,6 +43,7 @@ real_p = defprimitive(
     vjp=[lambda g, ans, x: _as_complex(g) if is_complex(x) else g],
     sample=elementwise("real"), complex_sample=complex_elementwise("real"),
     doc="Real part.",
+    batch=elementwise_batch("real"),
 )
 imag_p = defprimitive(
     "imag", np.imag,
@@ -49,6 +52,7 @@ imag_p = defprimitive(
     vjp=[lambda g, ans, x: g * 1j if is_complex(x) else None],
     sample=elementwise("real"), complex_sample=complex_elementwise("real"),
     doc="Imaginary part (zero, with zero derivative, for real values).",
+    batch=elementwise_batch("imag"),
 )
 angle_p = defprimitive(
     "angle", np.angle,
@@ -57,6 +61,7 @@ angle_p = defprimitive(
     vjp=[lambda g, ans, x: g * 1j / conj(x) if is_complex(x) else None],
     sample=elementwise("nonzero"), complex_sample=complex_elementwise("nonzero"),
     doc="Argument (phase) of a complex number; piecewise constant on real values.",
+    batch=elementwise_batch("angle"),
 )
 
 

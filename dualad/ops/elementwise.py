@@ -17,6 +17,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Primitive, defprimitive
+from dualad.ops._batching import elementwise_batch
 from dualad.ops._sampling import complex_elementwise, elementwise
 from dualad.ops._util import dtype_of, is_complex
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
@@ -37,6 +38,7 @@ def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
         vjp=[lambda g, ans, x: mul(g, conj(deriv(ans, x)))],
         sample=elementwise(domain), kink=kink, doc=doc,
         complex_sample=complex_elementwise(complex_domain) if complex_domain else None,
+        batch=elementwise_batch(name),
     )
 
 
@@ -71,6 +73,7 @@ abs_p = defprimitive(
     sample=elementwise("nonzero"), complex_sample=complex_elementwise("nonzero"),
     kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)),
     doc="Absolute value (modulus for complex values); abs'(0) = 0.",
+    batch=elementwise_batch("abs"),
 )
 
 _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))  # Python floats keep float32 float32
@@ -106,6 +109,7 @@ astype_p = defprimitive(
     sample=elementwise("real", params=lambda rng: {"dtype": np.dtype(np.float64)}),
     saves="none",  # the rules need x's dtype only, so a copy (Tensor.copy) keeps nothing alive
     doc="Convert to another dtype; to an integer or bool dtype the derivative is zero.",
+    batch=elementwise_batch("astype"),
 )
 
 

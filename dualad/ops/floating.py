@@ -13,6 +13,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching import broadcasting_batch, elementwise_batch
 from dualad.ops._sampling import broadcast_shapes, draw, elementwise, separated_pair
 from dualad.ops._util import dtype_of
 from dualad.ops.arithmetic import mul
@@ -34,6 +35,7 @@ ldexp_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, i: mul(g, _pow2(x, i)), None],
     broadcasting=True, nondiff_argnums=(1,), sample=_ldexp_sample,
     doc="x * 2**i for integer i.",
+    batch=broadcasting_batch("ldexp"),
 )
 
 
@@ -48,6 +50,7 @@ copysign_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: mul(g, _copysign_factor(x, y)), lambda g, ans, x, y: None],
     broadcasting=True, sample=elementwise("nonzero", "nonzero"),
     doc="|x| with the sign of y; derivative in y is zero.",
+    batch=broadcasting_batch("copysign"),
 )
 
 
@@ -70,6 +73,7 @@ frexp_p: Primitive = defprimitive(
     multiple_results=True, sample=_frexp_sample,
     kink=lambda args, params, eps: _near_integer(np.log2(np.abs(np.asarray(args[0])) + 1e-300), 4 * eps),
     doc="Mantissa and integer exponent, x = m * 2**e; the exponent has no derivative.",
+    batch=elementwise_batch("frexp"),
 )
 
 
@@ -79,6 +83,7 @@ nextafter_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: None],
     broadcasting=True, sample=separated_pair,
     doc="The next float after x towards y: x moved by one ulp, so d/dx = 1 and d/dy = 0.",
+    batch=broadcasting_batch("nextafter"),
 )
 
 
@@ -88,6 +93,7 @@ fabs_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x: mul(g, np.sign(primal(x)))],
     sample=elementwise("nonzero"), kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)),
     doc="Absolute value of real numbers (NumPy's fabs); fabs'(0) = 0.",
+    batch=elementwise_batch("fabs"),
 )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching import broadcasting_batch, elementwise_batch
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops.arithmetic import mul, neg, where
 
@@ -38,6 +39,7 @@ def _constant(name: str, impl: Any, kink: Any, doc: str) -> Primitive:
     return defprimitive(
         name, impl, jvp=[lambda t, ans, x: None], vjp=[lambda g, ans, x: None],
         sample=_off_grid, kink=kink, doc=doc,
+        batch=elementwise_batch(name),
     )
 
 
@@ -74,6 +76,7 @@ floor_divide_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: None, lambda g, ans, x, y: None],
     broadcasting=True, sample=_divisor_pair, kink=_quotient_kink,
     doc="floor(x / y); derivative zero.",
+    batch=broadcasting_batch("floor_divide"),
 )
 
 
@@ -92,6 +95,7 @@ def _remainder_like(name: str, impl: Any, rounding: Any, doc: str) -> Primitive:
         jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: mul(t, d_y(x, y))],
         vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: mul(g, d_y(x, y))],
         broadcasting=True, sample=_divisor_pair, kink=_quotient_kink, doc=doc,
+        batch=broadcasting_batch(name),
     )
 
 
@@ -105,6 +109,7 @@ modf_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x: g[0]],
     multiple_results=True, sample=_off_grid, kink=_int_kink,
     doc="Fractional and integral parts of x; the integral part has derivative zero.",
+    batch=elementwise_batch("modf"),
 )
 
 
@@ -125,6 +130,7 @@ heaviside_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, h0: None, lambda g, ans, x, h0: where(_at_zero(x), g, 0.0)],
     broadcasting=True, sample=_heaviside_sample,
     doc="Step function: 0 for x < 0, h0 at x == 0, 1 for x > 0.",
+    batch=broadcasting_batch("heaviside"),
 )
 
 
@@ -142,6 +148,7 @@ divmod_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: g[1], lambda g, ans, x, y: mul(g[1], neg(_quotient(x, y, np.floor)))],
     multiple_results=True, sample=lambda rng: _same_shape(_divisor_pair(rng)), kink=_quotient_kink,
     doc="(x // y, x % y) in one pass; inputs of equal shape (the wrapper broadcasts them).",
+    batch=broadcasting_batch("divmod", materialize=True),
 )
 
 

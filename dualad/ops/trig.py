@@ -13,6 +13,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Primitive, defprimitive
+from dualad.ops._batching import broadcasting_batch
 from dualad.ops._sampling import elementwise
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
 from dualad.ops.elementwise import cos, sqrt, unary
@@ -72,6 +73,7 @@ arctan2_p: Primitive = defprimitive(
     jvp=[_arctan2_jvp_y, _arctan2_jvp_x], vjp=[_arctan2_jvp_y, _arctan2_jvp_x],
     broadcasting=True, sample=elementwise("nonzero", "real"),
     doc="Angle of the point (x, y), in (-pi, pi]; arguments in NumPy's order (y, x).",
+    batch=broadcasting_batch("arctan2"),
 )
 
 hypot_p: Primitive = defprimitive(
@@ -80,6 +82,7 @@ hypot_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, y: mul(g, div(x, ans)), lambda g, ans, x, y: mul(g, div(y, ans))],
     broadcasting=True, sample=elementwise("nonzero", "nonzero"),
     doc="sqrt(x**2 + y**2) without overflow.",
+    batch=broadcasting_batch("hypot"),
 )
 
 

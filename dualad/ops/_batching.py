@@ -1,0 +1,130 @@
+"""Batching rules (``vmap``) for the elementwise families, and the helper they share.
+
+A batching rule receives a primitive's inputs one level down with the position of each
+input's batch axis (``None``: not batched) and returns the output with its batch axis
+(see :attr:`dualad._core.registry.Primitive.batch`). Elementwise primitives keep the batch
+axis where it is; broadcasting primitives move it to the front and pad lower-rank inputs
+so that NumPy broadcasting still aligns each example's own axes from the right.
+
+The builders take the primitive's *name*, since the rule is given to ``defprimitive``
+before the primitive exists; the registry lookup is a dict access per application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dualad._core.levels import bind
+from dualad._core.registry import BatchRule, get_primitive
+from dualad.ops._util import ndim_of, shape_of
+from dualad.ops.shape import broadcast_to, moveaxis, reshape
+
+__all__ = ["axis_param_batch", "broadcasting_batch", "elementwise_batch", "move_batch_axis"]
+
+
+def move_batch_axis(x: Any, dim: int | None, to: int = 0) -> Any:
+    """``x`` with its batch axis moved from ``dim`` to position ``to`` (unchanged if ``None``).
+
+    Examples:
+        >>> import numpy as np
+        >>> move_batch_axis(np.zeros((2, 3, 4)), 2).shape
+        (4, 2, 3)
+    """
+    if dim is None:
+        return x
+    n = ndim_of(x)
+    if dim % n == to % n:
+        return x
+    return moveaxis(x, dim, to)
+
+
+def _out(name: str, out: Any, dim: int | None) -> tuple[Any, Any]:
+    if get_primitive(name).multiple_results:
+        return out, tuple(dim for _ in out)
+    return out, dim
+
+
+def elementwise_batch(name: str) -> BatchRule:
+    """The rule of a unary elementwise primitive: apply it as is; the batch axis stays put.
+
+    Examples:
+        >>> import numpy as np
+        >>> rule = elementwise_batch("exp")
+        >>> out, dim = rule((np.zeros((2, 3)),), (1,))
+        >>> out.shape, dim
+        ((2, 3), 1)
+    """
+
+    def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+        return _out(name, bind(get_primitive(name), *args, **params), dims[0])
+
+    rule.__name__ = f"{name}_batch"
+    return rule
+
+
+def align_batched(args: Sequence[Any], dims: Sequence[int | None]) -> tuple[list[Any], int]:
+    """Batched inputs with the batch axis first, padded with 1-axes after it up to the rank
+    of the widest example, so that NumPy broadcasting lines up each example's own axes from
+    the right; unbatched inputs unchanged. Also returns that widest per-example rank.
+    """
+    rank = max(ndim_of(a) - (d is not None) for a, d in zip(args, dims))
+    out = []
+    for a, d in zip(args, dims):
+        if d is not None:
+            a = move_batch_axis(a, d, 0)
+            s = shape_of(a)
+            missing = rank - (len(s) - 1)
+            if missing > 0:
+                a = reshape(a, (s[0],) + (1,) * missing + s[1:])
+        out.append(a)
+    return out, rank
+
+
+def broadcasting_batch(name: str, materialize: bool = False) -> BatchRule:
+    """The rule of an n-ary primitive whose inputs broadcast NumPy-style.
+
+    Batched inputs get their batch axis in front, then 1-axes for any missing per-example
+    axes (so ``(B,) + (3,)`` against an example of shape ``(2, 3)`` becomes ``(B, 1, 3)``);
+    unbatched inputs are left alone. ``materialize``: also broadcast every input to the
+    full batched output shape, for primitives whose rules assume equal input shapes.
+
+    Examples:
+        >>> import numpy as np
+        >>> rule = broadcasting_batch("add")
+        >>> out, dim = rule((np.zeros((3, 4)), np.ones((2, 1, 3))), (0, 1))
+        >>> out.shape, dim
+        ((4, 2, 3), 0)
+    """
+
+    def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+        aligned, rank = align_batched(args, dims)
+        if materialize:
+            full = _broadcast_shape([shape_of(a) for a in aligned])
+            aligned = [a if shape_of(a) == full else broadcast_to(a, full) for a in aligned]
+        return _out(name, bind(get_primitive(name), *aligned, **params), 0)
+
+    rule.__name__ = f"{name}_batch"
+    return rule
+
+
+def axis_param_batch(name: str) -> BatchRule:
+    """The rule of a unary primitive with a tuple ``axis`` parameter over the input's axes
+    (like ``log_softmax``) and an output of the input's shape: batch axis first, axes + 1."""
+
+    def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+        x = move_batch_axis(args[0], dims[0], 0)
+        params = dict(params, axis=tuple(a + 1 for a in params["axis"]))
+        return _out(name, bind(get_primitive(name), x, *args[1:], **params), 0)
+
+    rule.__name__ = f"{name}_batch"
+    return rule
+
+
+def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    n = max(len(s) for s in shapes)
+    out = []
+    for k in range(n):
+        sizes = {s[len(s) - n + k] for s in shapes if len(s) - n + k >= 0} - {1}
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
