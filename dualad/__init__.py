@@ -82,11 +82,11 @@ from dualad.transforms.grad_and_jvp import grad as grad
 from dualad.transforms.grad_and_jvp import hvp as hvp
 from dualad.transforms.grad_and_jvp import jvp as jvp
 from dualad.transforms.grad_and_jvp import value_and_grad as value_and_grad
-from dualad.transforms.vmap import vmap as vmap
 from dualad.transforms.grad_and_jvp import vjp as vjp
 from dualad.transforms.jacobians import hessian as hessian
 from dualad.transforms.jacobians import jacfwd as jacfwd
 from dualad.transforms.jacobians import jacobian as jacobian
 from dualad.transforms.jacobians import jacrev as jacrev
+from dualad.transforms.vmap import vmap as vmap
 
 __version__ = "0.1.0"

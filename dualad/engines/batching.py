@@ -109,6 +109,8 @@ class BatchTracer(ArrayMethods):
     """
 
     __slots__ = ("value", "dim")
+    value: Any
+    dim: int
     _keeps_primal = True
 
     def __init__(self, *args: Any) -> None:
@@ -161,10 +163,10 @@ class BatchTracer(ArrayMethods):
     def __ge__(self, o: Any) -> Any:
         return _compare(operator.ge, self, o)
 
-    def __eq__(self, o: Any) -> Any:  # type: ignore[override]
+    def __eq__(self, o: Any) -> Any:
         return _compare(operator.eq, self, o)
 
-    def __ne__(self, o: Any) -> Any:  # type: ignore[override]
+    def __ne__(self, o: Any) -> Any:
         return _compare(operator.ne, self, o)
 
     __hash__ = object.__hash__

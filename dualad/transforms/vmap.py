@@ -199,7 +199,7 @@ def _batch_size(leaves: list[Any], axes: list[Any], paths: list[str],
         raise ValueError(f"vmap: the batched arguments{extra} disagree on the batch size: "
                          f"{listed}. Every batched argument needs the same size along its "
                          "in_axes axis.")
-    return found.pop()
+    return int(found.pop())
 
 
 def _place(v: Any, d: int | None, target: int | None, size: int, path: str) -> Any:
