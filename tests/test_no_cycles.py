@@ -51,6 +51,11 @@ def _linear_step() -> None:
     d.sum(layer(d.Tensor(np.ones((2, 6))))).backward()
 
 
+def _vmap_error() -> None:
+    with pytest.raises(ValueError):
+        d.vmap(lambda a, b: a + b)(X, X[:3])
+
+
 TRANSFORMS: dict[str, Callable[[], Any]] = {
     "grad": lambda: d.grad(_f)(X),
     "grad argnums tuple": lambda: d.grad(lambda a, b: d.sum(a * b), argnums=(0, 1))(X, X),
@@ -73,6 +78,12 @@ TRANSFORMS: dict[str, Callable[[], Any]] = {
     "Tensor.backward": _backward,
     "Tensor.backward retain_graph": _backward_twice,
     "nn.Linear step": _linear_step,
+    "vmap": lambda: d.vmap(lambda v: d.sin(v) * v + 1.0, in_axes=0, out_axes=0)(X[:, None]),
+    "vmap pytree in_axes": lambda: d.vmap(lambda p, c: (p["w"] * c, 2.0), in_axes=({"w": 0}, None))(
+        {"w": X}, 3.0),
+    "vmap of grad": lambda: d.vmap(d.grad(lambda v: d.sin(v) * v))(X),
+    "grad of vmap": lambda: d.grad(lambda v: d.sum(d.vmap(lambda e: d.sin(e) * e)(v)))(X),
+    "vmap error": _vmap_error,
 }
 
 
