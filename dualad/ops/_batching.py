@@ -92,9 +92,10 @@ def broadcasting_batch(name: str, materialize: bool = False) -> BatchRule:
     Examples:
         >>> import numpy as np
         >>> rule = broadcasting_batch("add")
-        >>> out, dim = rule((np.zeros((3, 4)), np.ones((2, 1, 3))), (0, 1))
+        >>> x, y = np.zeros((3, 4)), np.ones((2, 3, 4))  # batch of 3: (4,) and (2, 4)
+        >>> out, dim = rule((x, y), (0, 1))
         >>> out.shape, dim
-        ((4, 2, 3), 0)
+        ((3, 2, 4), 0)
     """
 
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:

@@ -53,7 +53,7 @@ def vmap(f: Callable[..., Any], in_axes: Axes = 0, out_axes: Axes = 0,
         >>> dualad.vmap(lambda v: dualad.sum(v * v))(x)
         array([ 1., 13., 41.])
         >>> dualad.vmap(lambda v, w: v @ w, in_axes=(0, None))(x, np.ones(2))
-        array([ 1.,  5.,  9.])
+        array([1., 5., 9.])
 
         Per-example gradients:
 
@@ -113,8 +113,7 @@ def _vmap_call(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
                 parts.append((leaf.value, leaf.dim))
             else:
                 parts.append((leaf, None))
-    targets = _match_prefix(out_axes, out, "output", "out_axes", values=[p[0] for p in parts],
-                            batched=[p[1] is not None for p in parts])
+    targets = _match_prefix(out_axes, out, "output", "out_axes")
     results = [_place(v, d, t, size, path) for (v, d), (t, path)
                in zip(parts, zip(targets, _paths(out, "output")))]
     return tree_unflatten(out_tree, results)
@@ -140,12 +139,12 @@ def _walk_paths(x: Any, path: str, out: list[str]) -> None:
         out.append(path)
 
 
-def _match_prefix(prefix: Axes, tree: Any, root: str, what: str, values: list[Any] | None = None,
-                  batched: list[bool] | None = None) -> list[Any]:
-    """Each leaf's axis (normalised for input leaves), from ``prefix`` matched against ``tree``."""
+def _match_prefix(prefix: Axes, tree: Any, root: str, what: str) -> list[Any]:
+    """Each leaf's axis from ``prefix`` matched against ``tree``; input axes normalised
+    (output axes are normalised later, against the rank of the batched result)."""
     raw: list[int | None] = []
     _broadcast(prefix, tree, raw, prefix, tree, what)
-    if values is not None:  # out_axes: normalised against the batched result's rank, later
+    if what == "out_axes":
         return raw
     leaves, _ = tree_flatten(tree)
     out: list[Any] = []
