@@ -86,6 +86,15 @@ class Tracer:
         """For tracers with ``_keeps_primal``: this value with the levels below it stripped."""
         raise NotImplementedError
 
+    def _batch_axis(self) -> int:
+        """For tracers with ``_keeps_primal``: the axis of ``_inner()`` the batch runs along."""
+        raise NotImplementedError
+
+    def _rewrap(self, value: Any, axis: int) -> Any:
+        """For tracers with ``_keeps_primal``: a tracer of this level holding ``value``,
+        batched along ``axis``."""
+        raise NotImplementedError
+
     def _inner(self) -> Any:
         """The value one level down (a plain array, or a tracer of a lower level)."""
         raise NotImplementedError

@@ -132,6 +132,12 @@ class BatchTracer(ArrayMethods):
         return self if not isinstance(v, Tracer) else BatchTracer._make(self._main, primal(v),
                                                                         self.dim)
 
+    def _batch_axis(self) -> int:
+        return self.dim
+
+    def _rewrap(self, value: Any, axis: int) -> Any:
+        return BatchTracer._make(self._main, value, axis)
+
     @property
     def shape(self) -> tuple[int, ...]:
         s = shape_of(self.value)
@@ -172,9 +178,14 @@ class BatchTracer(ArrayMethods):
     __hash__ = object.__hash__
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in numpy_hooks.SHAPE_FUNCTIONS or func is np.result_type:
+        if func in numpy_hooks.SHAPE_FUNCTIONS or func in _OF_SHAPE_AND_DTYPE:
             return func(*(_stand_in(a) for a in args), **kwargs)
         return super().__array_function__(func, types, args, kwargs)
+
+
+# Answered from one example's shape and dtype: the result is the same for every example.
+_OF_SHAPE_AND_DTYPE = frozenset({np.result_type, np.zeros_like, np.ones_like, np.empty_like,
+                                 np.full_like})
 
 
 def _stand_in(x: Any) -> Any:

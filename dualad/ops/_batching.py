@@ -12,15 +12,16 @@ before the primitive exists; the registry lookup is a dict access per applicatio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from dualad._core.levels import bind
+from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import BatchRule, get_primitive
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.shape import broadcast_to, moveaxis, reshape
 
-__all__ = ["axis_param_batch", "broadcasting_batch", "elementwise_batch", "move_batch_axis"]
+__all__ = ["axis_param_batch", "broadcasting_batch", "elementwise_batch", "move_batch_axis",
+           "on_values"]
 
 
 def move_batch_axis(x: Any, dim: int | None, to: int = 0) -> Any:
@@ -120,6 +121,41 @@ def axis_param_batch(name: str) -> BatchRule:
 
     rule.__name__ = f"{name}_batch"
     return rule
+
+
+def on_values(fn: Callable[..., Any], *xs: Any) -> Any:
+    """``fn`` applied to the plain values of ``xs``: a constant (no derivative), batched.
+
+    For derivative rules that compute masks or weights with NumPy (``np.asarray``,
+    ``np.isnan``, ...) from ``primal`` values. Outside ``vmap`` this is ``fn(*map(primal,
+    xs))``. Inside, ``primal`` values are still batched; ``fn`` then runs once on the whole
+    batch (batch axes first, aligned as for broadcasting), so it must act elementwise with
+    NumPy broadcasting. It may return a tuple of arrays.
+
+    Examples:
+        >>> import numpy as np, dualad
+        >>> on_values(lambda a: np.asarray(a > 0, dtype=float), np.array([-1.0, 2.0]))
+        array([0., 1.])
+        >>> dualad.vmap(lambda x: x * on_values(lambda a: np.asarray(a > 0.5), x))(
+        ...     np.array([[0.0, 1.0], [2.0, 0.2]]))
+        array([[0., 1.],
+               [2., 0.]])
+    """
+    vals = [primal(x) for x in xs]
+    top: Tracer | None = None
+    for v in vals:
+        if isinstance(v, Tracer) and (top is None or v._main.level > top._main.level):
+            top = v
+    if top is None:
+        return fn(*vals)
+    main = top._main
+    inner = [v._inner() if isinstance(v, Tracer) and v._main is main else v for v in vals]
+    dims = [v._batch_axis() if isinstance(v, Tracer) and v._main is main else None for v in vals]
+    aligned, _ = align_batched(inner, dims)
+    out = on_values(fn, *aligned)
+    if isinstance(out, tuple):
+        return tuple(top._rewrap(o, 0) for o in out)
+    return top._rewrap(out, 0)
 
 
 def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:

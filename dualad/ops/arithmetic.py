@@ -20,7 +20,7 @@ import numpy as np
 
 from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, defprimitive
-from dualad.ops._batching import broadcasting_batch, elementwise_batch
+from dualad.ops._batching import broadcasting_batch, elementwise_batch, on_values
 from dualad.ops._sampling import (
     DOMAINS,
     broadcast_shapes,
@@ -111,7 +111,10 @@ neg_p = defprimitive(
 
 def _tie_split(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in max(x, y) (greater) or min(x, y): 1, 0, or 1/2 at ties. A constant."""
-    xv, yv = primal(x), primal(y)
+    return on_values(lambda xv, yv: _tie_split_of(xv, yv, greater), x, y)
+
+
+def _tie_split_of(xv: Any, yv: Any, greater: bool) -> Any:
     win = (xv > yv) if greater else (xv < yv)
     dtype = np.result_type(xv, yv)  # float32 inputs must not get float64 derivatives
     return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype if dtype.kind == "f" else np.float64)

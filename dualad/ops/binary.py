@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
-from dualad.ops._batching import broadcasting_batch
+from dualad.ops._batching import broadcasting_batch, on_values
 from dualad.ops._sampling import broadcast_shapes, elementwise, separated_pair
 from dualad.ops.arithmetic import maximum, minimum, mul, sub
 from dualad.ops.elementwise import exp, exp2
@@ -54,7 +54,10 @@ float_power_p: Primitive = defprimitive(
 
 def _nan_aware_weight(x: Any, y: Any, greater: bool) -> Any:
     """Weight of x in fmax(x, y) / fmin(x, y): 1 if x wins or y is NaN, 1/2 at ties. A constant."""
-    xv, yv = primal(x), primal(y)
+    return on_values(lambda xv, yv: _nan_aware_weight_of(xv, yv, greater), x, y)
+
+
+def _nan_aware_weight_of(xv: Any, yv: Any, greater: bool) -> Any:
     dtype = np.result_type(xv, yv, np.float16)  # before np.asarray: Python scalars stay weak
     xv, yv = np.asarray(xv), np.asarray(yv)
     win = (xv > yv) if greater else (xv < yv)
@@ -84,7 +87,11 @@ fmin_p = _fminmax("fmin", np.fmin, False, "Elementwise minimum ignoring NaNs; ti
 
 def _clip_weights(a: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
     """Weights of a, lo and hi in min(max(a, lo), hi), ties split evenly. Constants."""
-    av, lv, hv = (primal(v) for v in (a, lo, hi))
+    out: tuple[Any, Any, Any] = on_values(_clip_weights_of, a, lo, hi)
+    return out
+
+
+def _clip_weights_of(av: Any, lv: Any, hv: Any) -> tuple[Any, Any, Any]:
     dtype = np.result_type(av, lv, hv, np.float16)  # before np.asarray: Python scalars stay weak
     av, lv, hv = np.asarray(av), np.asarray(lv), np.asarray(hv)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
-from dualad.ops._batching import broadcasting_batch, elementwise_batch
+from dualad.ops._batching import broadcasting_batch, elementwise_batch, on_values
 from dualad.ops._sampling import broadcast_shapes, draw, elementwise, separated_pair
 from dualad.ops._util import dtype_of
 from dualad.ops.arithmetic import mul
@@ -26,7 +26,7 @@ def _ldexp_sample(rng: np.random.Generator) -> Example:
 
 
 def _pow2(x: Any, i: Any) -> Any:
-    return np.ldexp(np.ones((), dtype_of(x)), i)
+    return on_values(lambda iv: np.ldexp(np.ones((), dtype_of(x)), iv), i)
 
 
 ldexp_p: Primitive = defprimitive(
@@ -40,8 +40,8 @@ ldexp_p: Primitive = defprimitive(
 
 
 def _copysign_factor(x: Any, y: Any) -> Any:
-    xv, yv = primal(x), primal(y)
-    return np.asarray(np.sign(xv) * np.copysign(1.0, yv), dtype=np.result_type(xv, yv))
+    return on_values(lambda xv, yv: np.asarray(np.sign(xv) * np.copysign(1.0, yv),
+                                               dtype=np.result_type(xv, yv)), x, y)
 
 
 copysign_p: Primitive = defprimitive(
@@ -62,8 +62,11 @@ def _frexp_sample(rng: np.random.Generator) -> Example:
 
 
 def _pow2_of_minus_exponent(x: Any) -> Any:
-    mantissa, exponent = np.frexp(primal(x))
-    return np.ldexp(np.ones((), np.result_type(mantissa)), -exponent)
+    def of(xv: Any) -> Any:
+        mantissa, exponent = np.frexp(xv)
+        return np.ldexp(np.ones((), np.result_type(mantissa)), -exponent)
+
+    return on_values(of, x)
 
 
 frexp_p: Primitive = defprimitive(
@@ -89,8 +92,8 @@ nextafter_p: Primitive = defprimitive(
 
 fabs_p: Primitive = defprimitive(
     "fabs", np.fabs,
-    jvp=[lambda t, ans, x: mul(t, np.sign(primal(x)))],
-    vjp=[lambda g, ans, x: mul(g, np.sign(primal(x)))],
+    jvp=[lambda t, ans, x: mul(t, on_values(np.sign, x))],
+    vjp=[lambda g, ans, x: mul(g, on_values(np.sign, x))],
     sample=elementwise("nonzero"), kink=lambda args, params, eps: bool(np.any(np.abs(args[0]) <= eps)),
     doc="Absolute value of real numbers (NumPy's fabs); fabs'(0) = 0.",
     batch=elementwise_batch("fabs"),
@@ -99,7 +102,7 @@ fabs_p: Primitive = defprimitive(
 
 def ldexp(x: Any, i: Any) -> Any:
     """``x * 2**i`` for an integer array ``i`` (never differentiated)."""
-    return bind(ldexp_p, x, np.asarray(primal(i)))
+    return bind(ldexp_p, x, on_values(np.asarray, i))
 
 
 def copysign(x: Any, y: Any) -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
-from dualad.ops._batching import broadcasting_batch, elementwise_batch
+from dualad.ops._batching import broadcasting_batch, elementwise_batch, on_values
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops.arithmetic import mul, neg, where
 
@@ -82,8 +82,8 @@ floor_divide_p: Primitive = defprimitive(
 
 def _quotient(x: Any, y: Any, rounding: Any) -> Any:
     """The integer multiple of y that remainder/fmod subtract: a constant of the plain values."""
-    xv, yv = primal(x), primal(y)
-    return np.asarray(rounding(np.true_divide(xv, yv)), dtype=np.result_type(xv, yv))
+    return on_values(lambda xv, yv: np.asarray(rounding(np.true_divide(xv, yv)),
+                                               dtype=np.result_type(xv, yv)), x, y)
 
 
 def _remainder_like(name: str, impl: Any, rounding: Any, doc: str) -> Primitive:
