@@ -332,3 +332,24 @@ def test_vmap_inside_a_dual() -> None:
     x = d.Dual(X, np.ones_like(X))
     y = d.vmap(lambda v: d.sum(v * v))(x)
     np.testing.assert_allclose(y.tangent, 2 * X.sum(1), rtol=1e-12)
+
+
+def test_tensor_as_batched_input_and_float32() -> None:
+    xs = d.Tensor(X.astype(np.float32), requires_grad=True)
+    out = d.vmap(lambda x: d.sum(d.sin(x) * x), in_axes=0)(xs)
+    assert isinstance(out, d.Tensor) and out.dtype == np.float32 and out.shape == (4,)
+    d.sum(out).backward()
+    x32 = X.astype(np.float32)
+    np.testing.assert_allclose(xs.grad, np.cos(x32) * x32 + np.sin(x32), rtol=1e-6)
+    assert d.vmap(lambda x: x * 2.0)(X.astype(np.float32)).dtype == np.float32
+
+
+def test_dtype_and_shape_functions_inside() -> None:
+    seen = []
+    d.vmap(lambda x: seen.append((x.dtype, np.ndim(x), np.size(x), np.zeros_like(x).shape)) or x)(X)
+    assert seen == [(np.float64, 1, 3, (3,))]
+
+
+def test_numpy_conversion_of_a_batched_value_says_why() -> None:
+    with pytest.raises(TypeError, match="on_values"):
+        d.vmap(lambda x: np.asarray(d.primal(x)))(X)

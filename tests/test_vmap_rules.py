@@ -153,9 +153,10 @@ def test_per_example_gradients_of_every_ruled_primitive(name: str, seed: int,
                for i, on in enumerate(batched)]
     inputs = [ex.args[i] if a is None else _stack_at([e[i] for e in examples], a)
               for i, a in enumerate(in_axes)]
-    g = dualad.grad(loss, argnums=diff)
+    mode = data.draw(st.sampled_from(["reverse", "forward"]), label="mode")  # VJP or JVP rules
+    g = dualad.grad(loss, argnums=diff, mode=mode)
     got = dualad.vmap(g, in_axes=tuple(in_axes))(*inputs)
     for k, i in enumerate(diff):
         want = _stack_at([g(*e)[k] for e in examples], 0)
         np.testing.assert_allclose(np.asarray(got[k]), want, rtol=1e-10, atol=1e-12,
-                                   err_msg=f"{name}: gradient {i}, in_axes={in_axes}")
+                                   err_msg=f"{name}: {mode} gradient {i}, in_axes={in_axes}")

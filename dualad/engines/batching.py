@@ -156,6 +156,12 @@ class BatchTracer(ArrayMethods):
             "Python control flow (if/while/and/or) cannot depend on it inside vmap. Use "
             "dualad.where(cond, x, y) to choose elementwise instead.")
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(
+            "vmap: np.asarray() of a batched value would mix the examples into one array. Keep "
+            "computing with dualad ops; a derivative rule that needs NumPy on plain values "
+            "can run it once per batch with dualad.ops._batching.on_values(fn, *values).")
+
     # Comparisons carry no derivative, but inside vmap they are still batched values.
     def __lt__(self, o: Any) -> Any:
         return _compare(operator.lt, self, o)
