@@ -81,8 +81,9 @@ def check_batching(prim: Primitive, ex: Example, data: st.DataObject, rng: np.ra
     first = outs[0]
     ndim = _stack_at(list(first), 0).ndim
     out_axis = data.draw(st.integers(-ndim, ndim - 1), label="out_axes")
+    out_axes: Any = (out_axis,) + (0,) * (len(outs) - 1) if prim.multiple_results else out_axis
     moved = dualad.vmap(lambda *a: bind(prim, *a, **ex.params), in_axes=tuple(in_axes),
-                        out_axes=out_axis)(*inputs)
+                        out_axes=out_axes)(*inputs)
     moved = moved[0] if prim.multiple_results else moved
     np.testing.assert_allclose(np.asarray(moved), np.moveaxis(_stack_at(list(first), 0), 0, out_axis),
                                rtol=1e-12, atol=1e-13, err_msg=f"{prim.name}: out_axes={out_axis}")
