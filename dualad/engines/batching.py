@@ -25,7 +25,7 @@ from dualad._core.levels import MainTrace, Tracer, bind, primal
 from dualad._core.registry import Primitive
 from dualad.engines import numpy_hooks
 from dualad.engines.array_methods import ArrayMethods
-from dualad.ops._batching import align_batched
+from dualad.ops._batching import align_batched, on_values
 from dualad.ops._util import dtype_of, ndim_of, shape_of
 from dualad.ops.joining import stack
 from dualad.ops.shape import getitem
@@ -183,6 +183,37 @@ class BatchTracer(ArrayMethods):
 
     __hash__ = object.__hash__
 
+    # Logic on batched masks (no derivative): NumPy's bitwise ufuncs, through __array_ufunc__.
+    def __and__(self, o: Any) -> Any:
+        return np.bitwise_and(self, o)
+
+    def __rand__(self, o: Any) -> Any:
+        return np.bitwise_and(o, self)
+
+    def __or__(self, o: Any) -> Any:
+        return np.bitwise_or(self, o)
+
+    def __ror__(self, o: Any) -> Any:
+        return np.bitwise_or(o, self)
+
+    def __xor__(self, o: Any) -> Any:
+        return np.bitwise_xor(self, o)
+
+    def __rxor__(self, o: Any) -> Any:
+        return np.bitwise_xor(o, self)
+
+    def __invert__(self) -> Any:
+        return np.invert(self)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and kwargs.get("out") is None and not any(
+                _carries_derivative(x) for x in inputs):
+            # Plain values under batching only: a ufunc is elementwise, so one call on the
+            # aligned batches is exact (masks, signs, isnan... in derivative rules).
+            kwargs.pop("out", None)
+            return on_values(lambda *vs: ufunc(*vs, **kwargs), *inputs)
+        return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
+
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in numpy_hooks.SHAPE_FUNCTIONS or func in _OF_SHAPE_AND_DTYPE:
             return func(*(_stand_in(a) for a in args), **kwargs)
@@ -192,6 +223,15 @@ class BatchTracer(ArrayMethods):
 # Answered from one example's shape and dtype: the result is the same for every example.
 _OF_SHAPE_AND_DTYPE = frozenset({np.result_type, np.zeros_like, np.ones_like, np.empty_like,
                                  np.full_like})
+
+
+def _carries_derivative(x: Any) -> bool:
+    """Whether ``x`` holds a tracer of a derivative level (not only batching levels)."""
+    while isinstance(x, Tracer):
+        if not x._keeps_primal:
+            return True
+        x = x._inner()
+    return False
 
 
 def _stand_in(x: Any) -> Any:
