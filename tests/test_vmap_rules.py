@@ -169,3 +169,54 @@ def test_per_example_gradients_of_every_ruled_primitive(name: str, seed: int,
         want = _stack_at([g(*e)[k] for e in examples], 0)
         np.testing.assert_allclose(np.asarray(got[k]), want, rtol=1e-10, atol=1e-12,
                                    err_msg=f"{name}: {mode} gradient {i}, in_axes={in_axes}")
+
+
+@pytest.mark.parametrize("name", RULED)
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_nested_vmap_of_every_ruled_primitive(name: str, seed: int, data: st.DataObject) -> None:
+    """Rules also receive the tracers of an outer ``vmap`` (a batch of batches)."""
+    prim = PRIMS[name]
+    rng = np.random.default_rng(seed)
+    ex = prim.sample(rng)  # type: ignore[misc]
+    ex = Example(tuple(np.asarray(a) if isinstance(a, (float, complex, np.generic)) else a
+                       for a in ex.args), ex.params)
+    arrays = [isinstance(a, np.ndarray) for a in ex.args]
+    assume(any(arrays))
+    first = arrays.index(True)
+    inner = [on and (i == first or data.draw(st.booleans(), label=f"inner {i}"))
+             for i, on in enumerate(arrays)]
+    outer = [on and (i == first or data.draw(st.booleans(), label=f"outer {i}"))
+             for i, on in enumerate(arrays)]
+    grid = [_batch(ex, inner, rng)[0] for _ in range(2)]  # grid[o][j][i]: 2 outer x 3 inner
+    for o in range(2):  # outer examples differ where outer-batched, else they are the same
+        for i, on in enumerate(outer):
+            if not on:
+                for j in range(B):
+                    grid[o][j][i] = grid[0][j][i]
+    in_in, in_out, inputs = [], [], []
+    for i, a in enumerate(ex.args):
+        if not (inner[i] or outer[i]):
+            in_in.append(None)
+            in_out.append(None)
+            inputs.append(a)
+            continue
+        ai = data.draw(st.integers(0, a.ndim), label=f"inner axis {i}") if inner[i] else None
+        per_outer = [_stack_at([grid[o][j][i] for j in range(B)], ai) if inner[i] else grid[o][0][i]
+                     for o in range(2)]
+        rank = np.ndim(per_outer[0])
+        ao = data.draw(st.integers(0, rank), label=f"outer axis {i}") if outer[i] else None
+        in_in.append(ai)
+        in_out.append(ao)
+        inputs.append(_stack_at(per_outer, ao) if outer[i] else per_outer[0])
+    f = dualad.vmap(lambda *a: bind(prim, *a, **ex.params), in_axes=tuple(in_in))
+    got = dualad.vmap(f, in_axes=tuple(in_out))(*inputs)
+    want = [[prim.impl(*grid[o][j], **ex.params) for j in range(B)] for o in range(2)]
+    n_out = len(want[0][0]) if prim.multiple_results else 1
+    for k in range(n_out):
+        ref = np.stack([_stack_at([w[k] if prim.multiple_results else w for w in row], 0)
+                        for row in want])
+        g = got[k] if prim.multiple_results else got
+        np.testing.assert_allclose(np.asarray(g), ref, rtol=1e-12, atol=1e-13,
+                                   err_msg=f"{name}: output {k}, inner {in_in}, outer {in_out}")
