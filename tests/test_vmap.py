@@ -353,3 +353,17 @@ def test_dtype_and_shape_functions_inside() -> None:
 def test_numpy_conversion_of_a_batched_value_says_why() -> None:
     with pytest.raises(TypeError, match="on_values"):
         d.vmap(lambda x: np.asarray(d.primal(x)))(X)
+
+
+def test_numpy_functions_without_derivative() -> None:
+    np.testing.assert_array_equal(d.vmap(lambda x: np.argmax(x))(X), X.argmax(1))
+    np.testing.assert_array_equal(d.vmap(lambda x: x.argmax(), in_axes=1)(X), X.argmax(0))
+    np.testing.assert_array_equal(d.vmap(np.argsort)(X), np.argsort(X, axis=1))
+    np.testing.assert_array_equal(d.vmap(lambda x: np.isnan(x) | (x > 0))(X), X > 0)
+    np.testing.assert_array_equal(d.vmap(lambda x: ~(x > 0) & (x < 9))(X), X <= 0)
+    np.testing.assert_allclose(d.vmap(lambda x: np.maximum.accumulate(d.primal(x)))(X),
+                               np.maximum.accumulate(X, axis=1))
+    Y = np.stack([X, -X], 2)
+    np.testing.assert_array_equal(d.vmap(d.vmap(np.argmax), in_axes=2)(Y), Y.argmax(1).T)
+    with pytest.raises(d.ShapeError, match="different shapes for different examples"):
+        d.vmap(lambda x: np.nonzero(x > 0)[0])(X)
