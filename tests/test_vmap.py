@@ -42,7 +42,7 @@ def test_in_axes_zero_matches_a_loop() -> None:
 
 @pytest.mark.parametrize("axis", [1, -1])
 def test_in_axes_other_and_negative(axis: int) -> None:
-    got = d.vmap(lambda x: x * d.sum(x), in_axes=axis)(X)  # examples are X's columns
+    got = d.vmap(lambda x: x * d.sum(x), in_axes=np.int64(axis))(X)  # examples: X's columns
     np.testing.assert_allclose(got, stacked(lambda c: c * np.sum(c), X.T), rtol=1e-12)
 
 

@@ -69,7 +69,7 @@ def vmap(f: Callable[..., Any], in_axes: Axes = 0, out_axes: Axes = 0,
     _check_axes(in_axes, "in_axes")
     _check_axes(out_axes, "out_axes")
     if isinstance(in_axes, dict) or (in_axes is not None and not isinstance(
-            in_axes, (int, tuple, list))):
+            in_axes, (int, np.integer, tuple, list))):
         raise TypeError(f"vmap: in_axes must be an int, None, or a tuple with one entry per "
                         f"positional argument, got {in_axes!r}")
     if axis_size is not None and (not isinstance(axis_size, (int, np.integer)) or axis_size < 1):
