@@ -367,3 +367,16 @@ def test_numpy_functions_without_derivative() -> None:
     np.testing.assert_array_equal(d.vmap(d.vmap(np.argmax), in_axes=2)(Y), Y.argmax(1).T)
     with pytest.raises(d.ShapeError, match="different shapes for different examples"):
         d.vmap(lambda x: np.nonzero(x > 0)[0])(X)
+
+
+def test_batched_integer_labels_through_a_one_hot_mask() -> None:
+    labels = np.array([1, 0, 2, 1])
+
+    def nll(x: Any, y: Any) -> Any:
+        return -d.sum(d.log_softmax(x) * (np.arange(3) == y))
+
+    got = d.vmap(d.grad(nll))(X, labels)
+    want = np.stack([d.grad(lambda x, y=y: -d.log_softmax(x)[y])(x) for x, y in zip(X, labels)])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(TypeError, match="one-hot"):
+        d.vmap(lambda x, y: x[y])(X, labels)
