@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dualad._core.levels import bind
-from dualad._core.registry import BatchRule, Primitive
+from dualad._core.registry import BatchRule, Primitive, get_primitive
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.shape import broadcast_to, moveaxis, reshape
 
@@ -84,28 +84,38 @@ def _out_dims(prim: Primitive, out: Any) -> Any:
     return tuple(0 for _ in out) if prim.multiple_results else 0
 
 
-def axis_rule(prim: Primitive, *names: str) -> BatchRule:
-    """Rule for a one-input op: batch axis to the front, the ``names`` parameters shifted."""
+def _resolve(prim: Primitive | str) -> Primitive:
+    """A primitive, or one named (a rule given inside its own ``defprimitive`` call names it)."""
+    return get_primitive(prim) if isinstance(prim, str) else prim
+
+
+def axis_rule(prim: Primitive | str, *names: str) -> BatchRule:
+    """Rule for a one-input op: batch axis to the front, the ``names`` parameters shifted.
+
+    ``prim`` may be the primitive's name, so the rule can be given in its ``defprimitive``.
+    """
 
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+        p = _resolve(prim)
         moved = {k: shift(v) if k in names else v for k, v in params.items()}
-        out = bind(prim, _to_front(args[0], dims[0]), **moved)
-        return out, _out_dims(prim, out)
+        out = bind(p, _to_front(args[0], dims[0]), **moved)
+        return out, _out_dims(p, out)
 
     return rule
 
 
-def leading_rule(prim: Primitive) -> BatchRule:
+def leading_rule(prim: Primitive | str) -> BatchRule:
     """Rule for a one-input op on trailing axes that accepts leading stack axes."""
 
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
-        out = bind(prim, _to_front(args[0], dims[0]), **params)
-        return out, _out_dims(prim, out)
+        p = _resolve(prim)
+        out = bind(p, _to_front(args[0], dims[0]), **params)
+        return out, _out_dims(p, out)
 
     return rule
 
 
-def stacked_rule(prim: Primitive, cores: Sequence[int]) -> BatchRule:
+def stacked_rule(prim: Primitive | str, cores: Sequence[int]) -> BatchRule:
     """Rule for an op whose input ``i`` has ``cores[i]`` core axes last and leading stack axes
     that broadcast against each other; the output's stack axes come first."""
 
@@ -113,7 +123,8 @@ def stacked_rule(prim: Primitive, cores: Sequence[int]) -> BatchRule:
         ranks = [ndim_of(x) - (d is not None) - c for x, d, c in zip(args, dims, cores)]
         top = max(ranks)
         moved = [align_front(x, d, top + c) for x, d, c in zip(args, dims, cores)]
-        out = bind(prim, *moved, **params)
-        return out, _out_dims(prim, out)
+        p = _resolve(prim)
+        out = bind(p, *moved, **params)
+        return out, _out_dims(p, out)
 
     return rule

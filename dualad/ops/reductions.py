@@ -18,6 +18,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
@@ -81,7 +82,7 @@ mean_p: Primitive = defprimitive(
     "mean", _mean_impl,
     jvp=[lambda t, ans, x, *, axis, keepdims: bind(mean_p, t, axis=batched(axis), keepdims=keepdims)],
     vjp=[_mean_vjp], vjp_plain=[_mean_vjp_plain], sample=_reduce_sample,
-    complex_sample=with_imaginary_parts(_reduce_sample), saves="none",
+    complex_sample=with_imaginary_parts(_reduce_sample), saves="none", batch=axis_rule("mean", "axis"),
     doc="Arithmetic mean over the given axes.",
 )
 
@@ -129,7 +130,7 @@ def _prod_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
 prod_p: Primitive = defprimitive(
     "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     jvp=[_prod_jvp], vjp=[_prod_vjp], sample=_reduce_sample,
-    complex_sample=with_imaginary_parts(_reduce_sample),
+    complex_sample=with_imaginary_parts(_reduce_sample), batch=axis_rule("prod", "axis"),
     doc="Product of elements over the given axes (exact at zeros).",
 )
 
@@ -162,6 +163,7 @@ def _extreme(name: str, impl: Any, doc: str) -> Any:
     return defprimitive(
         name, lambda x, *, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
         jvp=[jvp], vjp=[vjp], sample=lambda rng: _reduce_sample(rng, distinct=True), doc=doc,
+        batch=axis_rule(name, "axis"),
     )
 
 
@@ -203,6 +205,7 @@ cumsum_p: Primitive = defprimitive(
     jvp=[lambda t, ans, x, *, axis: cumsum(t, axis + 1)],
     vjp=[lambda g, ans, x, *, axis: _reverse_cumsum(g, axis)],
     sample=_scan_sample, complex_sample=with_imaginary_parts(_scan_sample), doc="Running sum along an axis.",
+    batch=axis_rule("cumsum", "axis"),
 )
 
 cumprod_p: Primitive = defprimitive(
@@ -211,7 +214,7 @@ cumprod_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, axis: div(_reverse_cumsum(mul(g, conj(ans)), axis), conj(x))],
     sample=lambda rng: _scan_sample(rng, "nonzero"),
     complex_sample=with_imaginary_parts(lambda rng: _scan_sample(rng, "nonzero")),
-    doc="Running product along an axis (the rules need nonzero elements).",
+    doc="Running product along an axis (the rules need nonzero elements).", batch=axis_rule("cumprod", "axis"),
 )
 
 
@@ -232,7 +235,7 @@ def _running_extreme(name: str, accumulate: Any, doc: str) -> Any:
 
     return defprimitive(
         name, lambda x, *, axis: accumulate(x, axis=axis), jvp=[jvp], vjp=[vjp],
-        sample=lambda rng: _scan_sample(rng, distinct=True), doc=doc,
+        sample=lambda rng: _scan_sample(rng, distinct=True), doc=doc, batch=axis_rule(name, "axis"),
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import axis_rule, leading_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, normalize_one_axis, shape_of
@@ -64,7 +65,8 @@ flip_p: Primitive = defprimitive(
     "flip", lambda x, *, axis: np.flip(x, axis),
     jvp=[lambda t, ans, x, *, axis: bind(flip_p, t, axis=batched(axis))],
     vjp=[lambda g, ans, x, *, axis: bind(flip_p, g, axis=axis)],
-    sample=_axes_sample, doc="Reverse the order of elements along the given axes.",
+    sample=_axes_sample, batch=axis_rule("flip", "axis"),
+    doc="Reverse the order of elements along the given axes.",
 )
 
 
@@ -84,7 +86,8 @@ roll_p: Primitive = defprimitive(
     "roll", lambda x, *, shift, axis: np.roll(x, shift, axis),
     jvp=[lambda t, ans, x, *, shift, axis: bind(roll_p, t, shift=shift, axis=batched(axis))],
     vjp=[lambda g, ans, x, *, shift, axis: bind(roll_p, g, shift=tuple(-s for s in shift), axis=axis)],
-    sample=_roll_sample, doc="Shift elements cyclically along the given axes.",
+    sample=_roll_sample, batch=axis_rule("roll", "axis"),
+    doc="Shift elements cyclically along the given axes.",
 )
 
 
@@ -128,7 +131,7 @@ def _sort_sample(rng: np.random.Generator) -> Example:
 
 sort_p: Primitive = defprimitive(
     "sort", lambda x, *, axis: np.sort(x, axis=axis, kind="stable"),
-    jvp=[_sort_jvp], vjp=[_sort_vjp], sample=_sort_sample,
+    jvp=[_sort_jvp], vjp=[_sort_vjp], sample=_sort_sample, batch=axis_rule("sort", "axis"),
     doc="Sort along an axis; derivatives follow the sorting permutation (ties: stable order).",
 )
 
@@ -153,12 +156,14 @@ def _tri_sample(rng: np.random.Generator) -> Example:
 triu_p: Primitive = defprimitive(
     "triu", lambda x, *, k: np.triu(x, k),
     jvp=[lambda t, ans, x, *, k: bind(triu_p, t, k=k)], vjp=[lambda g, ans, x, *, k: bind(triu_p, g, k=k)],
-    sample=_tri_sample, doc="Zero the elements below the k-th diagonal (last two axes).",
+    sample=_tri_sample, batch=leading_rule("triu"),
+    doc="Zero the elements below the k-th diagonal (last two axes).",
 )
 tril_p: Primitive = defprimitive(
     "tril", lambda x, *, k: np.tril(x, k),
     jvp=[lambda t, ans, x, *, k: bind(tril_p, t, k=k)], vjp=[lambda g, ans, x, *, k: bind(tril_p, g, k=k)],
-    sample=_tri_sample, doc="Zero the elements above the k-th diagonal (last two axes).",
+    sample=_tri_sample, batch=leading_rule("tril"),
+    doc="Zero the elements above the k-th diagonal (last two axes).",
 )
 
 
@@ -211,7 +216,7 @@ diagonal_p: Primitive = defprimitive(
     "diagonal", lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2).copy(),
     jvp=[lambda t, ans, x, *, offset, axis1, axis2: bind(
         diagonal_p, t, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1)],
-    vjp=[_diagonal_vjp], sample=_diagonal_sample,
+    vjp=[_diagonal_vjp], sample=_diagonal_sample, batch=axis_rule("diagonal", "axis1", "axis2"),
     doc="The diagonal of two axes, moved to the end.",
 )
 
@@ -222,6 +227,7 @@ diag_embed_p: Primitive = defprimitive(
                                                        axis2=ndim_of(g) - 1)],
     sample=lambda rng: Example((draw(rng, [(3,), (2, 3)][rng.integers(2)]),),
                                {"offset": 1, "rows": 3, "cols": 4}),
+    batch=leading_rule("diag_embed"),
     doc="Place the last axis on the offset diagonal of new (rows, cols) matrices (zeros elsewhere).",
 )
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
@@ -53,7 +54,7 @@ def _spread_sample(rng: np.random.Generator) -> Example:
 var_p: Primitive = defprimitive(
     "var", lambda x, *, axis, ddof, keepdims: np.var(x, axis=axis, ddof=ddof, keepdims=keepdims),
     jvp=[_var_jvp], vjp=[_var_vjp], sample=_spread_sample,
-    complex_sample=with_imaginary_parts(_spread_sample),
+    complex_sample=with_imaginary_parts(_spread_sample), batch=axis_rule("var", "axis"),
     doc="Variance over the given axes with ddof degrees of freedom removed.",
 )
 
@@ -69,7 +70,7 @@ def _std_vjp(g: Any, ans: Any, x: Any, *, axis: Axes, ddof: float, keepdims: boo
 std_p: Primitive = defprimitive(
     "std", lambda x, *, axis, ddof, keepdims: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
     jvp=[_std_jvp], vjp=[_std_vjp], sample=_spread_sample,
-    complex_sample=with_imaginary_parts(_spread_sample),
+    complex_sample=with_imaginary_parts(_spread_sample), batch=axis_rule("std", "axis"),
     doc="Standard deviation; its derivative is infinite where the variance is 0.",
 )
 
@@ -88,7 +89,7 @@ ptp_p: Primitive = defprimitive(
                                                   keepdims=keepdims)],
     vjp=[lambda g, ans, x, *, axis, keepdims: mul(_expand(g, x, axis, keepdims),
                                                   _ptp_weights(x, axis, keepdims))],
-    sample=lambda rng: _reduce_sample(rng, distinct=True),
+    sample=lambda rng: _reduce_sample(rng, distinct=True), batch=axis_rule("ptp", "axis"),
     doc="Range (maximum minus minimum); tied extremes share the derivative evenly.",
 )
 
