@@ -17,6 +17,7 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, defprimitive
+from dualad.ops._batching_axes import broadcast_all, to_front
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import (
     batch_size,
@@ -29,6 +30,7 @@ from dualad.ops._util import (
 from dualad.ops.arithmetic import add, div, mul, sub
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
+from dualad.ops.einsum import einsum
 from dualad.ops.linalg import matmul, matmul_p
 from dualad.ops.shape import broadcast_to, reshape, sum, transpose, unbroadcast
 
@@ -90,6 +92,23 @@ def _linear_sample(rng: np.random.Generator, complex_values: bool = False) -> Ex
                     np.asarray(make(rng, (5,)))), {})
 
 
+def _linear_batch(args: Any, dims: Any) -> tuple[Any, int]:
+    """Batched x only: one call (its leading axes are free). A batched weight or bias: an
+    einsum of x against every element's weight, plus the bias aligned to the output."""
+    (x, w, b), (dx, dw, db) = args, dims
+    x, w, b = to_front(x, dx), to_front(w, dw), to_front(b, db)
+    if dw is None and db is None:
+        return bind(linear_p, x, w, b), 0
+    lead = "abcdefgh"[: len(shape_of(x)) - (dx is not None) - 1]
+    z = "Z" if dx is not None or dw is not None else ""
+    y = einsum(("Z" if dx is not None else "") + lead + "i," + ("Z" if dw is not None else "") + "oi->"
+               + z + lead + "o", x, w)
+    if db is not None:
+        sb = shape_of(b)
+        b = reshape(b, sb[:1] + (1,) * len(lead) + sb[1:])
+    return add(y, b), 0  # (when only the bias is batched, the sum gets its batch axis in front)
+
+
 linear_p = defprimitive(
     "linear", _linear_impl,
     jvp_joint=_linear_jvp,
@@ -98,7 +117,7 @@ linear_p = defprimitive(
     vjp_plain=[lambda g, ans, x, w, b: np.matmul(g, w.conj() if w.dtype.kind == "c" else w),
                _linear_vjp_w_plain, lambda g, ans, x, w, b: unbroadcast_plain(g, b.shape)],
     sample=_linear_sample, complex_sample=lambda rng: _linear_sample(rng, True),
-    saves="args",
+    saves="args", batch=lambda args, dims: _linear_batch(args, dims),
     doc="Affine map x @ W.T + b of a linear layer (W of shape (out, in)), fused.",
 )
 
@@ -237,11 +256,22 @@ def _xent_sample(rng: np.random.Generator) -> Example:
     return Example((logits, labels), params)
 
 
+def _xent_batch(args: Any, dims: Any, *, reduction: str, label_smoothing: float) -> tuple[Any, int]:
+    """Per-sample losses of every batch element at once, then each element's reduction."""
+    logits, labels = broadcast_all(args, dims)
+    per = bind(softmax_cross_entropy_p, logits, labels, reduction="none", label_smoothing=label_smoothing)
+    if reduction == "none":
+        return per, 0
+    axes = tuple(range(1, len(shape_of(per))))
+    total = sum(per, axes) if axes else per
+    return (div(total, float(max(math.prod(shape_of(per)[1:]), 1))) if reduction == "mean" else total), 0
+
+
 softmax_cross_entropy_p = defprimitive(
     "softmax_cross_entropy", _xent_impl,
     jvp=[_xent_jvp, None], vjp=[_xent_vjp, None], vjp_plain=[_xent_vjp_plain, None],
     nondiff_argnums=(1,),
-    sample=_xent_sample,
+    sample=_xent_sample, batch=_xent_batch,
     doc="Cross entropy of softmax(logits) against integer labels (class axis last), fused.",
 )
 

@@ -22,12 +22,50 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import align_front, axis_rule, to_front
 from dualad.ops._sampling import draw
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.arithmetic import add, div, mul, neg, sub, where
 from dualad.ops.joining import diff_p, pad_p
 from dualad.ops.powers import power
+from dualad.ops.reorder import diagonal
 from dualad.ops.shape import getitem, reshape, scatter_add_p, sum, unbroadcast
+
+# ----------------------------------------------------------------------------- batching
+
+
+def _lead_then_points_batch(name: str) -> Any:
+    """Rule for ``op(c, x)`` whose result is ``c.shape[:-1] + x.shape`` (interp, polyval).
+
+    Batched ``c`` only: its batch axis leads the result. Batched ``x`` only: it sits after
+    ``c``'s leading axes. Both: the op of all pairs, then the diagonal of the two batch axes.
+    """
+
+    def rule(args: Any, dims: Any, **params: Any) -> tuple[Any, int]:
+        prim = polyval_p if name == "polyval" else interp_p
+        (x, c), (dx, dc) = (args[0], args[1]), (dims[0], dims[1])
+        if name == "polyval":  # polyval(p, x): the coefficients come first
+            (x, c), (dx, dc) = (c, x), (dc, dx)
+        x, c = to_front(x, dx), to_front(c, dc)
+        out = bind(prim, *((c, x) if name == "polyval" else (x, c)), **params)
+        if dc is None:
+            return out, ndim_of(c) - 1
+        if dx is None:
+            return out, 0
+        out = diagonal(out, 0, 0, ndim_of(c) - 1)  # (c's leading axes, x's axes, batch)
+        return out, ndim_of(out) - 1
+
+    return rule
+
+
+def _trapezoid_batch(args: Any, dims: Any, *, axis: int) -> tuple[Any, int]:
+    """Both inputs with a leading batch axis (size 1 when unbatched) and the same rank."""
+    rank = max(ndim_of(v) - (d is not None) for v, d in zip(args, dims))
+    y, x = (align_front(v, d, rank) if d is not None else reshape(v, (1,) * (rank + 1 - ndim_of(v))
+                                                                   + shape_of(v))
+            for v, d in zip(args, dims))
+    return bind(trapezoid_p, y, x, axis=axis + 1), 0
+
 
 # ----------------------------------------------------------------------------- interp
 
@@ -94,7 +132,7 @@ def _interp_sample(rng: np.random.Generator) -> Example:
 interp_p: Primitive = defprimitive(
     "interp", _interp_impl,
     jvp=[_interp_jvp_x, lambda t, ans, x, fp, *, xp: bind(interp_p, x, t, xp=xp)],
-    vjp=[_interp_vjp_x, _interp_vjp_fp], sample=_interp_sample,
+    vjp=[_interp_vjp_x, _interp_vjp_fp], sample=_interp_sample, batch=_lead_then_points_batch("interp"),
     kink=lambda args, params, eps: bool(np.any(np.abs(np.subtract.outer(args[0], params["xp"])) <= eps)),
     doc="Piecewise-linear interpolation of fp at x between the constant knots xp.",
 )
@@ -143,7 +181,7 @@ def _polyval_vjp_x(g: Any, ans: Any, p: Any, x: Any) -> Any:
 polyval_p: Primitive = defprimitive(
     "polyval", _polyval_impl,
     jvp=[lambda t, ans, p, x: bind(polyval_p, t, x), _polyval_jvp_x],
-    vjp=[_polyval_vjp_p, _polyval_vjp_x],
+    vjp=[_polyval_vjp_p, _polyval_vjp_x], batch=_lead_then_points_batch("polyval"),
     sample=lambda rng: Example((np.asarray(draw(rng, (4,))), np.asarray(draw(rng, [(), (3,), (2, 2)][
         rng.integers(3)]))), {}),
     doc="Polynomial with coefficients p (highest power first) evaluated at x, by Horner's rule.",
@@ -204,7 +242,7 @@ trapezoid_p: Primitive = defprimitive(
     "trapezoid", _trapezoid_impl,
     jvp=[lambda t, ans, y, x, *, axis: bind(trapezoid_p, t, reshape(x, (1,) + shape_of(x)), axis=axis + 1),
          _trapezoid_jvp_x],
-    vjp=[_trapezoid_vjp_y, _trapezoid_vjp_x], sample=_trapezoid_sample,
+    vjp=[_trapezoid_vjp_y, _trapezoid_vjp_x], sample=_trapezoid_sample, batch=_trapezoid_batch,
     doc="Integral of y over the sample points x by the trapezoidal rule, along an axis.",
 )
 
@@ -224,7 +262,7 @@ def _gradient_vjp(g: Any, ans: Any, f: Any, *, axis: int, h: float) -> Any:
 gradient_p: Primitive = defprimitive(
     "gradient", lambda f, *, axis, h: np.gradient(f, h, axis=axis),
     jvp=[lambda t, ans, f, *, axis, h: bind(gradient_p, t, axis=axis + 1, h=h)],
-    vjp=[_gradient_vjp],
+    vjp=[_gradient_vjp], batch=axis_rule("gradient", "axis"),
     sample=lambda rng: Example((np.asarray(draw(rng, [(5,), (3, 4)][rng.integers(2)])),),
                                {"axis": 0, "h": float(rng.uniform(0.3, 2.0))}),
     doc="Derivative estimate along an axis: central differences, one-sided at the ends.",
