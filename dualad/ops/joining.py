@@ -17,7 +17,7 @@ import numpy as np
 from dualad._core.errors import ShapeError, UnsupportedOperationError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, Variadic, defprimitive
-from dualad.ops._batching_axes import align_front, broadcast_all, axis_rule, to_front
+from dualad.ops._batching_axes import align_front, axis_rule, broadcast_all, to_front
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import batch_size, dtype_of, ndim_of, normalize_one_axis, shape_of

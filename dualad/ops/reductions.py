@@ -214,7 +214,8 @@ cumprod_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, axis: div(_reverse_cumsum(mul(g, conj(ans)), axis), conj(x))],
     sample=lambda rng: _scan_sample(rng, "nonzero"),
     complex_sample=with_imaginary_parts(lambda rng: _scan_sample(rng, "nonzero")),
-    doc="Running product along an axis (the rules need nonzero elements).", batch=axis_rule("cumprod", "axis"),
+    doc="Running product along an axis (the rules need nonzero elements).",
+    batch=axis_rule("cumprod", "axis"),
 )
 
 
