@@ -22,12 +22,13 @@ from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import (
     batch_size,
     column_major,
+    dtype_of,
     last_axis_max,
     last_axis_sum,
     shape_of,
     unbroadcast_plain,
 )
-from dualad.ops.arithmetic import add, div, mul, sub
+from dualad.ops.arithmetic import add, div, mul, sub, where
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
 from dualad.ops.einsum import einsum
@@ -189,10 +190,14 @@ def _at_labels(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
 
 
-def _target(logits: Any, labels: np.ndarray, label_smoothing: float) -> np.ndarray:
+def _target(logits: Any, labels: Any, label_smoothing: float) -> Any:
     """The target distribution (one-hot, smoothed): a constant of the labels."""
     n_classes = shape_of(logits)[-1]
     dtype = np.result_type(primal(logits))
+    if isinstance(labels, Tracer):  # labels batched by vmap: a one-hot comparison, batched too
+        hit = reshape(labels, shape_of(labels) + (1,)) == np.arange(n_classes)
+        off = label_smoothing / n_classes
+        return where(hit, np.asarray(1.0 - label_smoothing + off, dtype), np.asarray(off, dtype))
     q = np.zeros(shape_of(logits), dtype=dtype)
     if labels.ndim == 1:  # a batch of rows: plain indexing (put_along_axis costs ~10 us)
         q[np.arange(labels.shape[0]), labels] = 1.0 - label_smoothing
@@ -209,7 +214,7 @@ def _residual(logits: Any, labels: np.ndarray, label_smoothing: float) -> Any:
 
 
 def _count(labels: np.ndarray) -> float:
-    return float(max(labels.size, 1))
+    return float(max(math.prod(shape_of(labels)), 1))
 
 
 def _xent_jvp(t: Any, ans: Any, logits: Any, labels: np.ndarray, *, reduction: str,
@@ -308,18 +313,21 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean",
     zshape = shape_of(logits)
     if not zshape:
         raise ShapeError("softmax_cross_entropy: logits must have a class axis (at least 1-D)")
-    lab = np.asarray(primal(labels))
-    if lab.dtype.kind not in "iu":
+    lab = primal(labels)
+    traced = isinstance(lab, Tracer)  # labels batched by vmap (one example's labels, as seen)
+    if not traced:
+        lab = np.asarray(lab)
+    if dtype_of(lab).kind not in "iu":
         raise TypeError(
-            f"softmax_cross_entropy: labels must be integer class indices, got dtype {lab.dtype}; "
+            f"softmax_cross_entropy: labels must be integer class indices, got dtype {dtype_of(lab)}; "
             "for probabilities as targets use -(target * log_softmax(logits)).sum(-1)"
         )
-    if lab.shape != zshape[:-1]:
+    if shape_of(lab) != zshape[:-1]:
         raise ShapeError(
-            f"softmax_cross_entropy: labels have shape {lab.shape}, expected {zshape[:-1]} "
+            f"softmax_cross_entropy: labels have shape {shape_of(lab)}, expected {zshape[:-1]} "
             f"(logits shape {zshape} without its class axis)"
         )
-    if lab.size and (np.minimum.reduce(lab, axis=None) < 0
+    if not traced and lab.size and (np.minimum.reduce(lab, axis=None) < 0
                      or np.maximum.reduce(lab, axis=None) >= zshape[-1]):  # (no .min() wrapper)
         raise ValueError(
             f"softmax_cross_entropy: labels must lie in [0, {zshape[-1]}), got values from "

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
-from dualad.ops.arithmetic import div, mul
+from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj
 from dualad.ops.reorder import flip, scatter_along_axis, take_along_axis
 from dualad.ops.shape import broadcast_to, concatenate, getitem, reshape, sum, transpose
@@ -148,7 +148,14 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def _tie_weights(x: Any, ans: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
     """1/k at each of the k positions holding the extreme, 0 elsewhere. A constant."""
-    xv, av = np.asarray(primal(x)), np.asarray(primal(ans))
+    xv, av = primal(x), primal(ans)
+    if isinstance(xv, Tracer) or isinstance(av, Tracer):  # batched by vmap: with batched ops
+        if not keepdims:
+            av = reshape(av, tuple(1 if i in axis else d for i, d in enumerate(shape_of(xv))))
+        one, zero = np.ones((), dtype_of(x)), np.zeros((), dtype_of(x))
+        hits = where(xv == av, one, zero)
+        return div(hits, sum(hits, axis, keepdims=True))
+    xv, av = np.asarray(xv), np.asarray(av)
     hit = xv == (av if keepdims else np.expand_dims(av, axis))
     return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(dtype_of(x))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
@@ -20,7 +20,7 @@ from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import div, mul, sub
 from dualad.ops.complex import conj, real
-from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, mean
+from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, amax_p, amin_p, mean
 from dualad.ops.shape import sum
 
 Axes = tuple[int, ...]
@@ -77,10 +77,13 @@ std_p: Primitive = defprimitive(
 
 def _ptp_weights(x: Any, axis: Axes, keepdims: bool) -> Any:
     """Tie-split weights of the maximum minus those of the minimum. A constant."""
-    xv = np.asarray(primal(x))
-    top = _tie_weights(x, np.max(xv, axis=axis, keepdims=keepdims), axis, keepdims)
-    bottom = _tie_weights(x, np.min(xv, axis=axis, keepdims=keepdims), axis, keepdims)
-    return top - bottom
+    xv = primal(x)
+    if isinstance(xv, Tracer):  # batched by vmap: the extremes with batched ops
+        hi, lo = (bind(p, xv, axis=axis, keepdims=keepdims) for p in (amax_p, amin_p))
+    else:
+        xv = np.asarray(xv)
+        hi, lo = np.max(xv, axis=axis, keepdims=keepdims), np.min(xv, axis=axis, keepdims=keepdims)
+    return sub(_tie_weights(x, hi, axis, keepdims), _tie_weights(x, lo, axis, keepdims))
 
 
 ptp_p: Primitive = defprimitive(
