@@ -24,7 +24,7 @@ from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj
-from dualad.ops.reorder import flip, scatter_along_axis, take_along_axis
+from dualad.ops.reorder import flip, scatter_by, take_by
 from dualad.ops.shape import broadcast_to, concatenate, getitem, reshape, sum, transpose
 
 
@@ -226,20 +226,12 @@ cumprod_p: Primitive = defprimitive(
 )
 
 
-def _running_arg(x: Any, axis: int, accumulate: Any) -> np.ndarray:
-    """Index of the latest element holding the running extreme, at each position."""
-    xv = np.asarray(primal(x))
-    pos = np.arange(xv.shape[axis]).reshape((-1,) + (1,) * (xv.ndim - axis - 1))
-    hit = np.where(xv == accumulate(xv, axis=axis), pos, 0)
-    return np.asarray(np.maximum.accumulate(hit, axis=axis))
-
-
 def _running_extreme(name: str, accumulate: Any, doc: str) -> Any:
     def jvp(t: Any, ans: Any, x: Any, *, axis: int) -> Any:
-        return take_along_axis(t, _running_arg(x, axis, accumulate)[None], axis + 1)
+        return take_by(t, x, axis, name)
 
     def vjp(g: Any, ans: Any, x: Any, *, axis: int) -> Any:
-        return scatter_along_axis(g, _running_arg(x, axis, accumulate), axis, shape_of(x))
+        return scatter_by(g, x, axis, name)
 
     return defprimitive(
         name, lambda x, *, axis: accumulate(x, axis=axis), jvp=[jvp], vjp=[vjp],

@@ -19,7 +19,7 @@ from dualad.ops._batching_axes import axis_rule, leading_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, normalize_one_axis, shape_of
-from dualad.ops.shape import getitem_p, scatter_add_p, transpose
+from dualad.ops.shape import broadcast_to, getitem_p, moveaxis, reshape, scatter_add_p, transpose
 
 # ----------------------------------------------------------------------------- gathers
 
@@ -93,8 +93,6 @@ roll_p: Primitive = defprimitive(
 
 def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     """Cyclic shift; with ``axis=None`` the flattened array is rolled; see ``numpy.roll``."""
-    from dualad.ops.shape import reshape
-
     if axis is None:
         flat = reshape(a, (-1,))
         return reshape(roll(flat, shift, 0), shape_of(a))
@@ -106,20 +104,113 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     return bind(roll_p, a, shift=tuple(int(s) for s in shifts), axis=axes)
 
 
+# ----------------------------------------------------------------------------- gathers by order
+# The derivatives of sort and of the running extremes gather along an axis at indices that
+# depend on the values x (the sorting permutation, the position of each running extreme).
+# They are primitives taking x as a (never differentiated) input, not index constants taken
+# from its plain value, so that they batch too: inside vmap x differs between examples.
+
+
+def _running_arg(xv: np.ndarray, axis: int, accumulate: Any) -> np.ndarray:
+    """Index of the latest element holding the running extreme, at each position."""
+    pos = np.arange(xv.shape[axis]).reshape((-1,) + (1,) * (xv.ndim - axis - 1))
+    hit = np.where(xv == accumulate(xv, axis=axis), pos, 0)
+    return np.asarray(np.maximum.accumulate(hit, axis=axis))
+
+
+_ORDERS: dict[str, Any] = {
+    "sort": lambda xv, axis: np.argsort(xv, axis=axis, kind="stable"),
+    "cummax": lambda xv, axis: _running_arg(xv, axis, np.maximum.accumulate),
+    "cummin": lambda xv, axis: _running_arg(xv, axis, np.minimum.accumulate),
+}
+
+
+def _order_index(t: Any, x: Any, axis: int, order: str) -> tuple[np.ndarray, ...]:
+    """The advanced index gathering ``t`` (x's shape, maybe with leading axes) by ``order``."""
+    xv = np.asarray(x)
+    idx = _ORDERS[order](xv, axis)
+    shape = np.shape(t)
+    grids = list(np.indices(shape, sparse=True))
+    grids[len(shape) - xv.ndim + axis] = idx.reshape((1,) * (len(shape) - xv.ndim) + idx.shape)
+    return tuple(grids)
+
+
+def _take_by_impl(t: Any, x: Any, *, axis: int, order: str) -> Any:
+    return np.asarray(t)[_order_index(t, x, axis, order)]
+
+
+def _scatter_by_impl(g: Any, x: Any, *, axis: int, order: str) -> Any:
+    g = np.asarray(g)
+    out = np.zeros(g.shape, g.dtype)
+    np.add.at(out, _order_index(g, x, axis, order), g)
+    return out
+
+
+def _by_order_batch(prim_name: str) -> Any:
+    """Batch x in front (its axis shifted) and t's batch axis just before x's axes."""
+
+    def rule(args: Any, dims: Any, *, axis: int, order: str) -> tuple[Any, int]:
+        prim = take_by_p if prim_name == "take_by" else scatter_by_p
+        (t, x), (dt, dx) = args, dims
+        if dx is None:
+            return bind(prim, moveaxis(t, dt, 0), x, axis=axis, order=order), 0
+        x = moveaxis(x, dx, 0) if dx else x
+        lead = ndim_of(t) - (dt is not None) - (ndim_of(x) - 1)
+        if dt is None:
+            s = shape_of(t)
+            t = broadcast_to(reshape(t, s[:lead] + (1,) + s[lead:]), s[:lead] + shape_of(x)[:1] + s[lead:])
+        elif dt != lead:
+            t = moveaxis(t, dt, lead)
+        return bind(prim, t, x, axis=axis + 1, order=order), lead
+
+    return rule
+
+
+def _by_order_sample(rng: np.random.Generator) -> Example:
+    shape = [(5,), (3, 4), (2, 3, 2)][rng.integers(3)]
+    size = int(np.prod(shape))
+    x = (rng.permutation(size) * 0.3 + rng.uniform(-0.1, 0.1, size)).reshape(shape)
+    lead = [(), (2,)][rng.integers(2)]
+    order = ["sort", "cummax", "cummin"][rng.integers(3)]
+    return Example((draw(rng, lead + shape), x), {"axis": int(rng.integers(len(shape))), "order": order})
+
+
+take_by_p: Primitive = defprimitive(
+    "take_by", _take_by_impl,
+    jvp=[lambda tt, ans, t, x, **p: bind(take_by_p, tt, x, **p), None],
+    vjp=[lambda g, ans, t, x, **p: bind(scatter_by_p, g, x, **p), None],
+    nondiff_argnums=(1,), sample=_by_order_sample, batch=_by_order_batch("take_by"),
+    doc="Gather t along an axis in an order given by x (sorting or running-extreme positions).",
+)
+scatter_by_p: Primitive = defprimitive(
+    "scatter_by", _scatter_by_impl,
+    jvp=[lambda tt, ans, g, x, **p: bind(scatter_by_p, tt, x, **p), None],
+    vjp=[lambda c, ans, g, x, **p: bind(take_by_p, c, x, **p), None],
+    nondiff_argnums=(1,), sample=_by_order_sample, batch=_by_order_batch("scatter_by"),
+    doc="The transpose of take_by: add g back at the positions take_by read from.",
+)
+
+
+def take_by(t: Any, x: Any, axis: int, order: str) -> Any:
+    """``t`` gathered along ``axis`` (of ``x``) by ``order`` of ``primal(x)``: "sort" (the
+    stable sorting permutation), "cummax" or "cummin" (where each running extreme is)."""
+    return bind(take_by_p, t, primal(x), axis=axis, order=order)
+
+
+def scatter_by(g: Any, x: Any, axis: int, order: str) -> Any:
+    """The transpose of :func:`take_by`."""
+    return bind(scatter_by_p, g, primal(x), axis=axis, order=order)
+
+
 # ----------------------------------------------------------------------------- sort
 
 
-def _perm(x: Any, axis: int) -> Any:
-    return np.argsort(primal(x), axis=axis, kind="stable")
-
-
 def _sort_jvp(t: Any, ans: Any, x: Any, *, axis: int) -> Any:
-    return take_along_axis(t, _perm(x, axis)[None], axis + 1)
+    return take_by(t, x, axis, "sort")
 
 
 def _sort_vjp(g: Any, ans: Any, x: Any, *, axis: int) -> Any:
-    inverse = np.argsort(_perm(x, axis), axis=axis, kind="stable")
-    return take_along_axis(g, inverse, axis)
+    return scatter_by(g, x, axis, "sort")
 
 
 def _sort_sample(rng: np.random.Generator) -> Example:
@@ -138,8 +229,6 @@ sort_p: Primitive = defprimitive(
 
 def sort(a: Any, axis: Any = -1) -> Any:
     """Sorted copy along ``axis`` (the flattened array when None); see ``numpy.sort``."""
-    from dualad.ops.shape import reshape
-
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
     return bind(sort_p, a, axis=normalize_one_axis(int(axis), ndim_of(a), "sort"))
