@@ -82,8 +82,10 @@ def off_diagonal_inverse(d: Any) -> Any:
     and exactly repeated eigenvalues, where vector derivatives do not exist) give 0, so
     the derivative of the eigenvalues themselves stays finite there.
     """
-    zero = np.eye(shape_of(d)[-1], dtype=bool) | (primal(d) == 0)
-    return where(zero, 0.0, div(1.0, where(zero, 1.0, d)))
+    diagonal = np.eye(shape_of(d)[-1], dtype=bool)
+    gap_zero = primal(d) == 0  # (batched inside vmap: combined with where, not a NumPy `|`)
+    safe = where(diagonal, 1.0, where(gap_zero, 1.0, d))
+    return where(diagonal, 0.0, where(gap_zero, 0.0, div(1.0, safe)))
 
 
 def strictly_lower(x: Any) -> Any:
