@@ -100,8 +100,10 @@ class HypothesisRNG(np.random.Generator):
         if hi < lo:
             raise ValueError(f"integers: high <= low ({low}, {high})")
         shape = _shape(size)
-        return _finish(self._draw(st.integers(lo, hi), _count(shape), "integers"), shape,
-                       np.dtype(dtype).type)
+        # Small ranges (indices into lists of shapes, axes) as sampled_from: drawn near
+        # uniformly, where st.integers favours the low end; both shrink toward ``low``.
+        values = st.sampled_from(range(lo, hi + 1)) if hi - lo < 256 else st.integers(lo, hi)
+        return _finish(self._draw(values, _count(shape), "integers"), shape, np.dtype(dtype).type)
 
     def random(self, size: Any = None, dtype: Any = np.float64, out: Any = None) -> Any:
         """Like ``Generator.random``: values in [0, 1) that shrink toward 0.0 (for decisions)."""
