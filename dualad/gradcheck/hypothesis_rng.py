@@ -120,7 +120,7 @@ class HypothesisRNG(np.random.Generator):
             shape = np.broadcast_shapes(np.shape(low), np.shape(high))
         u = self._generic(shape, "uniform")
         values = np.asarray(low) + (np.asarray(high) - np.asarray(low)) * u.reshape(shape or ())
-        return float(values) if shape is None else values
+        return float(values) if shape is None else np.asarray(values)
 
     def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None) -> Any:
         """Like ``Generator.normal`` (within 3.1 standard deviations), shrinking toward generic values."""
@@ -128,7 +128,7 @@ class HypothesisRNG(np.random.Generator):
         u = np.clip(self._generic(shape, "normal"), 1e-3, 1.0 - 1e-3)
         z = np.asarray([_NORMAL.inv_cdf(float(p)) for p in u]).reshape(shape or ())
         values = np.asarray(loc) + np.asarray(scale) * z
-        return float(values) if shape is None else values
+        return float(values) if shape is None else np.asarray(values)
 
     def standard_normal(self, size: Any = None, dtype: Any = np.float64, out: Any = None) -> Any:
         """Like ``Generator.standard_normal``."""
