@@ -29,6 +29,7 @@ from dualad.ops._matrix import (
     diag_part,
     hermitian_part_value,
     linalg_errors,
+    mask_like,
     mH,
     strictly_lower,
     sym,
@@ -50,7 +51,7 @@ def _cholesky_impl(a: Any) -> Any:
 def _phi(x: Any) -> Any:
     """Lower triangle with the diagonal halved."""
     n = shape_of(x)[-1]
-    return mul(x, np.tri(n) - 0.5 * np.eye(n))
+    return mul(x, mask_like(np.tri(n) - 0.5 * np.eye(n), x))
 
 
 def _cholesky_jvp(t: Any, ans: Any, a: Any) -> Any:

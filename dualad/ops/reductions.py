@@ -42,8 +42,11 @@ def _distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return (rng.permutation(size) * 0.3 - 0.15 * size + rng.uniform(-0.05, 0.05, size)).reshape(shape)
 
 
-def _reduce_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False) -> Example:
-    shape = [(), (3,), (2, 3), (2, 3, 2)][rng.integers(4)]
+def _reduce_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False,
+                   empty: bool = False) -> Example:
+    """Size-1 axes always; size-0 ones with ``empty`` (not for mean, max, min: no value there)."""
+    shapes = [(), (1,), (3,), (2, 3), (1, 3), (2, 3, 2)] + ([(0,), (2, 0)] if empty else [])
+    shape = shapes[rng.integers(len(shapes))]
     x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
     axis = tuple(a for a in range(len(shape)) if rng.random() < 0.5) or tuple(range(len(shape)))
     return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
@@ -101,9 +104,9 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def _exclusive_cumprod(y: Any) -> Any:
     """Products of the elements strictly before each position along the last axis."""
     s = shape_of(y)
+    if s[-1] <= 1:  # nothing before any element (size 0: no elements, an empty result)
+        return np.ones(s, dtype=dtype_of(y))
     ones = np.ones(s[:-1] + (1,), dtype=dtype_of(y))
-    if s[-1] == 1:
-        return ones
     return concatenate([ones, cumprod(getitem(y, (Ellipsis, slice(None, -1))), -1)], axis=-1)
 
 
@@ -129,8 +132,9 @@ def _prod_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
 
 prod_p: Primitive = defprimitive(
     "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
-    jvp=[_prod_jvp], vjp=[_prod_vjp], sample=_reduce_sample,
-    complex_sample=with_imaginary_parts(_reduce_sample), batch=axis_rule("prod", "axis"),
+    jvp=[_prod_jvp], vjp=[_prod_vjp], sample=lambda rng: _reduce_sample(rng, empty=True),
+    complex_sample=with_imaginary_parts(lambda rng: _reduce_sample(rng, empty=True)),
+    batch=axis_rule("prod", "axis"),
     doc="Product of elements over the given axes (exact at zeros).",
 )
 
@@ -198,7 +202,8 @@ def amin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def _scan_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False) -> Example:
-    shape = [(4,), (2, 3), (3, 2, 2)][rng.integers(3)]
+    shapes = [(4,), (1,), (2, 3), (1, 3), (3, 2, 2), (0,), (2, 0)]
+    shape = shapes[rng.integers(len(shapes))]
     x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
     return Example((x,), {"axis": int(rng.integers(len(shape)))})
 

@@ -55,7 +55,7 @@ def scatter_along_axis(g: Any, indices: Any, axis: int, shape: tuple[int, ...]) 
 
 
 def _axes_sample(rng: np.random.Generator, **extra: Any) -> Example:
-    x = draw(rng, [(4,), (2, 3), (3, 2, 2)][rng.integers(3)])
+    x = draw(rng, [(4,), (1,), (2, 3), (1, 3), (3, 2, 2), (0,), (2, 0)][rng.integers(7)])
     n = np.ndim(x)
     axis = tuple(a for a in range(n) if rng.random() < 0.6) or (0,)
     return Example((np.asarray(x),), {"axis": axis, **extra})
@@ -214,7 +214,7 @@ def _sort_vjp(g: Any, ans: Any, x: Any, *, axis: int) -> Any:
 
 
 def _sort_sample(rng: np.random.Generator) -> Example:
-    shape = [(5,), (3, 4), (2, 3, 2)][rng.integers(3)]
+    shape = [(5,), (1,), (3, 4), (1, 4), (2, 3, 2), (0,), (3, 0)][rng.integers(7)]
     size = int(np.prod(shape))
     x = (rng.permutation(size) * 0.3 + rng.uniform(-0.1, 0.1, size)).reshape(shape)
     return Example((x,), {"axis": int(rng.integers(len(shape)))})
@@ -238,7 +238,7 @@ def sort(a: Any, axis: Any = -1) -> Any:
 
 
 def _tri_sample(rng: np.random.Generator) -> Example:
-    shape = [(3, 3), (3, 4), (2, 4, 3)][rng.integers(3)]
+    shape = [(3, 3), (1, 1), (3, 4), (2, 4, 3), (0, 3), (2, 0, 3)][rng.integers(6)]
     return Example((draw(rng, shape),), {"k": int(rng.integers(-2, 3))})
 
 

@@ -56,9 +56,13 @@ def _all_front(args: tuple[Any, ...], dims: tuple[int | None, ...]) -> list[Any]
 # ----------------------------------------------------------------------------- reshape
 
 
+_RESHAPES = [((2, 3, 2), [(12,), (3, 4), (2, 6), (12, 1)]), ((1, 3), [(3,), (3, 1), (1, 1, 3)]),
+             ((0, 3), [(0,), (3, 0), (1, 0, 3)])]
+
+
 def _reshape_sample(rng: np.random.Generator) -> Example:
-    x = draw(rng, (2, 3, 2))
-    return Example((np.asarray(x),), {"shape": [(12,), (3, 4), (2, 6), (12, 1)][rng.integers(4)]})
+    shape, targets = _RESHAPES[rng.integers(len(_RESHAPES))]
+    return Example((np.asarray(draw(rng, shape)),), {"shape": targets[rng.integers(len(targets))]})
 
 
 reshape_p: Primitive = defprimitive(
@@ -106,7 +110,8 @@ transpose_p: Primitive = defprimitive(
     lambda x, *, axes: np.asarray(x).transpose(axes),  # the method: np.transpose adds ~1 us
     jvp=[lambda t, ans, x, *, axes: bind(transpose_p, t, axes=(0,) + batched(axes))],
     vjp=[lambda g, ans, x, *, axes: bind(transpose_p, g, axes=_inverse_permutation(axes))],
-    sample=lambda rng: Example((draw(rng, (2, 3, 4)),), {"axes": tuple(rng.permutation(3).tolist())}),
+    sample=lambda rng: Example((draw(rng, [(2, 3, 4), (1, 3, 1), (2, 0, 3)][rng.integers(3)]),),
+                               {"axes": tuple(rng.permutation(3).tolist())}),
     batch=lambda args, dims, *, axes: (
         bind(transpose_p, _front(args[0], dims[0]), axes=(0,) + batched(axes)), 0),
     doc="Permute the axes of an array.",
@@ -195,7 +200,7 @@ def _sum_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool)
 
 
 def _sum_sample(rng: np.random.Generator) -> Example:
-    x = draw(rng, [(), (3,), (2, 3), (2, 3, 2)][rng.integers(4)])
+    x = draw(rng, [(), (1,), (3,), (2, 3), (1, 3), (2, 3, 2), (0,), (2, 0)][rng.integers(8)])
     n = np.ndim(x)
     axis = tuple(a for a in range(n) if rng.random() < 0.5)
     return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})

@@ -280,7 +280,8 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
                 tans.append(reshape(o._tangent, shape_of(o.primal)))
             else:
                 values.append(o)
-                tans.append(np.zeros_like(primal(o), dtype=float))
+                plain = np.asarray(primal(o))  # a constant: zero tangent, in its precision
+                tans.append(np.zeros_like(plain, dtype=plain.dtype if plain.dtype.kind in "fc" else float))
     return (tree_unflatten(o_tree, [finish(v) for v in values]),
             tree_unflatten(o_tree, [finish(t) for t in tans]))
 
