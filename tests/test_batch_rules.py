@@ -186,3 +186,80 @@ LOOPS: set[str] = set()
 def test_loop_fallbacks_are_the_declared_ones() -> None:
     loops = {p.name for p in _structured() if p.batch == "loop"}
     assert loops == LOOPS
+
+
+# ----------------------------------------------------------------------------- through vmap
+# The derivative rules of these families take values (labels, sorting permutations, tie and
+# segment weights, eigenvalue gaps) from their inputs; under vmap(grad) those inputs are
+# batched, so the rules must batch too. Skipped until the vmap transform is present.
+
+needs_vmap = pytest.mark.skipif(not hasattr(dualad, "vmap"), reason="needs dualad.vmap")
+
+
+def _vmap(*args: Any, **kwargs: Any) -> Any:
+    return dualad.vmap(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+@needs_vmap
+def test_per_example_gradients_with_batched_labels() -> None:
+    from dualad.ops.nn_ops import linear, softmax_cross_entropy
+
+    rng = np.random.default_rng(0)
+    w, b = rng.normal(size=(5, 4)), rng.normal(size=5)
+    xs, ys = rng.normal(size=(7, 4)), rng.integers(0, 5, 7)
+
+    def loss(w: Any, b: Any, x: Any, y: Any) -> Any:
+        return softmax_cross_entropy(linear(x[None], w, b), y[None], label_smoothing=0.1)
+
+    got = _vmap(dualad.grad(loss, argnums=(0, 1)), in_axes=(None, None, 0, 0))(w, b, xs, ys)
+    for k in range(7):
+        want = dualad.grad(loss, argnums=(0, 1))(w, b, xs[k], ys[k])
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(g[k], e, rtol=1e-12, atol=1e-14)
+    losses = _vmap(loss, in_axes=(None, None, 0, 0))(w, b, xs, ys)
+    np.testing.assert_allclose(losses, [loss(w, b, xs[k], ys[k]) for k in range(7)], rtol=1e-12)
+
+
+def _value_dependent_cases() -> dict[str, Any]:
+    from dualad.ops import numerics, reductions, reorder, spectral, statistics
+
+    w = np.arange(1.0, 6.0)
+    knots = np.linspace(-3.0, 3.0, 7)
+    return {
+        "sort": lambda x: dualad.sum(reorder.sort(x) * w),
+        "cummax": lambda x: dualad.sum(reductions.cummax(x) * w),
+        "cummin": lambda x: dualad.sum(reductions.cummin(x) * w),
+        "amax": lambda x: reductions.amax(x),
+        "ptp": lambda x: statistics.ptp(x),
+        "interp": lambda x: dualad.sum(numerics.interp(x, knots, knots ** 3) * w),
+        "eigh": lambda x: dualad.sum(spectral.eigh(dualad.reshape(x[:4], (2, 2)))[1] ** 2 * w[:2]),
+        "svd": lambda x: dualad.sum(spectral.svd(dualad.reshape(x[:4], (2, 2)))[1] * w[:2]),
+    }
+
+
+@needs_vmap
+@pytest.mark.parametrize("name", sorted(_value_dependent_cases()))
+def test_vmap_of_derivatives_with_value_dependent_rules(name: str) -> None:
+    f = _value_dependent_cases()[name]
+    xs = np.random.default_rng(1).permutation(20).reshape(4, 5) * 0.3 - 2.9
+    want = np.stack([dualad.grad(f)(x) for x in xs])
+    np.testing.assert_allclose(_vmap(dualad.grad(f))(xs), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(_vmap(dualad.jacfwd(f))(xs), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(_vmap(dualad.grad(f), in_axes=1)(xs.T), want, rtol=1e-10, atol=1e-12)
+    grad_of_vmap = dualad.grad(lambda a: dualad.sum(_vmap(f)(a)))(xs)
+    np.testing.assert_allclose(grad_of_vmap, want, rtol=1e-10, atol=1e-12)
+
+
+@needs_vmap
+def test_nested_vmap_through_structured_rules() -> None:
+    from dualad.ops.conv import conv2d
+    from dualad.ops.einsum import einsum
+
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(2, 3, 4, 4))
+    inner = _vmap(lambda m: einsum("ij,jk->ik", m, m)[1:, ::2], in_axes=0)
+    got = _vmap(inner, in_axes=1)(a)  # outer over axis 1, inner over axis 0 of what is left
+    np.testing.assert_allclose(got, np.einsum("abij,abjk->baik", a, a)[:, :, 1:, ::2], rtol=1e-12)
+    x, w = rng.normal(size=(3, 2, 1, 5, 5)), rng.normal(size=(4, 1, 3, 3))
+    got = _vmap(lambda xi: conv2d(xi, w, padding=1), in_axes=0)(x)
+    np.testing.assert_allclose(got, np.stack([conv2d(xi, w, padding=1) for xi in x]), rtol=1e-12)
