@@ -36,10 +36,14 @@ class ReverseTrace(MainTrace):
         vals = []
         parents: list[Node | None] = []
         track = multi_output_parent = fresh_leaf = False
+        plain = True  # no lower-level tracer among the values: the backward may use fast paths
         depth = 0
         for a in args:
             if isinstance(a, Tensor) and a._main is self:
-                vals.append(a._value)
+                v = a._value
+                vals.append(v)
+                if plain and isinstance(v, Tracer):
+                    plain = False
                 node = a._node
                 if node is not None:
                     track = True
@@ -54,6 +58,8 @@ class ReverseTrace(MainTrace):
             else:
                 vals.append(a)
                 parents.append(None)
+                if plain and isinstance(a, Tracer):
+                    plain = False
         if self is EAGER_REVERSE and not levels._observer_count:
             # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
             # second bind: this is the hot path of every PyTorch-style training step.
@@ -69,9 +75,8 @@ class ReverseTrace(MainTrace):
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
         saved_args = tuple(vals) if prim.saves_args else unsaved_args(prim, vals)
         saved_ans = ans if prim.saves_ans else unsaved_output(prim, ans)
-        # Fast path allowed in backward? (eager values are plain: nothing lives below level 0)
-        plain = self is EAGER_REVERSE or not any(
-            isinstance(v, Tracer) for v in (*vals, *params.values()))
+        if plain and params and any(isinstance(v, Tracer) for v in params.values()):
+            plain = False
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth,
                     plain)
         if fresh_leaf and prim.saves_args and self is EAGER_REVERSE:  # protect the saved leaf values
@@ -263,7 +268,7 @@ class Tensor(ArrayMethods):
             seed = as_cotangent(seed, value, "backward(): grad", "the tensor")
         grads = backward_pass(node, self._index, seed, retain_graph)
         del node
-        _accumulate(grads, seed)
+        _accumulate(grads, None if grad is None else seed)  # only a seed of the user can alias
         if not retain_graph:
             _inplace.release_leaves(grads)  # the graph is freed: its leaves are writable again
 
@@ -315,7 +320,7 @@ def _accumulate(grads: dict[Node, Any], seed: Any) -> None:
         g = np.asarray(g)
         # .grad is the user's to change: never a read-only view (e.g. from sum's rule), nor
         # the seed they passed (or a view of it: add's and reshape's rules pass it through)
-        if not g.flags.writeable or np.may_share_memory(g, seed):
+        if not g.flags.writeable or (seed is not None and np.may_share_memory(g, seed)):
             g = np.array(g)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 

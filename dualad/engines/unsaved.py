@@ -139,14 +139,14 @@ class Unsaved:
 
     __hash__ = None  # type: ignore[assignment]
 
-    __add__ = __radd__ = _refusing("+")
-    __sub__ = __rsub__ = _refusing("-")
-    __mul__ = __rmul__ = _refusing("*")
-    __truediv__ = __rtruediv__ = _refusing("/")
-    __floordiv__ = __rfloordiv__ = _refusing("//")
-    __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _refusing("%")
-    __pow__ = __rpow__ = _refusing("**")
-    __matmul__ = __rmatmul__ = _refusing("@")
+    __add__ = __radd__ = _refusing("the operator +")
+    __sub__ = __rsub__ = _refusing("the operator -")
+    __mul__ = __rmul__ = _refusing("the operator *")
+    __truediv__ = __rtruediv__ = _refusing("the operator /")
+    __floordiv__ = __rfloordiv__ = _refusing("the operator //")
+    __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _refusing("the operator %")
+    __pow__ = __rpow__ = _refusing("the operator **")
+    __matmul__ = __rmatmul__ = _refusing("the operator @")
     __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _refusing("a bitwise operator")
     __lshift__ = __rlshift__ = __rshift__ = __rrshift__ = _refusing("a shift")
     __lt__ = __le__ = __gt__ = __ge__ = _refusing("a comparison")

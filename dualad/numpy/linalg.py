@@ -38,7 +38,7 @@ from dualad.ops import matrix_functions as _mf
 from dualad.ops import norms as _norms
 from dualad.ops import solvers as _solvers
 from dualad.ops import spectral as _spectral
-from dualad.ops._matrix import check_matrix, mH, mT
+from dualad.ops._matrix import check_matrix, mask_like, mH, mT
 from dualad.ops.arithmetic import add, mul
 from dualad.ops.linalg import matmul as _matmul
 
@@ -97,7 +97,7 @@ def _one_triangle(a: Any, uplo: str, op: str) -> Any:
     if uplo not in ("L", "U"):
         raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {uplo!r}")
     n = check_matrix(op, a)[-1]
-    keep, strict = np.tri(n), np.tri(n, k=-1)
+    keep, strict = mask_like(np.tri(n), a), mask_like(np.tri(n, k=-1), a)  # float32 stays float32
     if uplo == "U":
         keep, strict = keep.T, strict.T
     return add(mul(a, keep), mH(mul(a, strict)))

@@ -15,7 +15,7 @@ import numpy as np
 
 from dualad._core.errors import ShapeError
 from dualad._core.levels import primal
-from dualad.ops._util import shape_of
+from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.arithmetic import add, div, mul, where
 from dualad.ops.complex import conj
 from dualad.ops.shape import reshape, sum, transpose
@@ -37,15 +37,21 @@ def sym(x: Any) -> Any:
     return mul(add(x, mH(x)), 0.5)
 
 
+def mask_like(m: np.ndarray, x: Any) -> np.ndarray:
+    """A real constant ``m`` in ``x``'s precision (a float64 mask would upcast float32 values)."""
+    dt = dtype_of(x)
+    return m.astype(np.finfo(dt).dtype if dt.kind in "fc" else np.float64)
+
+
 def diag_part(x: Any) -> Any:
     """The diagonals ``x[..., i, i]`` of a stack of square matrices."""
-    return sum(mul(x, np.eye(shape_of(x)[-1])), axis=-1)
+    return sum(mul(x, mask_like(np.eye(shape_of(x)[-1]), x)), axis=-1)
 
 
 def diag_embed(v: Any) -> Any:
     """Square matrices with ``v[..., i]`` on the diagonal and zeros elsewhere."""
     s = shape_of(v)
-    return mul(reshape(v, s + (1,)), np.eye(s[-1]))
+    return mul(reshape(v, s + (1,)), mask_like(np.eye(s[-1]), v))
 
 
 def trace(x: Any) -> Any:
@@ -82,14 +88,16 @@ def off_diagonal_inverse(d: Any) -> Any:
     and exactly repeated eigenvalues, where vector derivatives do not exist) give 0, so
     the derivative of the eigenvalues themselves stays finite there.
     """
-    zero = np.eye(shape_of(d)[-1], dtype=bool) | (primal(d) == 0)
-    return where(zero, 0.0, div(1.0, where(zero, 1.0, d)))
+    diagonal = np.eye(shape_of(d)[-1], dtype=bool)
+    gap_zero = primal(d) == 0  # (batched inside vmap: combined with where, not a NumPy `|`)
+    safe = where(diagonal, 1.0, where(gap_zero, 1.0, d))
+    return where(diagonal, 0.0, where(gap_zero, 0.0, div(1.0, safe)))
 
 
 def strictly_lower(x: Any) -> Any:
     """Entries strictly below the diagonal; zeros elsewhere."""
     n = shape_of(x)[-1]
-    return mul(x, np.tri(n, n, -1))
+    return mul(x, mask_like(np.tri(n, n, -1), x))
 
 
 def hermitian_part_value(a: Any) -> Any:

@@ -23,7 +23,10 @@ DOMAINS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]]
     "above1": lambda rng, s: rng.uniform(1.2, 3.0, s),
 }
 
-_BASE_SHAPES: list[tuple[int, ...]] = [(), (3,), (2, 3), (2, 1, 3), (4, 2)]
+# Simplest first (hypothesis-driven draws shrink toward the front): scalars, size-1 axes,
+# ordinary shapes, then empty ones (size-0 axes, which broadcast against size-1 axes).
+_BASE_SHAPES: list[tuple[int, ...]] = [(), (1,), (3,), (2, 3), (2, 1, 3), (4, 2), (1, 1), (0,), (2, 0),
+                                       (0, 1, 3)]
 
 
 def draw(rng: np.random.Generator, shape: tuple[int, ...], domain: str = "real") -> Any:
@@ -35,14 +38,14 @@ def draw(rng: np.random.Generator, shape: tuple[int, ...], domain: str = "real")
 
 
 def broadcast_shapes(rng: np.random.Generator, n: int) -> list[tuple[int, ...]]:
-    """``n`` mutually broadcastable shapes: equal, with size-1 axes, or of lower rank."""
+    """``n`` mutually broadcastable shapes: equal, with size-1 axes, or of lower rank (possibly empty)."""
     base = _BASE_SHAPES[rng.integers(len(_BASE_SHAPES))]
     shapes = []
     for _ in range(n):
         s = list(base)
         if s and rng.random() < 0.4:  # drop leading axes
             s = s[rng.integers(len(s) + 1) :]
-        s = [1 if (d > 1 and rng.random() < 0.25) else d for d in s]
+        s = [1 if (d != 1 and rng.random() < 0.25) else d for d in s]
         shapes.append(tuple(s))
     return shapes
 

@@ -17,11 +17,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import axis_rule, stacked_rule, to_front
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import ndim_of, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import mul
 from dualad.ops.complex import conj
+from dualad.ops.einsum import LETTERS, einsum_p
 from dualad.ops.linalg import matmul
 from dualad.ops.reorder import _diagonal_vjp, flip
 from dualad.ops.shape import broadcast_to, getitem, reshape, sum, transpose
@@ -65,11 +67,30 @@ def _tensordot_sample(rng: np.random.Generator) -> Example:
     return Example((np.asarray(draw(rng, sa)), np.asarray(draw(rng, sb))), {"axes": axes})
 
 
+def _tensordot_batch(args: Any, dims: Any, *, axes: Axes) -> tuple[Any, int]:
+    (a, b), (da, db), (ax_a, ax_b) = args, dims, axes
+    if db is None:  # batch among a's free axes, which come first
+        return bind(tensordot_p, to_front(a, da), b, axes=(tuple(d + 1 for d in ax_a), ax_b)), 0
+    if da is None:  # batch among b's free axes, after a's
+        out = bind(tensordot_p, a, to_front(b, db), axes=(ax_a, tuple(d + 1 for d in ax_b)))
+        return out, ndim_of(a) - len(ax_a)
+    # both batched: a batched contraction, as an einsum sharing the batch letter
+    na, nb = ndim_of(a) - 1, ndim_of(b) - 1
+    la, lb = LETTERS[1 : na + 1], list(LETTERS[na + 1 : na + nb + 1])
+    for i, j in zip(ax_a, ax_b):
+        lb[j] = la[i]
+    lb_s = "".join(lb)
+    out = "a" + "".join(c for k, c in enumerate(la) if k not in ax_a) + "".join(
+        c for k, c in enumerate(lb_s) if k not in ax_b)
+    spec = f"a{la},a{lb_s}->{out}"
+    return bind(einsum_p, to_front(a, da), to_front(b, db), subscripts=spec, optimize=False), 0
+
+
 tensordot_p: Primitive = defprimitive(
     "tensordot", lambda a, b, *, axes: np.tensordot(a, b, axes=axes),
     jvp=[lambda t, ans, a, b, *, axes: bind(tensordot_p, t, b, axes=(tuple(d + 1 for d in axes[0]), axes[1])),
          _tensordot_jvp_b],
-    vjp=[_tensordot_vjp_a, _tensordot_vjp_b], sample=_tensordot_sample,
+    vjp=[_tensordot_vjp_a, _tensordot_vjp_b], sample=_tensordot_sample, batch=_tensordot_batch,
     doc="Sum of products over paired axes of a and b (free axes of a, then of b).",
 )
 
@@ -92,13 +113,32 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
 
 # ----------------------------------------------------------------------------- outer / kron
 
+def _outer_batch(args: Any, dims: Any) -> tuple[Any, int]:
+    """Columns of a times rows of b, the batch axis in front of each (broadcast by mul)."""
+    (a, b), (da, db) = args, dims
+    a, b = to_front(a, da), to_front(b, db)
+    return mul(reshape(a, shape_of(a) + (1,)), reshape(b, shape_of(b)[:-1] + (1,) + shape_of(b)[-1:])), 0
+
+
+def _kron_batch(args: Any, dims: Any) -> tuple[Any, int]:
+    """kron(a, b)[i] = kron(a[i], b[i]) as one broadcast product of interleaved axes."""
+    (a, b), (da, db) = args, dims
+    a, b = to_front(a, da), to_front(b, db)
+    sa, sb = shape_of(a)[da is not None:], shape_of(b)[db is not None:]
+    lead_a, lead_b = shape_of(a)[: da is not None], shape_of(b)[: db is not None]
+    a = reshape(a, lead_a + tuple(d for n in sa for d in (n, 1)))
+    b = reshape(b, lead_b + tuple(d for n in sb for d in (1, n)))
+    size = shape_of(a)[0] if da is not None else shape_of(b)[0]
+    return reshape(mul(a, b), (size,) + tuple(n * m for n, m in zip(sa, sb))), 0
+
+
 outer_p: Primitive = defprimitive(
     "outer", np.outer,
     jvp=[lambda t, ans, a, b: mul(reshape(t, shape_of(t) + (1,)), b),
          lambda t, ans, a, b: mul(reshape(a, shape_of(a) + (1,)), reshape(t, (shape_of(t)[0], 1, -1)))],
     vjp=[lambda g, ans, a, b: matmul(g, conj(b)), lambda g, ans, a, b: matmul(conj(a), g)],
     sample=lambda rng: Example((np.asarray(draw(rng, (3,))), np.asarray(draw(rng, (2,)))), {}),
-    doc="Outer product of two vectors.",
+    batch=_outer_batch, doc="Outer product of two vectors.",
 )
 
 
@@ -123,7 +163,7 @@ kron_p: Primitive = defprimitive(
          lambda t, ans, a, b: bind(kron_p, reshape(a, (1,) + shape_of(a)), t)],
     vjp=[lambda g, ans, a, b: _kron_vjp(g, conj(b), True), lambda g, ans, a, b: _kron_vjp(g, conj(a), False)],
     sample=lambda rng: Example((np.asarray(draw(rng, (2, 3))), np.asarray(draw(rng, (2, 2)))), {}),
-    doc="Kronecker product of two arrays with the same number of axes.",
+    batch=_kron_batch, doc="Kronecker product of two arrays with the same number of axes.",
 )
 
 
@@ -147,7 +187,7 @@ cross_p: Primitive = defprimitive(
     "cross", lambda a, b: np.cross(a, b),
     jvp=[lambda t, ans, a, b: cross3(t, b), lambda t, ans, a, b: cross3(a, t)],
     vjp=[lambda g, ans, a, b: cross3(conj(b), g), lambda g, ans, a, b: cross3(g, conj(a))],
-    broadcasting=True, sample=_cross_sample,
+    broadcasting=True, sample=_cross_sample, batch=stacked_rule("cross", (1, 1)),
     doc="Cross product of 3-vectors along the last axis (leading axes broadcast).",
 )
 
@@ -208,7 +248,7 @@ convolve_p: Primitive = defprimitive(
     jvp=[lambda t, ans, a, v: bind(convolve_p, t, v), lambda t, ans, a, v: bind(convolve_p, a, t)],
     vjp=[lambda g, ans, a, v: _correlate_back(g, conj(v), shape_of(a)[-1]),
          lambda g, ans, a, v: _correlate_back(g, conj(a), shape_of(v)[-1])],
-    broadcasting=True,
+    broadcasting=True, batch=stacked_rule("convolve", (1, 1)),
     sample=lambda rng: Example((np.asarray(draw(rng, (5,))), np.asarray(draw(rng, (3,)))), {})
     if rng.random() < 0.5 else Example((np.asarray(draw(rng, (2, 4))), np.asarray(draw(rng, (3,)))), {}),
     doc="Full discrete linear convolution along the last axis (leading axes broadcast).",
@@ -247,7 +287,7 @@ trace_p: Primitive = defprimitive(
     "trace", lambda x, *, offset, axis1, axis2: np.trace(x, offset, axis1, axis2),
     jvp=[lambda t, ans, x, *, offset, axis1, axis2: bind(
         trace_p, t, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1)],
-    vjp=[_trace_vjp],
+    vjp=[_trace_vjp], batch=axis_rule("trace", "axis1", "axis2"),
     sample=lambda rng: Example((np.asarray(draw(rng, [(3, 3), (2, 3, 4)][rng.integers(2)])),),
                                {"offset": int(rng.integers(-1, 2)), "axis1": 0, "axis2": 1}),
     doc="Sum along a diagonal of two axes.",

@@ -23,11 +23,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import to_front
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add
 from dualad.ops.linalg import matmul
-from dualad.ops.shape import reshape, transpose
+from dualad.ops.shape import moveaxis, reshape, transpose
 
 __all__ = ["col2im", "conv2d", "im2col", "output_size", "pair"]
 
@@ -104,6 +105,27 @@ def _col2im_jvp(t: Any, ans: Any, cols: Any, *, shape: tuple[int, ...], **geom: 
     return reshape(out, (s[0],) + shape)
 
 
+# vmap folds its batch axis into the image axis N the same way.
+
+
+def _im2col_batch(args: Any, dims: Any, **geom: Any) -> tuple[Any, int]:
+    x = to_front(args[0], dims[0])  # (B, N, C, H, W)
+    s = shape_of(x)
+    cols = bind(im2col_p, reshape(x, (s[0] * s[1],) + s[2:]), **geom)  # (C, kh, kw, B*N, Ho, Wo)
+    c = shape_of(cols)
+    return reshape(cols, c[:3] + (s[0], s[1]) + c[4:]), 3
+
+
+def _col2im_batch(args: Any, dims: Any, *, shape: tuple[int, ...], **geom: Any) -> tuple[Any, int]:
+    cols, d = args[0], dims[0]  # (C, kh, kw, N, Ho, Wo) with a batch axis somewhere
+    if d != 3:
+        cols = moveaxis(cols, d, 3)
+    s = shape_of(cols)  # (C, kh, kw, B, N, Ho, Wo)
+    out = bind(col2im_p, reshape(cols, s[:3] + (s[3] * s[4],) + s[5:]), shape=(s[3] * shape[0],) + shape[1:],
+               **geom)
+    return reshape(out, (s[3],) + shape), 0
+
+
 def _geometry(rng: np.random.Generator) -> tuple[tuple[int, int, int, int], dict[str, Pair]]:
     """A random image shape and window geometry with at least one output position."""
     while True:
@@ -133,7 +155,7 @@ im2col_p: Primitive = defprimitive(
     _im2col_impl,
     jvp=[_im2col_jvp],
     vjp=[lambda g, ans, x, **geom: bind(col2im_p, g, shape=shape_of(x), **geom)],
-    sample=_im2col_sample,
+    sample=_im2col_sample, batch=_im2col_batch,
     doc="Copy every receptive field of an (N, C, H, W) batch into (C, kh, kw, N, Ho, Wo).",
 )
 
@@ -142,7 +164,7 @@ col2im_p: Primitive = defprimitive(
     _col2im_impl,
     jvp=[_col2im_jvp],
     vjp=[lambda g, ans, cols, *, shape, **geom: bind(im2col_p, g, **geom)],
-    sample=_col2im_sample,
+    sample=_col2im_sample, batch=_col2im_batch,
     doc="Add (C, kh, kw, N, Ho, Wo) columns back onto the pixels they came from (im2col's transpose).",
 )
 

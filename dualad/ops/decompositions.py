@@ -22,12 +22,14 @@ from dualad._core.errors import NonDifferentiableError
 from dualad._core.levels import bind
 from dualad._core.registry import defprimitive
 from dualad.ops import _linalg_samples as S
+from dualad.ops._batching_axes import leading_rule
 from dualad.ops._matrix import (
     check_matrix,
     diag_embed,
     diag_part,
     hermitian_part_value,
     linalg_errors,
+    mask_like,
     mH,
     strictly_lower,
     sym,
@@ -49,7 +51,7 @@ def _cholesky_impl(a: Any) -> Any:
 def _phi(x: Any) -> Any:
     """Lower triangle with the diagonal halved."""
     n = shape_of(x)[-1]
-    return mul(x, np.tri(n) - 0.5 * np.eye(n))
+    return mul(x, mask_like(np.tri(n) - 0.5 * np.eye(n), x))
 
 
 def _cholesky_jvp(t: Any, ans: Any, a: Any) -> Any:
@@ -67,7 +69,7 @@ def _cholesky_vjp(g: Any, ans: Any, a: Any) -> Any:
 cholesky_p = defprimitive(
     "cholesky", _cholesky_impl, jvp=[_cholesky_jvp], vjp=[_cholesky_vjp],
     sample=S.sampler(S.spd, [(3, 3), (1, 1)]), complex_sample=S.sampler(S.spd, [(3, 3)], True),
-    doc="Lower Cholesky factor L with L L^H = (A + A^H) / 2.",
+    batch=leading_rule("cholesky"), doc="Lower Cholesky factor L with L L^H = (A + A^H) / 2.",
 )
 
 
@@ -123,7 +125,7 @@ qr_p = defprimitive(
     "qr", lambda a: tuple(np.linalg.qr(a, mode="reduced")),
     jvp=[_qr_jvp], vjp=[_qr_vjp], multiple_results=True,
     sample=S.sampler(S.tall, _QR_SHAPES), complex_sample=S.sampler(S.tall, _QR_SHAPES, True),
-    doc="Reduced QR decomposition (derivatives for m >= n).",
+    batch=leading_rule("qr"), doc="Reduced QR decomposition (derivatives for m >= n).",
 )
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, Variadic, defprimitive
+from dualad.ops._batching_axes import to_front
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import dtype_of, shape_of
@@ -103,9 +104,18 @@ def _einsum_sample(rng: np.random.Generator) -> Example:
     return Example(tuple(np.asarray(draw(rng, s)) for s in shapes), {"subscripts": spec, "optimize": False})
 
 
+def _einsum_batch(args: Any, dims: Any, *, subscripts: str, optimize: Any) -> tuple[Any, int]:
+    """A fresh letter for the batch axis, in front of the batched operands and the output."""
+    terms, out = _split(subscripts)
+    z = _fresh(subscripts, 1)
+    terms = [term if d is None else z + term for term, d in zip(terms, dims)]
+    ops = [to_front(x, d) for x, d in zip(args, dims)]
+    return bind(einsum_p, *ops, subscripts=",".join(terms) + "->" + z + out, optimize=optimize), 0
+
+
 einsum_p: Primitive = defprimitive(
     "einsum", lambda *ops, subscripts, optimize: np.einsum(subscripts, *ops, optimize=optimize),
-    jvp=Variadic(_einsum_jvp), vjp=Variadic(_einsum_vjp), sample=_einsum_sample,
+    jvp=Variadic(_einsum_jvp), vjp=Variadic(_einsum_vjp), sample=_einsum_sample, batch=_einsum_batch,
     doc="Einstein summation over canonical explicit subscripts (see dualad.ops.einsum.einsum).",
 )
 

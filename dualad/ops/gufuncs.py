@@ -15,6 +15,7 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import stacked_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
@@ -42,6 +43,7 @@ vecdot_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x1, x2: _back(einsum("...,...n->...n", conj(g), x2), x1),
          lambda g, ans, x1, x2: _back(einsum("...,...n->...n", g, x1), x2)],
     sample=_sample((3,), (3,)), complex_sample=with_imaginary_parts(_sample((3,), (3,))),
+    batch=stacked_rule("vecdot", (1, 1)),
     doc="Dot product of vectors in the last axis, conj(x1) . x2.",
 )
 
@@ -51,6 +53,7 @@ matvec_p: Primitive = defprimitive(
     vjp=[lambda g, ans, a, v: _back(einsum("...m,...n->...mn", g, conj(v)), a),
          lambda g, ans, a, v: _back(einsum("...mn,...m->...n", conj(a), g), v)],
     sample=_sample((2, 3), (3,)), complex_sample=with_imaginary_parts(_sample((2, 3), (3,))),
+    batch=stacked_rule("matvec", (2, 1)),
     doc="Matrix-vector product over the last axes.",
 )
 
@@ -60,6 +63,7 @@ vecmat_p: Primitive = defprimitive(
     vjp=[lambda g, ans, v, a: _back(einsum("...nm,...m->...n", a, conj(g)), v),
          lambda g, ans, v, a: _back(einsum("...n,...m->...nm", v, g), a)],
     sample=_sample((3,), (3, 2)), complex_sample=with_imaginary_parts(_sample((3,), (3, 2))),
+    batch=stacked_rule("vecmat", (1, 2)),
     doc="Vector-matrix product over the last axes, conj(v) @ a.",
 )
 

@@ -17,6 +17,7 @@ import numpy as np
 from dualad._core.errors import ShapeError, UnsupportedOperationError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, Variadic, defprimitive
+from dualad.ops._batching_axes import align_front, axis_rule, broadcast_all, to_front
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import broadcast_shapes, draw
 from dualad.ops._util import batch_size, dtype_of, ndim_of, normalize_one_axis, shape_of
@@ -38,6 +39,7 @@ stack_p: Primitive = defprimitive(
     vjp=Variadic(lambda i, g, ans, *xs, axis: getitem(g, (slice(None),) * axis + (i,))),
     sample=lambda rng: Example(tuple(np.asarray(draw(rng, (2, 3))) for _ in range(3)),
                                {"axis": int(rng.integers(3))}),
+    batch=lambda args, dims, *, axis: (bind(stack_p, *broadcast_all(args, dims), axis=axis + 1), 0),
     doc="Join equally shaped arrays along a new axis.",
 )
 
@@ -51,7 +53,7 @@ split_p: Primitive = defprimitive(
     "split", lambda x, *, indices, axis: tuple(np.split(x, list(indices), axis=axis)),
     jvp=[lambda t, ans, x, *, indices, axis: bind(split_p, t, indices=indices, axis=axis + 1)],
     vjp=[lambda g, ans, x, *, indices, axis: concatenate(list(g), axis=axis)],
-    multiple_results=True, sample=_split_sample,
+    multiple_results=True, sample=_split_sample, batch=axis_rule("split", "axis"),
     doc="Split an array at the given indices along an axis (one node, several outputs).",
 )
 
@@ -69,6 +71,7 @@ repeat_p: Primitive = defprimitive(
     vjp=[_repeat_vjp],
     sample=lambda rng: Example((np.asarray(draw(rng, (2, 3))),),
                                {"repeats": int(rng.integers(1, 4)), "axis": int(rng.integers(2))}),
+    batch=axis_rule("repeat", "axis"),
     doc="Repeat each element a fixed number of times along an axis.",
 )
 
@@ -85,6 +88,7 @@ tile_p: Primitive = defprimitive(
     vjp=[_tile_vjp],
     sample=lambda rng: Example((np.asarray(draw(rng, (2, 3))),),
                                {"reps": [(1, 2), (3, 1), (2, 2)][rng.integers(3)]}),
+    batch=lambda args, dims, *, reps: (bind(tile_p, to_front(args[0], dims[0]), reps=(1,) + reps), 0),
     doc="Repeat a whole array along each axis.",
 )
 
@@ -102,6 +106,8 @@ pad_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, pad_width, value: _unpad(g, pad_width)],
     sample=lambda rng: Example((np.asarray(draw(rng, (2, 3))),),
                                {"pad_width": ((1, 0), (2, 1)), "value": float(rng.normal())}),
+    batch=lambda args, dims, *, pad_width, value: (
+        bind(pad_p, to_front(args[0], dims[0]), pad_width=((0, 0),) + pad_width, value=value), 0),
     doc="Pad with a constant (the constant carries no derivative).",
 )
 
@@ -116,6 +122,7 @@ diff_p: Primitive = defprimitive(
     jvp=[lambda t, ans, x, *, axis: bind(diff_p, t, axis=axis + 1)],
     vjp=[_diff_vjp],
     sample=lambda rng: Example((np.asarray(draw(rng, (4, 3))),), {"axis": int(rng.integers(2))}),
+    batch=axis_rule("diff", "axis"),
     doc="First difference x[i + 1] - x[i] along an axis.",
 )
 
@@ -143,10 +150,16 @@ def _select_sample(rng: np.random.Generator) -> Example:
     return Example(tuple(np.asarray(draw(rng, s)) for s in shapes[2:]), {"conds": conds})
 
 
+def _select_batch(args: Any, dims: Any, *, conds: tuple[Any, ...]) -> tuple[Any, int]:
+    """Batched choices in front, padded to the rank of the widest choice or condition."""
+    rank = max([ndim_of(x) - (d is not None) for x, d in zip(args, dims)] + [c.ndim for c in conds])
+    return bind(select_p, *(align_front(x, d, rank) for x, d in zip(args, dims)), conds=conds), 0
+
+
 select_p: Primitive = defprimitive(
     "select", lambda *choices, conds: np.select(list(conds), list(choices[:-1]), choices[-1]),
     jvp=Variadic(_select_rule), vjp=Variadic(_select_rule),
-    broadcasting=True, sample=_select_sample,
+    broadcasting=True, sample=_select_sample, batch=_select_batch,
     doc="Choose, elementwise, the first choice whose condition holds, else the default (last input).",
 )
 

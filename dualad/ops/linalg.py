@@ -14,6 +14,7 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, defprimitive
+from dualad.ops._batching_axes import align_front, to_front
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import batch_size, column_major, ndim_of, shape_of
 from dualad.ops.complex import conj
@@ -127,10 +128,32 @@ def _matmul_complex_sample(rng: np.random.Generator) -> Example:
     return Example((np.asarray(draw_complex(rng, sx)), np.asarray(draw_complex(rng, sy))), {})
 
 
+def _matmul_batch(args: Any, dims: Any) -> tuple[Any, int]:
+    """Per-element vectors promoted to matrices, batch axes in front (stack ranks aligned),
+    one batched product, then the promoted axes removed again."""
+    (x, y), (dx, dy) = args, dims
+    vx, vy = ndim_of(x) - (dx is not None) == 1, ndim_of(y) - (dy is not None) == 1
+    x, y = to_front(x, dx), to_front(y, dy)
+    if vx:
+        x = reshape(x, shape_of(x)[:-1] + (1,) + shape_of(x)[-1:])
+    if vy:
+        y = reshape(y, shape_of(y) + (1,))
+    top = max(ndim_of(x) - (dx is not None), ndim_of(y) - (dy is not None))
+    out = bind(matmul_p, align_front(x, None if dx is None else 0, top),
+               align_front(y, None if dy is None else 0, top))
+    s = list(shape_of(out))
+    if vy:
+        s.pop(-1)
+    if vx:
+        s.pop(-1 if vy else -2)
+    return reshape(out, tuple(s)), 0
+
+
 matmul_p = defprimitive(
     "matmul", np.matmul,
     jvp=[_jvp_x, _jvp_y], vjp=[_vjp_x, _vjp_y], vjp_plain=[_vjp_x_plain, _vjp_y_plain],
     sample=_matmul_sample, complex_sample=_matmul_complex_sample,
+    batch=lambda args, dims: _matmul_batch(args, dims),
     doc="Matrix product with NumPy's matmul semantics.",
     saves="args",
 )

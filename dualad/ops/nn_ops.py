@@ -17,18 +17,21 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, defprimitive
+from dualad.ops._batching_axes import broadcast_all, to_front
 from dualad.ops._sampling import draw, draw_complex
 from dualad.ops._util import (
     batch_size,
     column_major,
+    dtype_of,
     last_axis_max,
     last_axis_sum,
     shape_of,
     unbroadcast_plain,
 )
-from dualad.ops.arithmetic import add, div, mul, sub
+from dualad.ops.arithmetic import add, div, mul, sub, where
 from dualad.ops.complex import conj
 from dualad.ops.composite import softmax
+from dualad.ops.einsum import einsum
 from dualad.ops.linalg import matmul, matmul_p
 from dualad.ops.shape import broadcast_to, reshape, sum, transpose, unbroadcast
 
@@ -90,6 +93,23 @@ def _linear_sample(rng: np.random.Generator, complex_values: bool = False) -> Ex
                     np.asarray(make(rng, (5,)))), {})
 
 
+def _linear_batch(args: Any, dims: Any) -> tuple[Any, int]:
+    """Batched x only: one call (its leading axes are free). A batched weight or bias: an
+    einsum of x against every element's weight, plus the bias aligned to the output."""
+    (x, w, b), (dx, dw, db) = args, dims
+    x, w, b = to_front(x, dx), to_front(w, dw), to_front(b, db)
+    if dw is None and db is None:
+        return bind(linear_p, x, w, b), 0
+    lead = "abcdefgh"[: len(shape_of(x)) - (dx is not None) - 1]
+    z = "Z" if dx is not None or dw is not None else ""
+    y = einsum(("Z" if dx is not None else "") + lead + "i," + ("Z" if dw is not None else "") + "oi->"
+               + z + lead + "o", x, w)
+    if db is not None:
+        sb = shape_of(b)
+        b = reshape(b, sb[:1] + (1,) * len(lead) + sb[1:])
+    return add(y, b), 0  # (when only the bias is batched, the sum gets its batch axis in front)
+
+
 linear_p = defprimitive(
     "linear", _linear_impl,
     jvp_joint=_linear_jvp,
@@ -98,7 +118,7 @@ linear_p = defprimitive(
     vjp_plain=[lambda g, ans, x, w, b: np.matmul(g, w.conj() if w.dtype.kind == "c" else w),
                _linear_vjp_w_plain, lambda g, ans, x, w, b: unbroadcast_plain(g, b.shape)],
     sample=_linear_sample, complex_sample=lambda rng: _linear_sample(rng, True),
-    saves="args",
+    saves="args", batch=lambda args, dims: _linear_batch(args, dims),
     doc="Affine map x @ W.T + b of a linear layer (W of shape (out, in)), fused.",
 )
 
@@ -170,10 +190,14 @@ def _at_labels(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
 
 
-def _target(logits: Any, labels: np.ndarray, label_smoothing: float) -> np.ndarray:
+def _target(logits: Any, labels: Any, label_smoothing: float) -> Any:
     """The target distribution (one-hot, smoothed): a constant of the labels."""
     n_classes = shape_of(logits)[-1]
     dtype = np.result_type(primal(logits))
+    if isinstance(labels, Tracer):  # labels batched by vmap: a one-hot comparison, batched too
+        hit = reshape(labels, shape_of(labels) + (1,)) == np.arange(n_classes)
+        off = label_smoothing / n_classes
+        return where(hit, np.asarray(1.0 - label_smoothing + off, dtype), np.asarray(off, dtype))
     q = np.zeros(shape_of(logits), dtype=dtype)
     if labels.ndim == 1:  # a batch of rows: plain indexing (put_along_axis costs ~10 us)
         q[np.arange(labels.shape[0]), labels] = 1.0 - label_smoothing
@@ -190,7 +214,7 @@ def _residual(logits: Any, labels: np.ndarray, label_smoothing: float) -> Any:
 
 
 def _count(labels: np.ndarray) -> float:
-    return float(max(labels.size, 1))
+    return float(max(math.prod(shape_of(labels)), 1))
 
 
 def _xent_jvp(t: Any, ans: Any, logits: Any, labels: np.ndarray, *, reduction: str,
@@ -237,11 +261,22 @@ def _xent_sample(rng: np.random.Generator) -> Example:
     return Example((logits, labels), params)
 
 
+def _xent_batch(args: Any, dims: Any, *, reduction: str, label_smoothing: float) -> tuple[Any, int]:
+    """Per-sample losses of every batch element at once, then each element's reduction."""
+    logits, labels = broadcast_all(args, dims)
+    per = bind(softmax_cross_entropy_p, logits, labels, reduction="none", label_smoothing=label_smoothing)
+    if reduction == "none":
+        return per, 0
+    axes = tuple(range(1, len(shape_of(per))))
+    total = sum(per, axes) if axes else per
+    return (div(total, float(max(math.prod(shape_of(per)[1:]), 1))) if reduction == "mean" else total), 0
+
+
 softmax_cross_entropy_p = defprimitive(
     "softmax_cross_entropy", _xent_impl,
     jvp=[_xent_jvp, None], vjp=[_xent_vjp, None], vjp_plain=[_xent_vjp_plain, None],
     nondiff_argnums=(1,),
-    sample=_xent_sample,
+    sample=_xent_sample, batch=_xent_batch,
     doc="Cross entropy of softmax(logits) against integer labels (class axis last), fused.",
 )
 
@@ -278,18 +313,21 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean",
     zshape = shape_of(logits)
     if not zshape:
         raise ShapeError("softmax_cross_entropy: logits must have a class axis (at least 1-D)")
-    lab = np.asarray(primal(labels))
-    if lab.dtype.kind not in "iu":
+    lab = primal(labels)
+    traced = isinstance(lab, Tracer)  # labels batched by vmap (one example's labels, as seen)
+    if not traced:
+        lab = np.asarray(lab)
+    if dtype_of(lab).kind not in "iu":
         raise TypeError(
-            f"softmax_cross_entropy: labels must be integer class indices, got dtype {lab.dtype}; "
+            f"softmax_cross_entropy: labels must be integer class indices, got dtype {dtype_of(lab)}; "
             "for probabilities as targets use -(target * log_softmax(logits)).sum(-1)"
         )
-    if lab.shape != zshape[:-1]:
+    if shape_of(lab) != zshape[:-1]:
         raise ShapeError(
-            f"softmax_cross_entropy: labels have shape {lab.shape}, expected {zshape[:-1]} "
+            f"softmax_cross_entropy: labels have shape {shape_of(lab)}, expected {zshape[:-1]} "
             f"(logits shape {zshape} without its class axis)"
         )
-    if lab.size and (np.minimum.reduce(lab, axis=None) < 0
+    if not traced and lab.size and (np.minimum.reduce(lab, axis=None) < 0
                      or np.maximum.reduce(lab, axis=None) >= zshape[-1]):  # (no .min() wrapper)
         raise ValueError(
             f"softmax_cross_entropy: labels must lie in [0, {zshape[-1]}), got values from "

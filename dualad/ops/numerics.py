@@ -16,18 +16,58 @@ which the result keeps in front.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import align_front, axis_rule, to_front
 from dualad.ops._sampling import draw
 from dualad.ops._util import ndim_of, shape_of
-from dualad.ops.arithmetic import add, div, mul, neg, sub, where
+from dualad.ops.arithmetic import add, mul, neg, sub
 from dualad.ops.joining import diff_p, pad_p
+from dualad.ops.linalg import matmul
 from dualad.ops.powers import power
-from dualad.ops.shape import getitem, reshape, scatter_add_p, sum, unbroadcast
+from dualad.ops.reorder import diagonal
+from dualad.ops.shape import getitem, reshape, sum, transpose, unbroadcast
+
+# ----------------------------------------------------------------------------- batching
+
+
+def _lead_then_points_batch(name: str) -> Any:
+    """Rule for ``op(c, x)`` whose result is ``c.shape[:-1] + x.shape`` (interp, polyval).
+
+    Batched ``c`` only: its batch axis leads the result. Batched ``x`` only: it sits after
+    ``c``'s leading axes. Both: the op of all pairs, then the diagonal of the two batch axes.
+    """
+
+    def rule(args: Any, dims: Any, **params: Any) -> tuple[Any, int]:
+        prim = polyval_p if name == "polyval" else interp_p
+        (x, c), (dx, dc) = (args[0], args[1]), (dims[0], dims[1])
+        if name == "polyval":  # polyval(p, x): the coefficients come first
+            (x, c), (dx, dc) = (c, x), (dc, dx)
+        x, c = to_front(x, dx), to_front(c, dc)
+        out = bind(prim, *((c, x) if name == "polyval" else (x, c)), **params)
+        if dc is None:
+            return out, ndim_of(c) - 1
+        if dx is None:
+            return out, 0
+        out = diagonal(out, 0, 0, ndim_of(c) - 1)  # (c's leading axes, x's axes, batch)
+        return out, ndim_of(out) - 1
+
+    return rule
+
+
+def _trapezoid_batch(args: Any, dims: Any, *, axis: int) -> tuple[Any, int]:
+    """Both inputs with a leading batch axis (size 1 when unbatched) and the same rank."""
+    rank = max(ndim_of(v) - (d is not None) for v, d in zip(args, dims))
+    y, x = (align_front(v, d, rank) if d is not None else reshape(v, (1,) * (rank + 1 - ndim_of(v))
+                                                                   + shape_of(v))
+            for v, d in zip(args, dims))
+    return bind(trapezoid_p, y, x, axis=axis + 1), 0
+
 
 # ----------------------------------------------------------------------------- interp
 
@@ -47,11 +87,59 @@ def _interp_impl(x: Any, fp: Any, *, xp: np.ndarray) -> Any:
     return fp[..., i] * (1 - w) + fp[..., i + 1] * w
 
 
+def _basis_impl(x: Any, *, xp: np.ndarray, deriv: bool) -> Any:
+    """Hat weights of every knot at each x (``x.shape + (K,)``), or their derivatives in x."""
+    i, w, inside = _segments(x, xp)
+    dtype = np.result_type(np.asarray(x), np.float16)
+    if deriv:
+        right = np.where(inside, 1.0 / (xp[i + 1] - xp[i]), 0.0)
+        left = -right
+    else:
+        left, right = 1.0 - w, w
+    k = np.arange(xp.size)
+    out = (i[..., None] == k) * left[..., None] + (i[..., None] + 1 == k) * right[..., None]
+    return out.astype(dtype)
+
+
+def _basis_jvp(t: Any, ans: Any, x: Any, *, xp: np.ndarray, deriv: bool) -> Any:
+    if deriv:  # the hats are piecewise linear: their slopes are piecewise constant
+        return None
+    return mul(bind(basis_p, x, xp=xp, deriv=True), reshape(t, shape_of(t) + (1,)))
+
+
+def _basis_vjp(g: Any, ans: Any, x: Any, *, xp: np.ndarray, deriv: bool) -> Any:
+    return None if deriv else sum(mul(g, bind(basis_p, x, xp=xp, deriv=True)), -1)
+
+
+def _basis_sample(rng: np.random.Generator) -> Example:
+    ex = _interp_sample(rng)
+    return Example(ex.args[:1], {"xp": ex.params["xp"], "deriv": bool(rng.random() < 0.5)})
+
+
+def _interp_kink(args: Any, params: Any, eps: float) -> bool:
+    return bool(np.any(np.abs(np.subtract.outer(args[0], params["xp"])) <= eps))
+
+
+basis_p: Primitive = defprimitive(
+    "interp_basis", _basis_impl, jvp=[_basis_jvp], vjp=[_basis_vjp], sample=_basis_sample,
+    kink=_interp_kink, batch=axis_rule("interp_basis"),
+    doc="Interpolation weights of each knot at x (hat functions), or their slopes (deriv=True).",
+)
+
+
+def _contract_knots(c: Any, basis: Any) -> Any:
+    """``sum_k c[..., k] * basis[X..., k]``, of shape ``c.shape[:-1] + X``, with dualad ops."""
+    sc, sb = shape_of(c), shape_of(basis)
+    flat = matmul(reshape(c, (math.prod(sc[:-1]), sc[-1])), transpose(reshape(basis, (-1, sb[-1]))))
+    return reshape(flat, sc[:-1] + sb[:-1])
+
+
 def _slope(x: Any, fp: Any, xp: np.ndarray) -> Any:
-    """Slope of the segment each x lies in (0 outside the knots); leading axes of fp kept."""
-    i, _, inside = _segments(x, xp)
-    rise = sub(getitem(fp, (Ellipsis, i + 1)), getitem(fp, (Ellipsis, i)))
-    return mul(rise, np.where(inside, 1.0 / (xp[i + 1] - xp[i]), 0.0).astype(_float_dtype(fp)))
+    """Slope of the segment each x lies in (0 outside the knots); leading axes of fp kept.
+
+    Built from the hat functions' slopes (an input of their own, not segment indices taken
+    from x's plain value), so it batches: inside vmap x differs between examples."""
+    return _contract_knots(fp, bind(basis_p, x, xp=xp, deriv=True))
 
 
 def _lead(fp: Any) -> int:
@@ -67,20 +155,13 @@ def _interp_vjp_x(g: Any, ans: Any, x: Any, fp: Any, *, xp: np.ndarray) -> Any:
     return sum(mul(g, _slope(x, fp, xp)), tuple(range(_lead(fp))))
 
 
-def _right_weight(x: Any, xp: np.ndarray) -> Any:
-    """Weight of each segment's right knot: linear in x inside the knots, 0 or 1 outside."""
-    i, w, inside = _segments(x, xp)
-    dtype = np.result_type(primal(x), np.float16)
-    span = (xp[i + 1] - xp[i]).astype(dtype)
-    return where(inside, div(sub(x, xp[i].astype(dtype)), span), w.astype(dtype))
-
-
 def _interp_vjp_fp(g: Any, ans: Any, x: Any, fp: Any, *, xp: np.ndarray) -> Any:
-    i, _, _ = _segments(x, xp)
-    w = _right_weight(x, xp)  # differentiable in x: this rule's own derivative needs it
-    lead = (slice(None),) * _lead(fp)
-    left = bind(scatter_add_p, mul(g, sub(1.0, w)), idx=lead + (i,), shape=shape_of(fp))
-    return add(left, bind(scatter_add_p, mul(g, w), idx=lead + (i + 1,), shape=shape_of(fp)))
+    # the hats are differentiable in x: this rule's own derivative needs it
+    basis = bind(basis_p, x, xp=xp, deriv=False)
+    sg, sb = shape_of(g), shape_of(basis)
+    lead = sg[: len(sg) - (len(sb) - 1)]
+    flat = matmul(reshape(g, (math.prod(lead), -1)), reshape(basis, (-1, sb[-1])))
+    return reshape(flat, lead + sb[-1:])
 
 
 def _interp_sample(rng: np.random.Generator) -> Example:
@@ -94,8 +175,8 @@ def _interp_sample(rng: np.random.Generator) -> Example:
 interp_p: Primitive = defprimitive(
     "interp", _interp_impl,
     jvp=[_interp_jvp_x, lambda t, ans, x, fp, *, xp: bind(interp_p, x, t, xp=xp)],
-    vjp=[_interp_vjp_x, _interp_vjp_fp], sample=_interp_sample,
-    kink=lambda args, params, eps: bool(np.any(np.abs(np.subtract.outer(args[0], params["xp"])) <= eps)),
+    vjp=[_interp_vjp_x, _interp_vjp_fp], sample=_interp_sample, batch=_lead_then_points_batch("interp"),
+    kink=_interp_kink,
     doc="Piecewise-linear interpolation of fp at x between the constant knots xp.",
 )
 
@@ -143,7 +224,7 @@ def _polyval_vjp_x(g: Any, ans: Any, p: Any, x: Any) -> Any:
 polyval_p: Primitive = defprimitive(
     "polyval", _polyval_impl,
     jvp=[lambda t, ans, p, x: bind(polyval_p, t, x), _polyval_jvp_x],
-    vjp=[_polyval_vjp_p, _polyval_vjp_x],
+    vjp=[_polyval_vjp_p, _polyval_vjp_x], batch=_lead_then_points_batch("polyval"),
     sample=lambda rng: Example((np.asarray(draw(rng, (4,))), np.asarray(draw(rng, [(), (3,), (2, 2)][
         rng.integers(3)]))), {}),
     doc="Polynomial with coefficients p (highest power first) evaluated at x, by Horner's rule.",
@@ -204,7 +285,7 @@ trapezoid_p: Primitive = defprimitive(
     "trapezoid", _trapezoid_impl,
     jvp=[lambda t, ans, y, x, *, axis: bind(trapezoid_p, t, reshape(x, (1,) + shape_of(x)), axis=axis + 1),
          _trapezoid_jvp_x],
-    vjp=[_trapezoid_vjp_y, _trapezoid_vjp_x], sample=_trapezoid_sample,
+    vjp=[_trapezoid_vjp_y, _trapezoid_vjp_x], sample=_trapezoid_sample, batch=_trapezoid_batch,
     doc="Integral of y over the sample points x by the trapezoidal rule, along an axis.",
 )
 
@@ -224,7 +305,7 @@ def _gradient_vjp(g: Any, ans: Any, f: Any, *, axis: int, h: float) -> Any:
 gradient_p: Primitive = defprimitive(
     "gradient", lambda f, *, axis, h: np.gradient(f, h, axis=axis),
     jvp=[lambda t, ans, f, *, axis, h: bind(gradient_p, t, axis=axis + 1, h=h)],
-    vjp=[_gradient_vjp],
+    vjp=[_gradient_vjp], batch=axis_rule("gradient", "axis"),
     sample=lambda rng: Example((np.asarray(draw(rng, [(5,), (3, 4)][rng.integers(2)])),),
                                {"axis": 0, "h": float(rng.uniform(0.3, 2.0))}),
     doc="Derivative estimate along an axis: central differences, one-sided at the ends.",

@@ -16,14 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
-from dualad.ops.arithmetic import div, mul
+from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj
-from dualad.ops.reorder import flip, scatter_along_axis, take_along_axis
+from dualad.ops.reorder import flip, scatter_by, take_by
 from dualad.ops.shape import broadcast_to, concatenate, getitem, reshape, sum, transpose
 
 
@@ -41,8 +42,11 @@ def _distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return (rng.permutation(size) * 0.3 - 0.15 * size + rng.uniform(-0.05, 0.05, size)).reshape(shape)
 
 
-def _reduce_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False) -> Example:
-    shape = [(), (3,), (2, 3), (2, 3, 2)][rng.integers(4)]
+def _reduce_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False,
+                   empty: bool = False) -> Example:
+    """Size-1 axes always; size-0 ones with ``empty`` (not for mean, max, min: no value there)."""
+    shapes = [(), (1,), (3,), (2, 3), (1, 3), (2, 3, 2)] + ([(0,), (2, 0)] if empty else [])
+    shape = shapes[rng.integers(len(shapes))]
     x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
     axis = tuple(a for a in range(len(shape)) if rng.random() < 0.5) or tuple(range(len(shape)))
     return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
@@ -81,7 +85,7 @@ mean_p: Primitive = defprimitive(
     "mean", _mean_impl,
     jvp=[lambda t, ans, x, *, axis, keepdims: bind(mean_p, t, axis=batched(axis), keepdims=keepdims)],
     vjp=[_mean_vjp], vjp_plain=[_mean_vjp_plain], sample=_reduce_sample,
-    complex_sample=with_imaginary_parts(_reduce_sample), saves="none",
+    complex_sample=with_imaginary_parts(_reduce_sample), saves="none", batch=axis_rule("mean", "axis"),
     doc="Arithmetic mean over the given axes.",
 )
 
@@ -100,9 +104,9 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def _exclusive_cumprod(y: Any) -> Any:
     """Products of the elements strictly before each position along the last axis."""
     s = shape_of(y)
+    if s[-1] <= 1:  # nothing before any element (size 0: no elements, an empty result)
+        return np.ones(s, dtype=dtype_of(y))
     ones = np.ones(s[:-1] + (1,), dtype=dtype_of(y))
-    if s[-1] == 1:
-        return ones
     return concatenate([ones, cumprod(getitem(y, (Ellipsis, slice(None, -1))), -1)], axis=-1)
 
 
@@ -128,8 +132,9 @@ def _prod_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool
 
 prod_p: Primitive = defprimitive(
     "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
-    jvp=[_prod_jvp], vjp=[_prod_vjp], sample=_reduce_sample,
-    complex_sample=with_imaginary_parts(_reduce_sample),
+    jvp=[_prod_jvp], vjp=[_prod_vjp], sample=lambda rng: _reduce_sample(rng, empty=True),
+    complex_sample=with_imaginary_parts(lambda rng: _reduce_sample(rng, empty=True)),
+    batch=axis_rule("prod", "axis"),
     doc="Product of elements over the given axes (exact at zeros).",
 )
 
@@ -147,7 +152,14 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def _tie_weights(x: Any, ans: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
     """1/k at each of the k positions holding the extreme, 0 elsewhere. A constant."""
-    xv, av = np.asarray(primal(x)), np.asarray(primal(ans))
+    xv, av = primal(x), primal(ans)
+    if isinstance(xv, Tracer) or isinstance(av, Tracer):  # batched by vmap: with batched ops
+        if not keepdims:
+            av = reshape(av, tuple(1 if i in axis else d for i, d in enumerate(shape_of(xv))))
+        one, zero = np.ones((), dtype_of(x)), np.zeros((), dtype_of(x))
+        hits = where(xv == av, one, zero)
+        return div(hits, sum(hits, axis, keepdims=True))
+    xv, av = np.asarray(xv), np.asarray(av)
     hit = xv == (av if keepdims else np.expand_dims(av, axis))
     return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(dtype_of(x))
 
@@ -162,6 +174,7 @@ def _extreme(name: str, impl: Any, doc: str) -> Any:
     return defprimitive(
         name, lambda x, *, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
         jvp=[jvp], vjp=[vjp], sample=lambda rng: _reduce_sample(rng, distinct=True), doc=doc,
+        batch=axis_rule(name, "axis"),
     )
 
 
@@ -189,7 +202,8 @@ def amin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def _scan_sample(rng: np.random.Generator, domain: str = "real", distinct: bool = False) -> Example:
-    shape = [(4,), (2, 3), (3, 2, 2)][rng.integers(3)]
+    shapes = [(4,), (1,), (2, 3), (1, 3), (3, 2, 2), (0,), (2, 0)]
+    shape = shapes[rng.integers(len(shapes))]
     x = _distinct(rng, shape) if distinct else np.asarray(draw(rng, shape, domain))
     return Example((x,), {"axis": int(rng.integers(len(shape)))})
 
@@ -203,6 +217,7 @@ cumsum_p: Primitive = defprimitive(
     jvp=[lambda t, ans, x, *, axis: cumsum(t, axis + 1)],
     vjp=[lambda g, ans, x, *, axis: _reverse_cumsum(g, axis)],
     sample=_scan_sample, complex_sample=with_imaginary_parts(_scan_sample), doc="Running sum along an axis.",
+    batch=axis_rule("cumsum", "axis"),
 )
 
 cumprod_p: Primitive = defprimitive(
@@ -212,27 +227,20 @@ cumprod_p: Primitive = defprimitive(
     sample=lambda rng: _scan_sample(rng, "nonzero"),
     complex_sample=with_imaginary_parts(lambda rng: _scan_sample(rng, "nonzero")),
     doc="Running product along an axis (the rules need nonzero elements).",
+    batch=axis_rule("cumprod", "axis"),
 )
-
-
-def _running_arg(x: Any, axis: int, accumulate: Any) -> np.ndarray:
-    """Index of the latest element holding the running extreme, at each position."""
-    xv = np.asarray(primal(x))
-    pos = np.arange(xv.shape[axis]).reshape((-1,) + (1,) * (xv.ndim - axis - 1))
-    hit = np.where(xv == accumulate(xv, axis=axis), pos, 0)
-    return np.asarray(np.maximum.accumulate(hit, axis=axis))
 
 
 def _running_extreme(name: str, accumulate: Any, doc: str) -> Any:
     def jvp(t: Any, ans: Any, x: Any, *, axis: int) -> Any:
-        return take_along_axis(t, _running_arg(x, axis, accumulate)[None], axis + 1)
+        return take_by(t, x, axis, name)
 
     def vjp(g: Any, ans: Any, x: Any, *, axis: int) -> Any:
-        return scatter_along_axis(g, _running_arg(x, axis, accumulate), axis, shape_of(x))
+        return scatter_by(g, x, axis, name)
 
     return defprimitive(
         name, lambda x, *, axis: accumulate(x, axis=axis), jvp=[jvp], vjp=[vjp],
-        sample=lambda rng: _scan_sample(rng, distinct=True), doc=doc,
+        sample=lambda rng: _scan_sample(rng, distinct=True), doc=doc, batch=axis_rule(name, "axis"),
     )
 
 

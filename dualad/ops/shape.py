@@ -18,12 +18,51 @@ from dualad._core.registry import Example, Primitive, Variadic, defprimitive
 from dualad.ops._sampling import draw
 from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
 
+# ----------------------------------------------------------------------------- batching
+# (rules for vmap; the shared builders live in dualad.ops._batching_axes, which imports this
+# module, so the few this module needs are here)
+
+
+def _front(x: Any, d: int) -> Any:
+    """A batched value with its batch axis ``d`` moved to the front."""
+    return x if d == 0 else moveaxis(x, d, 0)
+
+
+def _back(x: Any, d: int) -> Any:
+    """A batched value with its batch axis ``d`` moved to the end (indices leave it alone)."""
+    n = ndim_of(x)
+    return x if d == n - 1 else moveaxis(x, d, n - 1)
+
+
+def _index_batched(out: Any) -> tuple[Any, int]:
+    """An indexed value whose batch axis came out last."""
+    return out, ndim_of(out) - 1
+
+
+def _broadcast_batched(x: Any, d: int, shape: tuple[int, ...]) -> Any:
+    x = _front(x, d)
+    s = shape_of(x)
+    x = reshape(x, s[:1] + (1,) * (len(shape) - len(s) + 1) + s[1:])
+    return broadcast_to(x, s[:1] + shape)
+
+
+def _all_front(args: tuple[Any, ...], dims: tuple[int | None, ...]) -> list[Any]:
+    """Every input with a leading batch axis (unbatched ones broadcast along it)."""
+    b = next(shape_of(x)[d] for x, d in zip(args, dims) if d is not None)
+    return [_front(x, d) if d is not None else broadcast_to(x, (b,) + shape_of(x))
+            for x, d in zip(args, dims)]
+
+
 # ----------------------------------------------------------------------------- reshape
 
 
+_RESHAPES = [((2, 3, 2), [(12,), (3, 4), (2, 6), (12, 1)]), ((1, 3), [(3,), (3, 1), (1, 1, 3)]),
+             ((0, 3), [(0,), (3, 0), (1, 0, 3)])]
+
+
 def _reshape_sample(rng: np.random.Generator) -> Example:
-    x = draw(rng, (2, 3, 2))
-    return Example((np.asarray(x),), {"shape": [(12,), (3, 4), (2, 6), (12, 1)][rng.integers(4)]})
+    shape, targets = _RESHAPES[rng.integers(len(_RESHAPES))]
+    return Example((np.asarray(draw(rng, shape)),), {"shape": targets[rng.integers(len(targets))]})
 
 
 reshape_p: Primitive = defprimitive(
@@ -32,6 +71,8 @@ reshape_p: Primitive = defprimitive(
     jvp=[lambda t, ans, x, *, shape: reshape(t, (batch_size(t),) + shape)],
     vjp=[lambda g, ans, x, *, shape: reshape(g, shape_of(x))],
     sample=_reshape_sample,
+    batch=lambda args, dims, *, shape: (
+        reshape(_front(args[0], dims[0]), (shape_of(args[0])[dims[0]],) + shape), 0),
     doc="Give an array a new shape without changing its data.",
     saves="none",
 )
@@ -69,7 +110,10 @@ transpose_p: Primitive = defprimitive(
     lambda x, *, axes: np.asarray(x).transpose(axes),  # the method: np.transpose adds ~1 us
     jvp=[lambda t, ans, x, *, axes: bind(transpose_p, t, axes=(0,) + batched(axes))],
     vjp=[lambda g, ans, x, *, axes: bind(transpose_p, g, axes=_inverse_permutation(axes))],
-    sample=lambda rng: Example((draw(rng, (2, 3, 4)),), {"axes": tuple(rng.permutation(3).tolist())}),
+    sample=lambda rng: Example((draw(rng, [(2, 3, 4), (1, 3, 1), (2, 0, 3)][rng.integers(3)]),),
+                               {"axes": tuple(rng.permutation(3).tolist())}),
+    batch=lambda args, dims, *, axes: (
+        bind(transpose_p, _front(args[0], dims[0]), axes=(0,) + batched(axes)), 0),
     doc="Permute the axes of an array.",
     saves="none",
 )
@@ -129,6 +173,7 @@ broadcast_to_p: Primitive = defprimitive(
     jvp=[lambda t, ans, x, *, shape: broadcast_to(_align(t, len(shape)), (batch_size(t),) + shape)],
     vjp=[lambda g, ans, x, *, shape: unbroadcast(g, shape_of(x))],
     sample=lambda rng: Example((draw(rng, (3, 1)),), {"shape": (2, 3, 4)}),
+    batch=lambda args, dims, *, shape: (_broadcast_batched(args[0], dims[0], shape), 0),
     doc="Broadcast an array to a new shape.",
     saves="none",
 )
@@ -155,7 +200,7 @@ def _sum_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool)
 
 
 def _sum_sample(rng: np.random.Generator) -> Example:
-    x = draw(rng, [(), (3,), (2, 3), (2, 3, 2)][rng.integers(4)])
+    x = draw(rng, [(), (1,), (3,), (2, 3), (1, 3), (2, 3, 2), (0,), (2, 0)][rng.integers(8)])
     n = np.ndim(x)
     axis = tuple(a for a in range(n) if rng.random() < 0.5)
     return Example((x,), {"axis": axis, "keepdims": bool(rng.random() < 0.5)})
@@ -167,6 +212,8 @@ sum_p: Primitive = defprimitive(
     jvp=[lambda t, ans, x, *, axis, keepdims: sum(t, batched(axis), keepdims=keepdims)],
     vjp=[_sum_vjp],
     sample=_sum_sample,
+    batch=lambda args, dims, *, axis, keepdims: (
+        bind(sum_p, _front(args[0], dims[0]), axis=batched(axis), keepdims=keepdims), 0),
     doc="Sum of array elements over the given axes.",
     saves="none",
 )
@@ -232,6 +279,7 @@ getitem_p: Primitive = defprimitive(
                  (np.array([3, 0]), np.array([1, 1])), (np.array([True, False, True, True]),)][
             rng.integers(5)]},
     ),
+    batch=lambda args, dims, *, idx: _index_batched(bind(getitem_p, _back(args[0], dims[0]), idx=idx)),
     doc="Indexing: slices, integers, integer arrays and boolean masks.",
     saves="none",
 )
@@ -243,6 +291,8 @@ scatter_add_p: Primitive = defprimitive(
         t, idx, lambda v, idx: bind(scatter_add_p, v, idx=idx, shape=shape + (batch_size(t),)))],
     vjp=[lambda c, ans, g, *, idx, shape: bind(getitem_p, c, idx=idx)],
     sample=lambda rng: Example((draw(rng, (3, 3)),), {"idx": (np.array([0, 2, 0]),), "shape": (4, 3)}),
+    batch=lambda args, dims, *, idx, shape: _index_batched(bind(
+        scatter_add_p, _back(args[0], dims[0]), idx=idx, shape=shape + (shape_of(args[0])[dims[0]],))),
     doc="Add values into a zero array at an index (the transpose of getitem).",
     saves="none",
 )
@@ -302,6 +352,7 @@ concatenate_p: Primitive = defprimitive(
     lambda *xs, axis: np.concatenate(xs, axis=axis),
     jvp_joint=_concat_jvp,
     vjp=Variadic(_concat_vjp),
+    batch=lambda args, dims, *, axis: (bind(concatenate_p, *_all_front(args, dims), axis=axis + 1), 0),
     sample=lambda rng: Example(
         (draw(rng, (2, 3)), draw(rng, (1, 3)), draw(rng, (4, 3))), {"axis": 0}
     ) if rng.random() < 0.5 else Example((draw(rng, (2, 1)), draw(rng, (2, 2))), {"axis": 1}),

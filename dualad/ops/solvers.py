@@ -22,6 +22,7 @@ from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, defprimitive
 from dualad.ops import _linalg_samples as S
+from dualad.ops._batching_axes import leading_rule, stacked_rule
 from dualad.ops._matrix import align_stack, check_matrix, column, linalg_errors, mH, trace
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.arithmetic import add, mul, neg, sub
@@ -51,7 +52,7 @@ inv_p = defprimitive(
     vjp=[lambda g, ans, a: neg(matmul(matmul(mH(ans), g), mH(ans)))],
     sample=lambda rng: Example((S.dominant(rng, S.batch(rng) + (3, 3)),), {}),
     complex_sample=lambda rng: Example((S.dominant(rng, S.batch(rng) + (3, 3), True),), {}),
-    doc="Matrix inverse.",
+    batch=leading_rule("inv"), doc="Matrix inverse.",
 )
 
 
@@ -101,6 +102,7 @@ solve_p = defprimitive(
          lambda t, ans, a, b: solve(a, align_stack(t, len(shape_of(ans))))],
     vjp=[_solve_vjp_a, _solve_vjp_b],
     sample=_solve_sample, complex_sample=lambda rng: _solve_sample(rng, True),
+    batch=stacked_rule("solve", (2, 2)),
     doc="Solution X of A X = B for square A (matrix right-hand sides; stacks broadcast).",
 )
 
@@ -146,7 +148,7 @@ det_p = defprimitive(
     vjp=[_det_vjp],
     sample=lambda rng: Example((S.dominant(rng, S.batch(rng) + (3, 3)) / 3.0,), {}),
     complex_sample=lambda rng: Example((S.dominant(rng, S.batch(rng) + (3, 3), True) / 3.0,), {}),
-    doc="Determinant.",
+    batch=leading_rule("det"), doc="Determinant.",
 )
 
 
@@ -189,6 +191,7 @@ slogdet_p = defprimitive(
     "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
     jvp=[_slogdet_jvp], vjp=[_slogdet_vjp], multiple_results=True,
     sample=_slogdet_sample, complex_sample=lambda rng: _slogdet_sample(rng, True),
+    batch=leading_rule("slogdet"),
     doc="Sign (or phase) and log of the absolute value of the determinant.",
 )
 
@@ -239,6 +242,7 @@ pinv_p = defprimitive(
     "pinv", lambda a, *, rcond, hermitian: np.linalg.pinv(a, rcond=rcond, hermitian=hermitian),
     jvp=[_pinv_jvp], vjp=[_pinv_vjp],
     sample=_pinv_sample, complex_sample=lambda rng: _pinv_sample(rng, True),
+    batch=leading_rule("pinv"),
     doc="Moore-Penrose pseudo-inverse (differentiable where the rank is locally constant).",
 )
 

@@ -23,6 +23,7 @@ import numpy as np
 from dualad._core.levels import bind
 from dualad._core.registry import defprimitive
 from dualad.ops import _linalg_samples as S
+from dualad.ops._batching_axes import leading_rule
 from dualad.ops._matrix import (
     check_matrix,
     column,
@@ -77,7 +78,7 @@ def _eigh_vjp(g: Any, ans: Any, a: Any) -> Any:
 eigh_p = defprimitive(
     "eigh", _eigh_impl, jvp=[_eigh_jvp], vjp=[_eigh_vjp], multiple_results=True,
     sample=S.sampler(S.symmetric, [(3, 3), (2, 2)]),
-    doc="Eigenvalues (ascending) and eigenvectors of the Hermitian part of A.",
+    batch=leading_rule("eigh"), doc="Eigenvalues (ascending) and eigenvectors of the Hermitian part of A.",
 )
 
 
@@ -155,7 +156,7 @@ _SVD_SHAPES = [(3, 3), (4, 2), (2, 4), (3, 2)]
 svd_p = defprimitive(
     "svd", _svd_impl, jvp=[_svd_jvp], vjp=[_svd_vjp], multiple_results=True,
     sample=S.sampler(S.with_singular_values, _SVD_SHAPES),
-    doc="Reduced singular value decomposition U, S, Vh.",
+    batch=leading_rule("svd"), doc="Reduced singular value decomposition U, S, Vh.",
 )
 
 
@@ -194,7 +195,7 @@ svdvals_p = defprimitive(
     "svdvals", _svdvals_impl, jvp=[_svdvals_jvp], vjp=[_svdvals_vjp],
     sample=S.sampler(S.with_singular_values, _SVD_SHAPES),
     complex_sample=S.sampler(S.with_singular_values, _SVD_SHAPES, True),
-    doc="Singular values, descending.",
+    batch=leading_rule("svdvals"), doc="Singular values, descending.",
 )
 
 

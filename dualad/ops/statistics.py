@@ -12,14 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
 from dualad.ops.arithmetic import div, mul, sub
 from dualad.ops.complex import conj, real
-from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, mean
+from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, amax_p, amin_p, mean
 from dualad.ops.shape import sum
 
 Axes = tuple[int, ...]
@@ -53,7 +54,7 @@ def _spread_sample(rng: np.random.Generator) -> Example:
 var_p: Primitive = defprimitive(
     "var", lambda x, *, axis, ddof, keepdims: np.var(x, axis=axis, ddof=ddof, keepdims=keepdims),
     jvp=[_var_jvp], vjp=[_var_vjp], sample=_spread_sample,
-    complex_sample=with_imaginary_parts(_spread_sample),
+    complex_sample=with_imaginary_parts(_spread_sample), batch=axis_rule("var", "axis"),
     doc="Variance over the given axes with ddof degrees of freedom removed.",
 )
 
@@ -69,17 +70,20 @@ def _std_vjp(g: Any, ans: Any, x: Any, *, axis: Axes, ddof: float, keepdims: boo
 std_p: Primitive = defprimitive(
     "std", lambda x, *, axis, ddof, keepdims: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
     jvp=[_std_jvp], vjp=[_std_vjp], sample=_spread_sample,
-    complex_sample=with_imaginary_parts(_spread_sample),
+    complex_sample=with_imaginary_parts(_spread_sample), batch=axis_rule("std", "axis"),
     doc="Standard deviation; its derivative is infinite where the variance is 0.",
 )
 
 
 def _ptp_weights(x: Any, axis: Axes, keepdims: bool) -> Any:
     """Tie-split weights of the maximum minus those of the minimum. A constant."""
-    xv = np.asarray(primal(x))
-    top = _tie_weights(x, np.max(xv, axis=axis, keepdims=keepdims), axis, keepdims)
-    bottom = _tie_weights(x, np.min(xv, axis=axis, keepdims=keepdims), axis, keepdims)
-    return top - bottom
+    xv = primal(x)
+    if isinstance(xv, Tracer):  # batched by vmap: the extremes with batched ops
+        hi, lo = (bind(p, xv, axis=axis, keepdims=keepdims) for p in (amax_p, amin_p))
+    else:
+        xv = np.asarray(xv)
+        hi, lo = np.max(xv, axis=axis, keepdims=keepdims), np.min(xv, axis=axis, keepdims=keepdims)
+    return sub(_tie_weights(x, hi, axis, keepdims), _tie_weights(x, lo, axis, keepdims))
 
 
 ptp_p: Primitive = defprimitive(
@@ -88,7 +92,7 @@ ptp_p: Primitive = defprimitive(
                                                   keepdims=keepdims)],
     vjp=[lambda g, ans, x, *, axis, keepdims: mul(_expand(g, x, axis, keepdims),
                                                   _ptp_weights(x, axis, keepdims))],
-    sample=lambda rng: _reduce_sample(rng, distinct=True),
+    sample=lambda rng: _reduce_sample(rng, distinct=True), batch=axis_rule("ptp", "axis"),
     doc="Range (maximum minus minimum); tied extremes share the derivative evenly.",
 )
 

@@ -8,70 +8,26 @@ and outputs may be nested tuples/lists/dicts of arrays and Python scalars.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from dualad._core.errors import NonDifferentiableError, ShapeError
 from dualad._core.levels import check_output, new_main, primal
-from dualad._core.tree import TreeDef, tree_flatten, tree_map, tree_unflatten
+from dualad._core.tree import tree_flatten, tree_map, tree_unflatten
 from dualad.engines.cotangents import as_cotangent
 from dualad.engines.forward import Dual, ForwardTrace
-from dualad.engines.reverse import Node, backward_pass, in_dtype_of, leaf_node
-from dualad.engines.tensor import ReverseTrace, Tensor
+from dualad.engines.reverse import in_dtype_of
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.shape import reshape
-from dualad.transforms.arguments import as_input, check_callable, finish, split_args, split_aux
+from dualad.transforms.arguments import as_input, check_callable, finish, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
+from dualad.transforms.recording import pull_back, record
 
 __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
 
 
 # ----------------------------------------------------------------------------- reverse mode
-
-
-def _output_roots(out: Any, main: ReverseTrace, name: str) -> tuple[list[Any], TreeDef, list[Any]]:
-    """Plain output values, their structure, and per leaf a (node, index) or None."""
-    leaves, tree = tree_flatten(out)
-    values: list[Any] = []
-    roots: list[Any] = []
-    for leaf in leaves:
-        check_output(leaf, main, name)
-        if isinstance(leaf, Tensor) and leaf._main is main:
-            values.append(leaf._value)
-            roots.append((leaf._node, leaf._index) if leaf._node is not None else None)
-        else:
-            values.append(leaf)
-            roots.append(None)
-    return values, tree, roots
-
-
-class Recorded(NamedTuple):
-    """A recorded reverse-mode evaluation: what ``vjp`` and ``jacrev`` pull back through."""
-
-    values: list[Any]  # plain output leaves
-    out_tree: TreeDef
-    roots: list[Any]  # per output leaf: (node, index), or None if it does not depend on inputs
-    inputs: list[Node]
-    leaves: list[Any]  # plain input leaves
-    in_tree: TreeDef
-    aux: Any
-
-
-def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Recorded:
-    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs."""
-    check_callable(f, name)
-    leaves, in_tree = tree_flatten(primals)
-    leaves = [as_input(x, f"{name}: input {k}") for k, x in enumerate(leaves)]
-    with new_main(lambda level: ReverseTrace(level, name)) as main:
-        inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]
-        out = f(*tree_unflatten(in_tree, inputs))
-        aux = None
-        if has_aux:
-            out, aux = split_aux(out, name)
-        values, out_tree, roots = _output_roots(out, main, name)
-    nodes = [t._node for t in inputs if t._node is not None]
-    return Recorded(values, out_tree, roots, nodes, leaves, in_tree, aux)
 
 
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
@@ -106,18 +62,6 @@ def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: s
 
     out = tree_unflatten(rec.out_tree, [finish(v) for v in rec.values])
     return (out, vjp_fn, rec.aux) if has_aux else (out, vjp_fn)
-
-
-def pull_back(roots: list[Any], seeds: list[Any], inputs: list[Node]) -> list[Any]:
-    """Run one backward pass per output leaf and add up the input cotangents."""
-    total: dict[Node, Any] = {}
-    for root, seed in zip(roots, seeds):
-        if root is None:
-            continue
-        node, index = root
-        for leaf, g in backward_pass(node, index, seed, retain_graph=True).items():
-            total[leaf] = g if leaf not in total else total[leaf] + g
-    return [total.get(n) for n in inputs]
 
 
 def _own(g: Any, cotangents: list[Any]) -> Any:
@@ -280,7 +224,8 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
                 tans.append(reshape(o._tangent, shape_of(o.primal)))
             else:
                 values.append(o)
-                tans.append(np.zeros_like(primal(o), dtype=float))
+                plain = np.asarray(primal(o))  # a constant: zero tangent, in its precision
+                tans.append(np.zeros_like(plain, dtype=plain.dtype if plain.dtype.kind in "fc" else float))
     return (tree_unflatten(o_tree, [finish(v) for v in values]),
             tree_unflatten(o_tree, [finish(t) for t in tans]))
 

@@ -19,8 +19,9 @@ from dualad.engines.reverse import backward_pass
 from dualad.ops._util import shape_of
 from dualad.ops.shape import concatenate, reshape
 from dualad.transforms.arguments import check_callable, finish, split_args
-from dualad.transforms.grad_and_jvp import Recorded, grad, record
+from dualad.transforms.grad_and_jvp import grad
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
+from dualad.transforms.recording import Recorded, record
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 

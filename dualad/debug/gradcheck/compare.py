@@ -143,14 +143,15 @@ def check_reverse(fn: FlatFn, xs: Sequence[Any], vs: Leaves, us: Leaves, tol: To
     return Finding("reverse", leaf, REVERSE_COMPARED, [err])
 
 
-def check_identity(fn: FlatFn, xs: Sequence[Any], vs: Leaves, us: Leaves) -> Finding | None:
-    """The JVP and VJP rules against each other (exact up to rounding)."""
+def check_identity(fn: FlatFn, xs: Sequence[Any], vs: Leaves, us: Leaves,
+                   rtol: float = IDENTITY_RTOL) -> Finding | None:
+    """The JVP and VJP rules against each other (exact up to rounding: ``rtol``)."""
     try:
         lhs = inner(us, ad_jvp(fn, xs, vs))
         rhs = inner(ad_vjp(fn, xs, us), vs)
     except Exception:  # reported by the forward/reverse checks
         return None
-    bound = IDENTITY_RTOL * (1.0 + abs(lhs) + abs(rhs))
+    bound = rtol * (1.0 + abs(lhs) + abs(rhs))
     if abs(lhs - rhs) <= bound:
         return None
     return Finding("identity", None, IDENTITY_COMPARED,

@@ -132,9 +132,9 @@ def evaluate(fn: FlatFn, xs: Sequence[Any]) -> tuple[Leaves, TreeDef]:
     return output_leaves(out), tree_flatten(out)[1]
 
 
-def random_like(rng: np.random.Generator, leaves: Sequence[Any]) -> Leaves:
+def random_like(rng: np.random.Generator, leaves: Sequence[Any], dtype: Any = np.float64) -> Leaves:
     """Standard normal arrays with the leaves' shapes (directions and cotangents)."""
-    return [np.asarray(rng.normal(size=np.shape(x))) for x in leaves]
+    return [np.asarray(rng.normal(size=np.shape(x)), dtype=dtype) for x in leaves]
 
 
 def only(k: int, vs: Leaves) -> Leaves:
@@ -145,10 +145,20 @@ def only(k: int, vs: Leaves) -> Leaves:
 # ----------------------------------------------------------------------------- derivatives
 
 
+def _wide(x: Any) -> np.ndarray:
+    """``x`` as an array, float32 and float16 widened to float64 (exactly)."""
+    a = np.asarray(x)
+    return a.astype(np.float64) if a.dtype.kind == "f" and a.dtype.itemsize < 8 else a
+
+
 def fd_directional(fn: FlatFn, xs: Sequence[Any], vs: Leaves, eps: float) -> Leaves:
-    """Central difference ``(f(x + eps v) - f(x - eps v)) / (2 eps)``, per output leaf."""
-    plus = output_leaves(fn(*[np.asarray(x) + eps * v for x, v in zip(xs, vs)]))
-    minus = output_leaves(fn(*[np.asarray(x) - eps * v for x, v in zip(xs, vs)]))
+    """Central difference ``(f(x + eps v) - f(x - eps v)) / (2 eps)``, per output leaf.
+
+    Always in float64: float32 inputs and directions are widened first (their differences
+    in float32 would be mostly rounding error), so the reference is exact at their values.
+    """
+    plus = output_leaves(fn(*[_wide(x) + eps * _wide(v) for x, v in zip(xs, vs)]))
+    minus = output_leaves(fn(*[_wide(x) - eps * _wide(v) for x, v in zip(xs, vs)]))
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 

@@ -21,48 +21,35 @@ function of their real and imaginary parts, so every check applies unchanged.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from dualad._core.errors import UnsavedValueError
 from dualad._core.levels import primal
 from dualad._core.registry import Example, Primitive, SampleFn, get_primitive
+from dualad.debug.gradcheck import precision
 from dualad.debug.gradcheck.compare import Finding, Labels, check_forward, check_identity, check_reverse
 from dualad.debug.gradcheck.complex_inputs import complex_op_function
 from dualad.debug.gradcheck.fast_path import check_fast_path
 from dualad.debug.gradcheck.finite_diff import (
     DEFAULT_TOLERANCES,
+    IDENTITY_RTOL,
     FlatFn,
     Tolerances,
     evaluate,
     fd_directional,
-    index_label,
     is_float_leaf,
-    jvp_function,
-    only,
-    output_leaves,
     random_like,
     tolerances_for,
-    vjp_function,
-    worst_elements,
 )
+from dualad.debug.gradcheck.higher_order import RuleProblem, check_jacobians, check_second_order
 from dualad.debug.gradcheck.report import Culprit, GradcheckError, Mismatch
-from dualad.transforms import jacobians
 
 __all__ = ["ALL_CHECKS", "RuleProblem", "check_op", "check_rules"]
 
 ALL_CHECKS = frozenset({"jvp", "vjp", "identity", "jacobians", "order2", "fast_path"})
 JACOBIAN_TOL = Tolerances(0.0, 1e-10, 1e-12)  # jacfwd vs jacrev: both exact, rounding only
-
-
-class RuleProblem(NamedTuple):
-    """A rule of one primitive that failed a check at one input."""
-
-    rule: str  # "jvp", "vjp", "jvp/vjp", "vjp_plain", "unbroadcast_plain" or "saves"
-    argnum: int | None  # the primitive's positional argument, when narrowed down
-    order: int
-    finding: Finding
 
 
 def _op_function(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
@@ -125,13 +112,15 @@ def _check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
         names = Labels([f"args[{i}]" for i in diff], [])
     if not diff:
         return None
-    vs = random_like(rng, xs)
+    single = precision.is_single_precision(xs)  # then the rules run in float32, directions included
+    tol = precision.single_tolerances(tol) if single else tol
+    vs = random_like(rng, xs, np.float32 if single else np.float64)
     if skip_kinks and prim.kink is not None:
         half = tol.eps * len(xs) * max((float(np.max(np.abs(v))) for v in vs if v.size), default=0.0)
         if prim.kink(args, params, half):
             return None
     outs, _ = evaluate(f, xs)
-    us = random_like(rng, outs)
+    us = random_like(rng, outs, np.float32 if single else np.float64)
     if not names.outputs:
         names = names._replace(outputs=["out"] if len(outs) == 1 and not prim.multiple_results
                                else [f"out[{j}]" for j in range(len(outs))])
@@ -144,74 +133,24 @@ def _check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
         return RuleProblem("jvp", arg(found), 1, found)
     if "vjp" in checks and (found := check_reverse(f, xs, vs, us, tol, names, fd)) is not None:
         return RuleProblem("vjp", arg(found), 1, found)
-    if "identity" in checks and (found := check_identity(f, xs, vs, us)) is not None:
+    if single and {"jvp", "vjp"} & set(checks) and (
+            (found := precision.check_dtypes(f, xs, vs, us, names))
+            or (len(xs) == len(diff) and (
+                found := precision.check_vjp_rule_dtypes(prim, args, params, us, diff, names)))):
+        return RuleProblem("jvp" if found.kind == "forward" else "vjp", arg(found), 1, found)
+    identity_rtol = precision.SINGLE_IDENTITY_RTOL if single else IDENTITY_RTOL
+    if "identity" in checks and (found := check_identity(f, xs, vs, us, identity_rtol)) is not None:
         return RuleProblem("jvp/vjp", None, 1, found)
-    if "jacobians" in checks and (problem := _check_jacobians(f, xs, diff, names)) is not None:
+    jac_tol = precision.SINGLE_JACOBIAN_TOL if single else JACOBIAN_TOL
+    if "jacobians" in checks and (problem := check_jacobians(f, xs, diff, names, jac_tol)) is not None:
         return problem
     if "order2" in checks and (
-            problem := _check_second_order(f, xs, vs, us, diff, names, tol.at_order(2), rng)):
+            problem := check_second_order(f, xs, vs, us, diff, names, tol.at_order(2), rng)):
         return problem
     if "fast_path" in checks and (fast := check_fast_path(prim, args, params, rng)) is not None:
         rule, argnum, found = fast
         return RuleProblem(rule, argnum, 1, found)
     return None
-
-
-def _check_jacobians(f: FlatFn, xs: list[Any], diff: list[int], names: Labels) -> RuleProblem | None:
-    argnums = tuple(range(len(xs)))
-    compared = "jacfwd (all directions as one batch of tangents) vs jacrev"
-    try:
-        jf = output_leaves(jacobians.jacfwd(f, argnums)(*xs))
-    except Exception as e:
-        return RuleProblem("jvp", None, 1, Finding("forward", None, compared, [],
-                                                   f"jacfwd raised {type(e).__name__}: {e}"))
-    jr = output_leaves(jacobians.jacrev(f, argnums)(*xs))
-    for b, (a, r) in enumerate(zip(jf, jr)):
-        k = b % len(xs)  # blocks come output-major, input-minor
-        if a.shape != r.shape:
-            return RuleProblem("jvp", diff[k], 1, Finding(
-                "forward", k, compared, [], f"jacfwd block has shape {a.shape}, jacrev block {r.shape}"))
-        out = names.outputs[b // len(xs)]
-        worst = worst_elements([a], [r], JACOBIAN_TOL,
-                               lambda _, e: (index_label(f"d{out}/d{names.inputs[k]}", a.shape, e), ""),
-                               scale=1.0)
-        if worst:
-            return RuleProblem("jvp", diff[k], 1, Finding("forward", k, compared, worst))
-    return None
-
-
-def _check_second_order(f: FlatFn, xs: list[Any], vs: list[np.ndarray], us: list[np.ndarray],
-                        diff: list[int], names: Labels, tol: Tolerances,
-                        rng: np.random.Generator) -> RuleProblem | None:
-    """Both rules differentiated again, forward and reverse, against central differences."""
-    # x -> vjp(f, x)(u): its output j is the VJP rule of argument diff[j].
-    h_rev = vjp_function(f, us)
-    rev_names = Labels(names.inputs, [f"cotangent of {n}" for n in names.inputs])
-    fd = fd_directional(h_rev, xs, vs, tol.eps)
-    for j in range(len(xs)):
-        single = _output(h_rev, j)
-        found = check_forward(single, xs, vs, tol, Labels(names.inputs, [rev_names.outputs[j]]), [fd[j]])
-        if found is not None:
-            return RuleProblem("vjp", diff[j], 2, found._replace(
-                compared="forward over reverse: " + found.compared))
-    w_rev = random_like(rng, xs)
-    if (found := check_reverse(h_rev, xs, vs, w_rev, tol, rev_names, fd)) is not None:
-        return RuleProblem("vjp", None, 2, found._replace(compared="reverse over reverse: " + found.compared))
-    # x -> jvp(f, x, v): the JVP rules, one argument's direction at a time.
-    for k in range(len(xs)):
-        h_fwd = jvp_function(f, only(k, vs))
-        fwd_names = Labels(names.inputs, [f"tangent of {n}" for n in names.outputs])
-        found = check_forward(h_fwd, xs, vs, tol, fwd_names)
-        if found is None:
-            found = check_reverse(h_fwd, xs, vs, us, tol, fwd_names)
-        if found is not None:
-            over = "forward over forward: " if found.kind == "forward" else "reverse over forward: "
-            return RuleProblem("jvp", diff[k], 2, found._replace(compared=over + found.compared))
-    return None
-
-
-def _output(fn: FlatFn, j: int) -> FlatFn:
-    return lambda *xs: fn(*xs)[j]
 
 
 def _resolve(prim: Primitive | str) -> Primitive:
@@ -220,31 +159,40 @@ def _resolve(prim: Primitive | str) -> Primitive:
 
 def check_rules(prim: Primitive | str, *, examples: int = 20, seed: int | None = None,
                 checks: Collection[str] = ALL_CHECKS, sample: SampleFn | None = None,
-                eps: float | None = None, atol: float | None = None, rtol: float | None = None) -> None:
+                eps: float | None = None, atol: float | None = None, rtol: float | None = None,
+                dtype: Any = np.float64, rng: np.random.Generator | None = None) -> None:
     """Validate a primitive's JVP and VJP rules on sampled inputs (see the module docstring).
 
     Inputs come from ``sample`` or the primitive's own ``sample=`` generator (which draws
-    broadcasting shapes for broadcasting primitives). Without ``seed``, hypothesis chooses
-    the generator seeds when it is installed (and shrinks a failure to a small one); with
-    ``seed``, seeds ``seed, seed + 1, ...`` are used -- pass ``seed`` inside your own
-    property tests (hypothesis tests must not nest).
+    broadcasting shapes for broadcasting primitives). Where the generator comes from:
+
+    * ``rng``: draw every example from it -- inside your own hypothesis test pass
+      ``rng=HypothesisRNG(data)`` (:mod:`dualad.debug.gradcheck.hypothesis_rng`) so that a
+      failure shrinks to the smallest shapes and simplest choices;
+    * ``seed``: NumPy generators seeded ``seed, seed + 1, ...``;
+    * neither: hypothesis drives the draws when it is installed (and shrinks a failure),
+      else seeds ``0, 1, ...``. Hypothesis tests must not nest: inside one, pass ``rng``.
 
     Args:
         prim: a :class:`~dualad._core.registry.Primitive` or a registered name.
         examples: how many inputs to draw.
-        seed: first seed, or ``None`` to let hypothesis (or seeds ``0, 1, ...``) decide.
+        seed: first seed (see above).
         checks: a subset of ``{"jvp", "vjp", "identity", "jacobians", "order2", "fast_path"}``.
         sample: input generator ``sample(rng) -> Example`` for primitives without one, or
             ``prim.complex_sample`` to check the rules on complex inputs.
         eps: finite-difference step; atol, rtol: tolerances (see ``tolerances_for``).
+        dtype: ``np.float64``, or ``np.float32`` to convert the real float inputs and check
+            the rules in single precision (see :mod:`dualad.debug.gradcheck.precision`).
+        rng: the generator to draw the examples from (see above).
 
     Raises:
-        GradcheckError: naming the rule, the argument and the seed that reproduces it.
+        GradcheckError: naming the rule, the argument and how to reproduce the example.
 
     Examples:
         >>> import numpy as np, dualad
         >>> from dualad.debug.gradcheck import check_rules
         >>> check_rules("sin", seed=0, examples=3)
+        >>> check_rules("sin", seed=0, examples=3, dtype=np.float32)
         >>> cube = dualad.defprimitive(
         ...     "doc_bad_cube", lambda x: x ** 3,
         ...     jvp=[lambda t, ans, x: 3 * x ** 2 * t],
@@ -265,37 +213,40 @@ def check_rules(prim: Primitive | str, *, examples: int = 20, seed: int | None =
     unknown = set(checks) - ALL_CHECKS
     if unknown:
         raise ValueError(f"check_rules: unknown checks {sorted(unknown)}; choose from {sorted(ALL_CHECKS)}")
+    dtype = precision.check_dtype(dtype)
     tol = tolerances_for(np.float64, eps, atol, rtol)
 
-    def run(s: int) -> None:
-        rng = np.random.default_rng(s)
-        ex = sampler(rng)
-        problem = check_op(prim, ex.args, ex.params, rng=rng, tol=tol, checks=checks)
+    def run(gen: np.random.Generator, drawn: str) -> None:
+        ex = sampler(gen)
+        ex = Example(precision.as_dtype(ex.args, dtype, prim.nondiff_argnums), ex.params)
+        # Directions come from plain NumPy draws of gen's bit generator, even for a HypothesisRNG.
+        problem = check_op(prim, ex.args, ex.params, rng=np.random.Generator(gen.bit_generator),
+                           tol=tol, checks=checks)
         if problem is not None:
-            raise _rule_error(prim, ex, problem, s)
+            raise _rule_error(prim, ex, problem, f"{dtype} example {drawn}")
 
-    if seed is not None:
-        for s in range(seed, seed + examples):
-            run(s)
-        return
-    try:
-        from hypothesis import HealthCheck, given, settings
-        from hypothesis import strategies as st
-    except ImportError:
-        for s in range(examples):
-            run(s)
-        return
-    settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-             suppress_health_check=list(HealthCheck))(given(st.integers(0, 2**32 - 1))(run))()
+    if rng is None and seed is None:
+        try:
+            from dualad.debug.gradcheck.hypothesis_rng import HypothesisRNG, run_examples
+        except ImportError:  # hypothesis is a development dependency
+            seed = 0
+        else:
+            return run_examples(lambda data: run(HypothesisRNG(data), "drawn by hypothesis"), examples)
+    for k in range(examples):
+        if rng is not None:
+            run(rng, "drawn from the rng passed")
+        else:
+            s = (seed or 0) + k
+            run(np.random.default_rng(s), f"drawn with seed {s}")
 
 
-def _rule_error(prim: Primitive, ex: Example, problem: RuleProblem, seed: int) -> GradcheckError:
+def _rule_error(prim: Primitive, ex: Example, problem: RuleProblem, drawn: str) -> GradcheckError:
     found = problem.finding
     shapes = tuple(tuple(np.shape(primal(a))) for a in ex.args)
     mode = {"jvp": "forward", "vjp": "reverse", "vjp_plain": "reverse (plain-array fast path)",
             "unbroadcast_plain": "reverse (plain-array fast path)", "saves": "reverse"}.get(problem.rule,
                                                                         "forward vs reverse")
-    mismatch = Mismatch(function=f"primitive {prim.name!r} on the example drawn with seed {seed}",
+    mismatch = Mismatch(function=f"primitive {prim.name!r} on the {drawn}",
                         mode=mode, order=problem.order,
                         argument="all arguments" if problem.argnum is None else f"args[{problem.argnum}]",
                         compared=found.compared, worst=found.worst, problem=found.problem)

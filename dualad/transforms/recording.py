@@ -1,0 +1,75 @@
+"""Recording a function on a new reverse level: the graph ``vjp`` and ``jacrev`` pull back through.
+
+``record`` runs ``f`` once with its inputs as tracers of a fresh :class:`ReverseTrace` and
+keeps, per output leaf, the graph node it came from; ``pull_back`` runs one backward pass
+per output leaf and adds up the input cotangents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from dualad._core.levels import check_output, new_main
+from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
+from dualad.engines.reverse import Node, backward_pass, leaf_node
+from dualad.engines.tensor import ReverseTrace, Tensor
+from dualad.transforms.arguments import as_input, check_callable, split_aux
+
+__all__ = ["Recorded", "pull_back", "record"]
+
+
+def _output_roots(out: Any, main: ReverseTrace, name: str) -> tuple[list[Any], TreeDef, list[Any]]:
+    """Plain output values, their structure, and per leaf a (node, index) or None."""
+    leaves, tree = tree_flatten(out)
+    values: list[Any] = []
+    roots: list[Any] = []
+    for leaf in leaves:
+        check_output(leaf, main, name)
+        if isinstance(leaf, Tensor) and leaf._main is main:
+            values.append(leaf._value)
+            roots.append((leaf._node, leaf._index) if leaf._node is not None else None)
+        else:
+            values.append(leaf)
+            roots.append(None)
+    return values, tree, roots
+
+
+class Recorded(NamedTuple):
+    """A recorded reverse-mode evaluation: what ``vjp`` and ``jacrev`` pull back through."""
+
+    values: list[Any]  # plain output leaves
+    out_tree: TreeDef
+    roots: list[Any]  # per output leaf: (node, index), or None if it does not depend on inputs
+    inputs: list[Node]
+    leaves: list[Any]  # plain input leaves
+    in_tree: TreeDef
+    aux: Any
+
+
+def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Recorded:
+    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs."""
+    check_callable(f, name)
+    leaves, in_tree = tree_flatten(primals)
+    leaves = [as_input(x, f"{name}: input {k}") for k, x in enumerate(leaves)]
+    with new_main(lambda level: ReverseTrace(level, name)) as main:
+        inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]
+        out = f(*tree_unflatten(in_tree, inputs))
+        aux = None
+        if has_aux:
+            out, aux = split_aux(out, name)
+        values, out_tree, roots = _output_roots(out, main, name)
+    nodes = [t._node for t in inputs if t._node is not None]
+    return Recorded(values, out_tree, roots, nodes, leaves, in_tree, aux)
+
+
+def pull_back(roots: list[Any], seeds: list[Any], inputs: list[Node]) -> list[Any]:
+    """Run one backward pass per output leaf and add up the input cotangents."""
+    total: dict[Node, Any] = {}
+    for root, seed in zip(roots, seeds):
+        if root is None:
+            continue
+        node, index = root
+        for leaf, g in backward_pass(node, index, seed, retain_graph=True).items():
+            total[leaf] = g if leaf not in total else total[leaf] + g
+    return [total.get(n) for n in inputs]
