@@ -109,7 +109,6 @@ def test_coverage_is_listed() -> None:
     assert RULED, "no primitive has a batching rule"
 
 
-@pytest.mark.xfail(strict=False, reason="until every ops family has its batching rules (V2)")
 def test_few_primitives_fall_back_to_a_loop() -> None:
     fallback = LOOPED + MISSING
     assert len(fallback) <= 0.10 * len(PRIMS), sorted(fallback)
@@ -120,15 +119,7 @@ def _float_args(prim: Primitive, ex: Example) -> tuple[int, ...]:
                  and i not in prim.nondiff_argnums)
 
 
-# Derivative rules that still take NumPy on plain values in ways that are not elementwise
-# (sorting, running arg-max, segment search): under vmap(grad) they raise a clear TypeError
-# until they use dualad ops or on_values (their modules belong to the other ops families).
-RULES_WITH_NUMPY = {"sort", "interp", "cummax", "cummin"}
-DIFFERENTIABLE = [
-    pytest.param(n, marks=pytest.mark.xfail(strict=False, raises=TypeError,
-                                            reason="derivative rule converts a batched value"))
-    if n in RULES_WITH_NUMPY else n
-    for n in RULED if PRIMS[n].sample is not None]
+DIFFERENTIABLE = [n for n in RULED if PRIMS[n].sample is not None]
 
 
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
