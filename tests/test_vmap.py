@@ -14,8 +14,8 @@ import dualad.numpy as dnp
 from dualad._core.registry import Example, defprimitive, unregister
 from dualad.nn import functional as F
 
-# Primitives without a rule yet (other families) fall back to a loop, with a warning once.
-pytestmark = pytest.mark.filterwarnings("ignore:vmap. primitive:UserWarning")
+# Every built-in primitive has a batching rule: a fallback warning here is a failure.
+pytestmark = pytest.mark.filterwarnings("error:vmap. primitive:UserWarning")
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(4, 3))  # a batch of 4 examples of shape (3,)
