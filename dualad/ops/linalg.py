@@ -134,6 +134,9 @@ def _matmul_batch(args: Any, dims: Any) -> tuple[Any, int]:
     (x, y), (dx, dy) = args, dims
     vx, vy = ndim_of(x) - (dx is not None) == 1, ndim_of(y) - (dy is not None) == 1
     x, y = to_front(x, dx), to_front(y, dy)
+    single = _one_matrix_product(x, y, dx, dy, vx, vy)
+    if single is not None:
+        return single
     if vx:
         x = reshape(x, shape_of(x)[:-1] + (1,) + shape_of(x)[-1:])
     if vy:
@@ -147,6 +150,27 @@ def _matmul_batch(args: Any, dims: Any) -> tuple[Any, int]:
     if vx:
         s.pop(-1 if vy else -2)
     return reshape(out, tuple(s)), 0
+
+
+def _one_matrix_product(x: Any, y: Any, dx: Any, dy: Any, vx: bool, vy: bool
+                        ) -> tuple[Any, int] | None:
+    """A plain matrix against a batch of vectors or matrices (batch axes in front): one
+    BLAS product over the whole batch, instead of one small product per element (jacrev's
+    batched cotangents against a weight matrix take this path). ``None`` for other cases."""
+    if dx is None and ndim_of(x) == 2 and vy and ndim_of(y) == 2:  # M @ v_b = v_b @ M^T
+        return bind(matmul_p, y, transpose(x)), 0
+    if dx is None and ndim_of(x) == 2 and dy is not None and ndim_of(y) == 3:
+        # M @ Y_b for every b: the columns of all Y_b side by side, (k, B*n), in one product
+        b, k, n = shape_of(y)
+        cols = reshape(transpose(y, (1, 0, 2)), (k, b * n))
+        return reshape(bind(matmul_p, x, cols), (shape_of(x)[0], b, n)), 1
+    if dy is None and ndim_of(y) == 2 and dx is not None and ndim_of(x) in (2, 3):
+        # v_b @ M is already one product; rows of every matrix x_b at once against M
+        b = shape_of(x)[0]
+        flat = x if vx else reshape(x, (-1, shape_of(x)[-1]))
+        out = bind(matmul_p, flat, y)
+        return (out if vx else reshape(out, (b, -1, shape_of(y)[-1]))), 0
+    return None
 
 
 matmul_p = defprimitive(

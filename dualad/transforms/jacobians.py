@@ -1,10 +1,11 @@
 """Whole Jacobians and Hessians: ``jacfwd``, ``jacrev``, ``jacobian(mode=...)``, ``hessian``.
 
 ``jacfwd`` seeds every input direction at once as one batch of tangents and runs ``f`` a
-single time. ``jacrev`` records ``f`` once and pulls back one basis cotangent per output
-element. ``jacobian(mode="auto")`` picks forward mode when the inputs have fewer elements
-than the outputs. For an output leaf of shape ``os`` and an input leaf of shape ``is`` the
-block has shape ``os + is``; blocks are nested output structure outside, input inside.
+single time. ``jacrev`` records ``f`` once and pulls back every basis cotangent of an
+output leaf in one batched backward pass (``vmap`` over the pull-back).
+``jacobian(mode="auto")`` picks forward mode when the inputs have fewer elements than the
+outputs. For an output leaf of shape ``os`` and an input leaf of shape ``is`` the block has
+shape ``os + is``; blocks are nested output structure outside, input inside.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import numpy as np
 from dualad._core.levels import primal
 from dualad.engines.reverse import backward_pass
 from dualad.ops._util import shape_of
-from dualad.ops.shape import concatenate, reshape
+from dualad.ops.shape import reshape
 from dualad.transforms.arguments import check_callable, finish, split_args
 from dualad.transforms.grad_and_jvp import grad
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
 from dualad.transforms.recording import Recorded, record
+from dualad.transforms.vmap import vmap
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
@@ -48,34 +50,40 @@ def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
 
 def _jacrev_from(rec: Recorded) -> list[list[Any]]:
+    """Per output leaf, one backward pass for all its basis cotangents at once: ``vmap`` over
+    the rows of an identity, so every VJP rule runs once on the whole batch of cotangents."""
     shapes = [shape_of(x) for x in rec.leaves]
     blocks = []
     for value, root in zip(rec.values, rec.roots):
         os = shape_of(value)
         m = size(os)
-        rows: list[list[Any]] = [[] for _ in shapes]
         dtype = np.result_type(primal(value))
-        for e in range(m if root is not None else 0):
-            seed = np.zeros(m, dtype=dtype)
-            seed[e] = 1
-            got = backward_pass(root[0], root[1], seed.reshape(os), retain_graph=True)
-            for k, node in enumerate(rec.inputs):
-                g = got.get(node)
-                rows[k].append(reshape(g if g is not None else np.zeros(shapes[k], dtype), (1, -1)))
-        row_blocks = []
-        for k, s in enumerate(shapes):
-            if root is None or m == 0:
-                row_blocks.append(finish(np.zeros(os + s, dtype=dtype)))
-            else:
-                mat = concatenate(rows[k], axis=0)  # (m, n_k)
-                row_blocks.append(finish(reshape(mat, os + s)))
-        blocks.append(row_blocks)
+        if root is None or m == 0:
+            blocks.append([finish(np.zeros(os + s, dtype=dtype)) for s in shapes])
+            continue
+        basis = np.eye(m, dtype=dtype).reshape((m,) + os)
+        rows = vmap(_pull_back_rows(rec, root, shapes, dtype))(basis)
+        blocks.append([finish(reshape(r, os + s)) for r, s in zip(rows, shapes)])
     return blocks
+
+
+def _pull_back_rows(rec: Recorded, root: tuple[Any, int | None], shapes: list[tuple[int, ...]],
+                    dtype: Any) -> Callable[[Any], list[Any]]:
+    """``seed -> [cotangent of each input]`` through the recorded graph (zeros where none)."""
+    node, index = root
+
+    def pull(seed: Any) -> list[Any]:
+        got = backward_pass(node, index, seed, retain_graph=True)
+        return [got[n] if got.get(n) is not None else np.zeros(s, dtype)
+                for n, s in zip(rec.inputs, shapes)]
+
+    return pull
 
 
 def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
            has_aux: bool = False) -> Callable[..., Any]:
-    """Jacobian by reverse mode: ``f`` recorded once, one backward pass per output element.
+    """Jacobian by reverse mode: ``f`` recorded once, then one batched backward pass per
+    output leaf (``vmap`` over its basis cotangents; no Python loop over output elements).
 
     Examples:
         >>> import numpy as np, dualad
