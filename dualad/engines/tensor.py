@@ -37,12 +37,13 @@ class ReverseTrace(MainTrace):
         parents: list[Node | None] = []
         track = multi_output_parent = fresh_leaf = False
         plain = True  # no lower-level tracer among the values: the backward may use fast paths
+        eager = self is EAGER_REVERSE  # eager tensors hold plain values: nothing to look for
         depth = 0
         for a in args:
             if isinstance(a, Tensor) and a._main is self:
                 v = a._value
                 vals.append(v)
-                if plain and isinstance(v, Tracer):
+                if not eager and plain and isinstance(v, Tracer):
                     plain = False
                 node = a._node
                 if node is not None:
@@ -58,9 +59,9 @@ class ReverseTrace(MainTrace):
             else:
                 vals.append(a)
                 parents.append(None)
-                if plain and isinstance(a, Tracer):
+                if not eager and plain and isinstance(a, Tracer):
                     plain = False
-        if self is EAGER_REVERSE and not levels._observer_count:
+        if eager and not levels._observer_count:
             # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
             # second bind: this is the hot path of every PyTorch-style training step.
             ans = levels.call_impl(prim, vals, params)
@@ -75,7 +76,7 @@ class ReverseTrace(MainTrace):
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
         saved_args = tuple(vals) if prim.saves_args else unsaved_args(prim, vals)
         saved_ans = ans if prim.saves_ans else unsaved_output(prim, ans)
-        if plain and params and any(isinstance(v, Tracer) for v in params.values()):
+        if not eager and plain and params and any(isinstance(v, Tracer) for v in params.values()):
             plain = False
         node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth,
                     plain)

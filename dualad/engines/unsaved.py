@@ -156,16 +156,25 @@ class Unsaved:
         return f"<value not saved by {self.prim.name}: {self.what()}, shape {self.shape} {self.dtype}>"
 
 
+# Python numbers: their dtype as NumPy sees them (looked up, not computed: scalar code is hot)
+_PYTHON_DTYPES: dict[type, np.dtype[Any]] = {t: np.result_type(t(0)) for t in (float, int, complex)}
+
+
 def _unsaved(x: Any, prim: Primitive, which: int) -> Any:
-    if not isinstance(x, _REPLACED):  # None, strings...: kept as they are
+    tx = type(x)
+    if tx is np.ndarray or isinstance(x, np.generic):
+        shape, dtype = x.shape, x.dtype
+    elif tx in _PYTHON_DTYPES:
+        shape, dtype = (), _PYTHON_DTYPES[tx]
+    elif isinstance(x, Tracer):
+        shape, dtype = tuple(x.shape), x.dtype  # type: ignore[attr-defined]
+    elif isinstance(x, _REPLACED):  # subclasses of the Python numbers (bool stays bool)
+        shape, dtype = (), np.asarray(x).dtype
+    else:  # None, strings...: kept as they are
         return x
     u = _new(Unsaved)  # Unsaved(x, prim, which), inlined: one per dropped value
-    if type(x) is np.ndarray:
-        u.shape = x.shape
-        u.dtype = x.dtype
-    else:
-        u.shape = tuple(getattr(x, "shape", ()))
-        u.dtype = np.result_type(x) if not isinstance(x, Tracer) else x.dtype  # type: ignore[attr-defined]
+    u.shape = shape
+    u.dtype = dtype
     u.prim = prim
     u.which = which
     return u
