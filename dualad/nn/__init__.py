@@ -35,10 +35,11 @@ from dualad.nn.parameter import Parameter as Parameter
 from dualad.nn.recurrent import GRU as GRU
 from dualad.nn.recurrent import LSTM as LSTM
 from dualad.nn.recurrent import RNN as RNN
+from dualad.nn.stateless import functional_call as functional_call
 
 __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity", "IncompatibleKeys",
     "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "StateDictError", "Tanh", "functional", "init",
+    "Softmax", "StateDictError", "Tanh", "functional", "functional_call", "init",
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Embedding", "GRU", "LSTM", "MaxPool2d", "RNN",
 ]
