@@ -46,7 +46,8 @@ def _machine(data: dict[str, Any]) -> str:
 
 
 def sections(results: str) -> dict[str, str]:
-    """Markdown per benchmark (keys: summary, mlp, per_op, jacobians, hessian, long_chain)."""
+    """Markdown per benchmark (keys: summary, mlp, per_op, jacobians, per_example, hessian,
+    long_chain)."""
     out: dict[str, str] = {}
     mlp = _load(results, "mlp_step")
     if mlp:
@@ -63,6 +64,11 @@ def sections(results: str) -> dict[str, str]:
     if jac:
         out["jacobians"] = _table(jac["results"], [("n", "n"), ("method", "method"), ("ms", "ms"),
                                                    ("n_jvps_over_this", "n JVPs / this")])
+    pex = _load(results, "per_example")
+    if pex:
+        out["per_example"] = _table(pex["results"], [
+            ("dtype", "dtype"), ("contender", "contender"), ("ms", "ms"),
+            ("vs_torch_func", "x torch.func"), ("vs_dualad_vmap", "x dualad vmap")])
     hes = _load(results, "hessian")
     if hes:
         out["hessian"] = _table(hes["results"], [("method", "method"), ("ms", "ms"),
