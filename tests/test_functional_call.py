@@ -91,3 +91,22 @@ def test_no_reference_cycles() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_tied_weights_are_replaced_everywhere() -> None:
+    """A Parameter shared by two modules is one value: replacing it must reach both uses
+    (else the second use would silently keep the old weights and lose its gradient)."""
+    first, second = nn.Linear(3, 3), nn.Linear(3, 3)
+    second.weight = first.weight  # tied
+    model = nn.Sequential(first, nn.Tanh(), second)
+    params = _params(model)
+    assert "2.weight" not in params  # named once, as in named_parameters()
+    x = RNG.normal(size=(2, 3))
+    loss = lambda p: d.sum(nn.functional_call(model, p, x) ** 2)  # noqa: E731
+    g = d.grad(loss)(params)
+    model.zero_grad()
+    d.sum(model(x) ** 2).backward()
+    np.testing.assert_allclose(g["0.weight"], first.weight.grad, rtol=1e-12)
+    zero = {**params, "0.weight": np.zeros((3, 3))}
+    np.testing.assert_allclose(d.primal(nn.functional_call(model, zero, x)),
+                               np.broadcast_to(d.primal(second.bias), (2, 3)))

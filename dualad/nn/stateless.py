@@ -65,24 +65,43 @@ def functional_call(module: Module, params: Mapping[str, Any], *args: Any, **kwa
 
 
 def _slots(module: Module) -> dict[str, Slot]:
-    """Where each parameter and buffer of ``module`` lives, by its ``named_parameters`` name."""
-    out: dict[str, Slot] = {}
+    """Where each parameter and buffer of ``module`` lives, by name. A parameter held in
+    several places (tied weights, a module used twice) is one slot under each of its names:
+    replacing it replaces it everywhere, as the module itself would see it."""
+    found: list[tuple[str, Any, Slot]] = []
     for prefix, owner in module.named_modules():
         base = f"{prefix}." if prefix else ""
         buffers = set(vars(owner).get("_buffer_names", ()))
         for attr, value in Module._named_attrs(owner):
             if isinstance(value, Parameter) or (isinstance(value, np.ndarray) and attr in buffers):
-                out.setdefault(base + attr, _attribute(owner, attr))
+                found.append((base + attr, value, _attribute(owner, attr)))
             elif isinstance(value, (list, dict)):
-                _items(out, base + attr, value)
+                _items(found, base + attr, value)
+    places: dict[int, list[Slot]] = {}
+    for _, value, slot in found:
+        places.setdefault(id(value), []).append(slot)
+    out: dict[str, Slot] = {}
+    for name, value, _ in found:
+        if name not in out:
+            out[name] = _everywhere(places[id(value)])
     return out
+
+
+def _everywhere(slots: list[Slot]) -> Slot:
+    get = slots[0][0]
+
+    def put(v: Any) -> None:
+        for _, set_one in slots:
+            set_one(v)
+
+    return get, put
 
 
 def _attribute(owner: Module, attr: str) -> Slot:
     return (lambda: getattr(owner, attr)), (lambda v: setattr(owner, attr, v))
 
 
-def _items(out: dict[str, Slot], name: str, box: list[Any] | dict[Any, Any]) -> None:
+def _items(found: list[tuple[str, Any, Slot]], name: str, box: list[Any] | dict[Any, Any]) -> None:
     """Parameters kept in a list or dict attribute (named ``attr.0``, ``attr.key``)."""
     keys = range(len(box)) if isinstance(box, list) else list(box)
     for k in keys:
@@ -94,6 +113,6 @@ def _items(out: dict[str, Slot], name: str, box: list[Any] | dict[Any, Any]) -> 
             def put(v: Any, k: Any = k) -> None:
                 box[k] = v
 
-            out.setdefault(f"{name}.{k}", (get, put))
+            found.append((f"{name}.{k}", value, (get, put)))
         elif isinstance(value, (list, dict)):
-            _items(out, f"{name}.{k}", value)
+            _items(found, f"{name}.{k}", value)
