@@ -15,35 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from dualad._core.levels import Tracer, bind, primal
-from dualad._core.registry import BatchRule, get_primitive
+from dualad._core.registry import BatchRule
+from dualad.ops._batching_axes import align_front, resolve, with_dim
 from dualad.ops._util import ndim_of, shape_of
-from dualad.ops.shape import broadcast_to, moveaxis, reshape
+from dualad.ops.shape import broadcast_to
 
-__all__ = ["axis_param_batch", "broadcasting_batch", "elementwise_batch", "move_batch_axis",
-           "on_values"]
-
-
-def move_batch_axis(x: Any, dim: int | None, to: int = 0) -> Any:
-    """``x`` with its batch axis moved from ``dim`` to position ``to`` (unchanged if ``None``).
-
-    Examples:
-        >>> import numpy as np
-        >>> move_batch_axis(np.zeros((2, 3, 4)), 2).shape
-        (4, 2, 3)
-    """
-    if dim is None:
-        return x
-    n = ndim_of(x)
-    if dim % n == to % n:
-        return x
-    return moveaxis(x, dim, to)
-
-
-def _out(name: str, out: Any, dim: int | None) -> tuple[Any, Any]:
-    if get_primitive(name).multiple_results:
-        return out, tuple(dim for _ in out)
-    return out, dim
+__all__ = ["align_batched", "broadcasting_batch", "elementwise_batch", "on_values"]
 
 
 def elementwise_batch(name: str) -> BatchRule:
@@ -58,7 +38,8 @@ def elementwise_batch(name: str) -> BatchRule:
     """
 
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
-        return _out(name, bind(get_primitive(name), *args, **params), dims[0])
+        prim = resolve(name)
+        return with_dim(prim, bind(prim, *args, **params), dims[0])
 
     rule.__name__ = f"{name}_batch"
     return rule
@@ -70,16 +51,7 @@ def align_batched(args: Sequence[Any], dims: Sequence[int | None]) -> tuple[list
     the right; unbatched inputs unchanged. Also returns that widest per-example rank.
     """
     rank = max(ndim_of(a) - (d is not None) for a, d in zip(args, dims))
-    out = []
-    for a, d in zip(args, dims):
-        if d is not None:
-            a = move_batch_axis(a, d, 0)
-            s = shape_of(a)
-            missing = rank - (len(s) - 1)
-            if missing > 0:
-                a = reshape(a, (s[0],) + (1,) * missing + s[1:])
-        out.append(a)
-    return out, rank
+    return [align_front(a, d, rank) for a, d in zip(args, dims)], rank
 
 
 def broadcasting_batch(name: str, materialize: bool = False) -> BatchRule:
@@ -102,22 +74,10 @@ def broadcasting_batch(name: str, materialize: bool = False) -> BatchRule:
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
         aligned, rank = align_batched(args, dims)
         if materialize:
-            full = _broadcast_shape([shape_of(a) for a in aligned])
+            full = np.broadcast_shapes(*(shape_of(a) for a in aligned))
             aligned = [a if shape_of(a) == full else broadcast_to(a, full) for a in aligned]
-        return _out(name, bind(get_primitive(name), *aligned, **params), 0)
-
-    rule.__name__ = f"{name}_batch"
-    return rule
-
-
-def axis_param_batch(name: str) -> BatchRule:
-    """The rule of a unary primitive with a tuple ``axis`` parameter over the input's axes
-    (like ``log_softmax``) and an output of the input's shape: batch axis first, axes + 1."""
-
-    def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
-        x = move_batch_axis(args[0], dims[0], 0)
-        params = dict(params, axis=tuple(a + 1 for a in params["axis"]))
-        return _out(name, bind(get_primitive(name), x, *args[1:], **params), 0)
+        prim = resolve(name)
+        return with_dim(prim, bind(prim, *aligned, **params), 0)
 
     rule.__name__ = f"{name}_batch"
     return rule
@@ -156,12 +116,3 @@ def on_values(fn: Callable[..., Any], *xs: Any) -> Any:
     if isinstance(out, tuple):
         return tuple(top._rewrap(o, 0) for o in out)
     return top._rewrap(out, 0)
-
-
-def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
-    n = max(len(s) for s in shapes)
-    out = []
-    for k in range(n):
-        sizes = {s[len(s) - n + k] for s in shapes if len(s) - n + k >= 0} - {1}
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)

@@ -32,18 +32,21 @@ from dualad._core.registry import BatchRule, Primitive, get_primitive
 from dualad.ops._util import ndim_of, shape_of
 from dualad.ops.shape import broadcast_to, moveaxis, reshape
 
-__all__ = ["align_front", "axis_rule", "batch_size_of", "broadcast_all", "leading_rule", "shift",
-           "stacked_rule", "to_front"]
+__all__ = ["align_front", "axis_rule", "batch_size_of", "broadcast_all", "leading_rule", "resolve",
+           "shift", "stacked_rule", "to_front", "with_dim"]
 
 
-def _to_front(x: Any, d: int | None) -> Any:
-    """``x`` with its batch axis ``d`` moved to position 0 (unchanged when ``d`` is 0 or None)."""
-    if d is None or d == 0:
+def to_front(x: Any, d: int | None) -> Any:
+    """``x`` with its batch axis ``d`` moved to position 0 (unchanged when ``d`` is 0 or None).
+
+    Examples:
+        >>> import numpy as np
+        >>> to_front(np.zeros((2, 3, 4)), 2).shape
+        (4, 2, 3)
+    """
+    if d is None or d % ndim_of(x) == 0:
         return x
     return moveaxis(x, d, 0)
-
-
-to_front = _to_front
 
 
 def batch_size_of(args: Sequence[Any], dims: Sequence[int | None]) -> int:
@@ -67,7 +70,7 @@ def align_front(x: Any, d: int | None, rank: int) -> Any:
     """
     if d is None:
         return x
-    x = _to_front(x, d)
+    x = to_front(x, d)
     s = shape_of(x)
     missing = rank - (len(s) - 1)
     return reshape(x, s[:1] + (1,) * missing + s[1:]) if missing > 0 else x
@@ -76,15 +79,16 @@ def align_front(x: Any, d: int | None, rank: int) -> Any:
 def broadcast_all(args: Sequence[Any], dims: Sequence[int | None]) -> list[Any]:
     """Every input with a leading batch axis: batched ones moved there, the others broadcast."""
     b = batch_size_of(args, dims)
-    return [_to_front(x, d) if d is not None else broadcast_to(x, (b,) + shape_of(x))
+    return [to_front(x, d) if d is not None else broadcast_to(x, (b,) + shape_of(x))
             for x, d in zip(args, dims)]
 
 
-def _out_dims(prim: Primitive, out: Any) -> Any:
-    return tuple(0 for _ in out) if prim.multiple_results else 0
+def with_dim(prim: Primitive, out: Any, dim: int | None) -> tuple[Any, Any]:
+    """``(out, dim)`` as a rule returns it: one dim per output for ``multiple_results``."""
+    return out, (tuple(dim for _ in out) if prim.multiple_results else dim)
 
 
-def _resolve(prim: Primitive | str) -> Primitive:
+def resolve(prim: Primitive | str) -> Primitive:
     """A primitive, or one named (a rule given inside its own ``defprimitive`` call names it)."""
     return get_primitive(prim) if isinstance(prim, str) else prim
 
@@ -96,10 +100,10 @@ def axis_rule(prim: Primitive | str, *names: str) -> BatchRule:
     """
 
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
-        p = _resolve(prim)
+        p = resolve(prim)
         moved = {k: shift(v) if k in names else v for k, v in params.items()}
-        out = bind(p, _to_front(args[0], dims[0]), **moved)
-        return out, _out_dims(p, out)
+        out = bind(p, to_front(args[0], dims[0]), **moved)
+        return with_dim(p, out, 0)
 
     return rule
 
@@ -108,9 +112,9 @@ def leading_rule(prim: Primitive | str) -> BatchRule:
     """Rule for a one-input op on trailing axes that accepts leading stack axes."""
 
     def rule(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
-        p = _resolve(prim)
-        out = bind(p, _to_front(args[0], dims[0]), **params)
-        return out, _out_dims(p, out)
+        p = resolve(prim)
+        out = bind(p, to_front(args[0], dims[0]), **params)
+        return with_dim(p, out, 0)
 
     return rule
 
@@ -123,8 +127,8 @@ def stacked_rule(prim: Primitive | str, cores: Sequence[int]) -> BatchRule:
         ranks = [ndim_of(x) - (d is not None) - c for x, d, c in zip(args, dims, cores)]
         top = max(ranks)
         moved = [align_front(x, d, top + c) for x, d, c in zip(args, dims, cores)]
-        p = _resolve(prim)
+        p = resolve(prim)
         out = bind(p, *moved, **params)
-        return out, _out_dims(p, out)
+        return with_dim(p, out, 0)
 
     return rule

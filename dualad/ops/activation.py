@@ -15,7 +15,8 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, defprimitive
-from dualad.ops._batching import axis_param_batch, elementwise_batch
+from dualad.ops._batching import elementwise_batch
+from dualad.ops._batching_axes import axis_rule
 from dualad.ops._sampling import draw, elementwise
 from dualad.ops._util import batched, last_axis_max, last_axis_sum, ndim_of, normalize_axis
 from dualad.ops.arithmetic import mul, sub
@@ -92,7 +93,7 @@ log_softmax_p = defprimitive(
     vjp=[_log_softmax_vjp], vjp_plain=[_log_softmax_vjp_plain],
     sample=_log_softmax_sample, saves="ans",
     doc="x - logsumexp(x) along the given axes, computed without overflow.",
-    batch=axis_param_batch("log_softmax"),
+    batch=axis_rule("log_softmax", "axis"),
 )
 
 
