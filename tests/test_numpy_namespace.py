@@ -486,3 +486,14 @@ def test_a_numpy_function_without_a_rule_names_itself_and_says_how_to_add_one() 
         dualad.grad(lambda x: np.i0(x).sum())(V)
     with pytest.raises(dualad.UnsupportedOperationError, match=r"ufunc 'spacing'.*defprimitive"):
         dualad.grad(lambda x: np.spacing(x).sum())(V)
+
+
+def test_register_overrides_and_unregister_restores_dualads_own_mirror() -> None:
+    x = np.array([0.5, 1.0])
+    dnp.register(np.sin, lambda v, **kw: dualad.cos(v))  # a deliberate stand-in
+    try:
+        np.testing.assert_allclose(dualad.grad(lambda v: np.sum(np.sin(v)))(x), -np.sin(x))
+    finally:
+        dnp.unregister(np.sin)
+    np.testing.assert_allclose(dualad.grad(lambda v: np.sum(np.sin(v)))(x), np.cos(x))
+    assert "sin" in dnp.supported()

@@ -177,10 +177,19 @@ def register(numpy_function: Any, fn: Callable[..., Any]) -> None:
     if not callable(fn):
         raise TypeError(f"dualad.numpy.register: fn must be callable, got {type(fn).__name__}")
     table = numpy_hooks.UFUNCS if isinstance(numpy_function, np.ufunc) else numpy_hooks.FUNCTIONS
+    _REPLACED.setdefault(numpy_function, table.get(numpy_function))
     table[numpy_function] = fn
 
 
+_REPLACED: dict[Any, Callable[..., Any] | None] = {}  # what register() overrode, for unregister()
+
+
 def unregister(numpy_function: Any) -> None:
-    """Undo :func:`register` (NumPy's function then raises on traced values again)."""
-    numpy_hooks.UFUNCS.pop(numpy_function, None)
-    numpy_hooks.FUNCTIONS.pop(numpy_function, None)
+    """Undo :func:`register`: dualad's own mirror answers again, or, for a function dualad does
+    not cover, NumPy's function raises on traced values again."""
+    table = numpy_hooks.UFUNCS if isinstance(numpy_function, np.ufunc) else numpy_hooks.FUNCTIONS
+    previous = _REPLACED.pop(numpy_function, None)
+    if previous is None:
+        table.pop(numpy_function, None)
+    else:
+        table[numpy_function] = previous
