@@ -77,6 +77,10 @@ from dualad.ops import sum as sum
 from dualad.ops import tanh as tanh
 from dualad.ops import transpose as transpose
 from dualad.ops import where as where
+from dualad.transforms.checkpoint import checkpoint as checkpoint
+from dualad.transforms.checkpoint import remat as remat
+from dualad.transforms.custom_jvp import custom_jvp as custom_jvp
+from dualad.transforms.custom_vjp import custom_vjp as custom_vjp
 from dualad.transforms.grad_and_jvp import derivative as derivative
 from dualad.transforms.grad_and_jvp import grad as grad
 from dualad.transforms.grad_and_jvp import hvp as hvp
@@ -87,6 +91,8 @@ from dualad.transforms.jacobians import hessian as hessian
 from dualad.transforms.jacobians import jacfwd as jacfwd
 from dualad.transforms.jacobians import jacobian as jacobian
 from dualad.transforms.jacobians import jacrev as jacrev
+from dualad.transforms.linearize import linearize as linearize
+from dualad.transforms.stop_gradient import stop_gradient as stop_gradient
 from dualad.transforms.vmap import vmap as vmap
 
 __version__ = "0.1.0"

@@ -39,6 +39,7 @@ __all__ = [
     "Example",
     "JVPRule",
     "JointJVPRule",
+    "JointVJPRule",
     "RuleTable",
     "Primitive",
     "SampleFn",
@@ -54,6 +55,8 @@ JVPRule = Callable[..., Any]
 VJPRule = Callable[..., Any]
 # A joint JVP rule takes (tangents, ans, *args, **params) with None for zero tangents.
 JointJVPRule = Callable[..., Any]
+# A joint VJP rule takes (g, ans, *args, **params) and returns one cotangent (or None) per arg.
+JointVJPRule = Callable[..., Any]
 
 
 class Example(NamedTuple):
@@ -118,6 +121,11 @@ class Primitive:
             uses them when nothing at the node is traced (a training step's backward); a
             ``None`` entry falls back to ``vjp``. ``check_rules`` compares them with ``vjp``
             on every sample (``"fast_path"`` check).
+        vjp_joint: alternatively to ``vjp``, one rule ``rule(g, ans, *args, **params)``
+            returning a tuple with one cotangent per positional argument (``None``: zero), run
+            once per node (for rules that share work between arguments, like custom rules).
+            For ``multiple_results``, ``g`` is a tuple with ``None`` for outputs nobody used.
+            ``vjp`` is then derived from it (one argument at a time, for the debug tools).
         broadcasting: inputs broadcast against each other NumPy-style; the engines align
             tangents and sum cotangents back to each input's shape, so rules need not.
         multiple_results: ``impl`` returns a tuple; rules return/receive tuples.
@@ -156,6 +164,7 @@ class Primitive:
     jvp_joint: JointJVPRule | None = None
     vjp: RuleTable | None = None
     vjp_plain: RuleTable | None = None
+    vjp_joint: JointVJPRule | None = None
     broadcasting: bool = False
     multiple_results: bool = False
     sample: SampleFn | None = None
@@ -178,8 +187,12 @@ class Primitive:
                              f"got {self.saves!r}")
         if (self.jvp is None) == (self.jvp_joint is None):
             raise ValueError(f"defprimitive({name!r}): give exactly one of jvp= or jvp_joint=")
+        if vjp is None and self.vjp_joint is None:
+            raise ValueError(f"defprimitive({name!r}): a VJP rule (vjp= or vjp_joint=) is required")
+        if vjp is not None and self.vjp_joint is not None:
+            raise ValueError(f"defprimitive({name!r}): give exactly one of vjp= or vjp_joint=")
         if vjp is None:
-            raise ValueError(f"defprimitive({name!r}): a VJP rule (vjp=) is required")
+            vjp = self.vjp = _one_at_a_time(self.vjp_joint)
         self.saves_args = self.saves in ("all", "args")
         self.saves_ans = self.saves in ("all", "ans")
         # Up to how many arguments every one has a VJP rule and none is excluded (-1: check
@@ -204,6 +217,16 @@ _BIND: list[Callable[..., Any]] = []
 def install_bind(bind: Callable[..., Any]) -> None:
     """Set the function a primitive's ``__call__`` applies it with (the levels' ``bind``)."""
     _BIND[:] = [bind]
+
+
+def _one_at_a_time(joint: JointVJPRule | None) -> Variadic:
+    """Per-argument rules from a joint VJP rule (each call runs the joint rule whole)."""
+    assert joint is not None
+
+    def rule(i: int, g: Any, ans: Any, *args: Any, **params: Any) -> Any:
+        return joint(g, ans, *args, **params)[i]
+
+    return Variadic(rule)
 
 
 def _plain_rules(name: str, vjp: RuleTable, plain: RuleTable | None) -> RuleTable | None:

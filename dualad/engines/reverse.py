@@ -163,8 +163,10 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     """Run the node's VJP rules; add each parent's cotangent to ``cts`` (scheduling new ones)."""
     args, params, ans = node.args, node.params, node.ans
     assert args is not None
+    joint = prim.vjp_joint
     if prim.multiple_results:  # fill unused outputs with zeros so rules see whole tuples
-        g = tuple(np.zeros(shape_of(a), dtype_of(a)) if c is None else c for c, a in zip(g, ans))
+        g = tuple(g) if joint is not None else \
+            tuple(np.zeros(shape_of(a), dtype_of(a)) if c is None else c for c, a in zip(g, ans))
         plain = node.plain and not any(isinstance(c, Tracer) for c in g)
     else:
         plain = node.plain and not isinstance(g, Tracer)
@@ -181,12 +183,16 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     else:  # inlined is_complex: this runs for every node of every backward pass
         dt = getattr(ans, "dtype", None)
         complex_out = dt.kind == "c" if dt is not None else isinstance(ans, complex)
+    joint_cts = None if joint is None else joint(g, ans, *args, **params)  # one call for all
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        rule = rules[i]
-        assert rule is not None  # checked when the node was recorded
-        c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+        if joint_cts is not None:
+            c = joint_cts[i]
+        else:
+            rule = rules[i]
+            assert rule is not None  # checked when the node was recorded
+            c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
         if c is not None:
             if broadcasting:  # (shape_of inlined for plain arrays: this runs for every edge)
                 a = args[i]

@@ -11,9 +11,9 @@
 ``spectral``       eigh, svd, svdvals
 ``norms``          norm, vector_norm, matrix_norm, cond (compositions)
 ``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
-``activation``     relu, log_softmax (fused rules)
+``activation``     relu, sigmoid, log_softmax (fused rules)
 ``reductions``     mean, prod, amax, amin, cumsum, cumprod, cummax, cummin
-``composite``      logsumexp, sigmoid, softmax
+``composite``      logsumexp, softmax
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
 ``pool``           max_pool2d, avg_pool2d (compositions)
 ``special``        erf
@@ -35,6 +35,7 @@ from dualad.ops import statistics as statistics
 from dualad.ops import trig as trig
 from dualad.ops.activation import log_softmax as log_softmax
 from dualad.ops.activation import relu as relu
+from dualad.ops.activation import sigmoid as sigmoid
 from dualad.ops.arithmetic import add as add
 from dualad.ops.arithmetic import div as div
 from dualad.ops.arithmetic import maximum as maximum
@@ -48,7 +49,6 @@ from dualad.ops.complex import conj as conj
 from dualad.ops.complex import imag as imag
 from dualad.ops.complex import real as real
 from dualad.ops.composite import logsumexp as logsumexp
-from dualad.ops.composite import sigmoid as sigmoid
 from dualad.ops.composite import softmax as softmax
 from dualad.ops.conv import col2im as col2im
 from dualad.ops.conv import conv2d as conv2d

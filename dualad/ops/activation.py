@@ -1,4 +1,4 @@
-"""Activation primitives with fused rules: ``relu`` and ``log_softmax``.
+"""Activation primitives with fused rules: ``relu``, ``sigmoid`` and ``log_softmax``.
 
 Both can be written as compositions (``where(x > 0, x, 0)``, ``x - logsumexp(x)``). As
 primitives they record one graph node instead of several, their rules are the closed forms
@@ -20,7 +20,7 @@ from dualad.ops._batching_axes import axis_rule
 from dualad.ops._sampling import draw, elementwise
 from dualad.ops._util import batched, last_axis_max, last_axis_sum, ndim_of, normalize_axis
 from dualad.ops.arithmetic import mul, sub
-from dualad.ops.elementwise import exp
+from dualad.ops.elementwise import exp, unary
 from dualad.ops.shape import sum, sum_p
 
 
@@ -85,6 +85,27 @@ def _log_softmax_sample(rng: np.random.Generator) -> Example:
     shape = [(3,), (2, 3), (2, 3, 2)][rng.integers(3)]
     axes = tuple(a for a in range(len(shape)) if rng.random() < 0.5) or (len(shape) - 1,)
     return Example((np.asarray(draw(rng, shape)),), {"axis": axes})
+
+
+def _sigmoid(x: Any) -> Any:
+    """``1 / (1 + exp(-x))`` with full relative accuracy in both tails: ``exp`` only of
+    ``-|x|`` (no overflow), and no ``1 - ...`` cancellation for negative x (the tanh form
+    ``0.5 tanh(x/2) + 0.5`` loses every digit below about -37)."""
+    if np.iscomplexobj(x):
+        return 0.5 * np.tanh(0.5 * x) + 0.5
+    e = np.exp(-np.abs(x))
+    out = np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
+    return out[()] if out.ndim == 0 else out
+
+
+sigmoid_p = unary("sigmoid", _sigmoid, lambda ans, x: mul(ans, sub(1.0, ans)),
+                  doc="Logistic function 1 / (1 + exp(-x)), accurate in both tails.",
+                  complex_domain="unit")
+
+
+def sigmoid(x: Any) -> Any:
+    """Logistic function ``1 / (1 + exp(-x))``, accurate to the last digit in both tails."""
+    return bind(sigmoid_p, x)
 
 
 log_softmax_p = defprimitive(

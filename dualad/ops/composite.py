@@ -9,8 +9,8 @@ import numpy as np
 from dualad._core.levels import primal
 from dualad.ops._util import ndim_of, normalize_axis, shape_of
 from dualad.ops.activation import log_softmax
-from dualad.ops.arithmetic import add, mul, sub
-from dualad.ops.elementwise import exp, log, tanh
+from dualad.ops.arithmetic import add, sub
+from dualad.ops.elementwise import exp, log
 from dualad.ops.shape import reshape, sum
 
 
@@ -27,11 +27,6 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if not keepdims:
         out = reshape(out, tuple(d for i, d in enumerate(shape_of(x)) if i not in axes))
     return out
-
-
-def sigmoid(x: Any) -> Any:
-    """Logistic function ``1 / (1 + exp(-x))``, via tanh for numerical stability."""
-    return add(mul(0.5, tanh(mul(0.5, x))), 0.5)
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
