@@ -1,6 +1,6 @@
 """``checkpoint`` (``remat``): trade compute for memory in reverse mode.
 
-A checkpointed call is one primitive application (see :mod:`dualad.transforms.custom_call`)
+A checkpointed call is one primitive application (see :mod:`dualad.transforms._custom_call`)
 that runs the function on plain values, so none of its intermediates is recorded; the node
 keeps only the inputs. Its VJP rule runs the function again under ``vjp`` and pulls the
 cotangent back through that fresh recording, which is dropped when the rule returns. Forward
@@ -19,7 +19,7 @@ from dualad._core.levels import bind
 from dualad._core.registry import Primitive
 from dualad._core.tree import TreeDef, tree_unflatten
 from dualad.ops._util import dtype_of
-from dualad.transforms.custom_call import (
+from dualad.transforms._custom_call import (
     Call,
     describe,
     flat_outputs,

@@ -1,7 +1,7 @@
 """``custom_jvp``: a function with a forward-mode rule of your own, used by every transform.
 
 Each call becomes one application of a primitive made for it (see
-:mod:`dualad.transforms.custom_call`). Its rules come from the one user rule:
+:mod:`dualad.transforms._custom_call`). Its rules come from the one user rule:
 
 * forward mode runs the rule on the tangents (one direction, or ``vmap`` over many);
 * reverse mode pulls the cotangent back through the rule's tangent map, which is linear in
@@ -24,7 +24,7 @@ from dualad._core.levels import bind
 from dualad._core.registry import Primitive
 from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.ops._util import shape_of
-from dualad.transforms.custom_call import (
+from dualad.transforms._custom_call import (
     Call,
     describe,
     flat_outputs,

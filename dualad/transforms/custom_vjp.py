@@ -1,7 +1,7 @@
 """``custom_vjp``: a function with a reverse-mode rule of your own (``fwd`` and ``bwd``).
 
 Each traced call becomes one application of a primitive made for it (see
-:mod:`dualad.transforms.custom_call`) whose implementation is ``fwd``: it returns the
+:mod:`dualad.transforms._custom_call`) whose implementation is ``fwd``: it returns the
 outputs *and* the residuals, so ``fwd`` runs once per forward pass and the reverse engine
 keeps the residuals with the node like any saved output. Its joint VJP rule calls ``bwd``
 once per backward pass.
@@ -27,7 +27,7 @@ from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.ops._util import shape_of
 from dualad.ops.shape import moveaxis
 from dualad.ops.shape import sum as sum_
-from dualad.transforms.custom_call import (
+from dualad.transforms._custom_call import (
     Call,
     describe,
     flat_outputs,
