@@ -87,7 +87,7 @@ def test_primitives_are_hashed_by_identity_and_derive_their_flags() -> None:
     ({"vjp": [None], "vjp_plain": [lambda g, ans, x: g]}, r"vjp_plain\[0\] is given but vjp\[0\]"),
     ({"vjp": Variadic(lambda i, g, ans, *a: g), "vjp_plain": [None]}, "Variadic"),
     ({"vjp": [None], "saves": "some"}, "saves must be one of"),
-    ({}, r"defprimitive\(.test_malformed.\): a VJP rule \(vjp=\) is required"),
+    ({}, r"defprimitive\(.test_malformed.\): a VJP rule \(vjp= or vjp_joint=\) is required"),
 ])
 def test_a_malformed_unit_is_refused(kw: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
