@@ -7,6 +7,7 @@ transforms (``grad``, ``vjp``, ...) create tensors at their own, higher levels.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -310,6 +311,34 @@ class Tensor(ArrayMethods):
         if self._node is None and self._main is EAGER_REVERSE:
             return np.asarray(self._value, dtype=dtype)
         raise self._conversion_error("np.asarray()")
+
+    # ------------------------------------------------------------------ pickle and copy
+    # The value, requires_grad and (for deepcopy) a leaf's .grad are kept; the graph never
+    # is: a computed tensor comes back as a leaf holding its value, as with ``torch.save``.
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        if self._main is not EAGER_REVERSE:
+            raise self._conversion_error("pickle or copy")
+        return type(self)._rebuild, (self._value, self._node is not None, None,
+                                     getattr(self, "__dict__", None))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        _, (value, flag, _, extra) = self.__reduce_ex__(4)
+        grad = self.grad
+        value = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+        return type(self)._rebuild(value, flag,
+                                   None if grad is None else np.array(grad), copy.deepcopy(extra, memo))
+
+    @classmethod
+    def _rebuild(cls, value: Any, requires_grad: bool, grad: Any, extra: Any) -> Tensor:
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            value = np.array(value, copy=True)  # a frozen leaf's array: ours again
+        t = cls._make(value, None, None, EAGER_REVERSE)
+        if requires_grad:
+            t._node = leaf_node()
+            t._node.grad = grad
+        if extra:
+            vars(t).update(extra)
+        return t
 
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self._node is not None else ""
