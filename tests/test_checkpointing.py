@@ -380,3 +380,56 @@ def test_save_refuses_objects_that_need_pickle(tmp_path: Path) -> None:
         nn.save({"layer": nn.Linear(1, 1)}, tmp_path / "f")
     with pytest.raises(TypeError, match="object array"):
         nn.save([np.array([None])], tmp_path / "f")
+
+
+# ---------------------------------------------------------------------------- LBFGS
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_resume_is_bit_identical(line_search: str | None, tmp_path: Path) -> None:
+    def build(seed: int = 0) -> tuple[nn.Module, optim.Optimizer]:
+        m = model(seed).eval()  # BatchNorm in eval mode: the loss is a function of the weights
+        return m, optim.LBFGS(m.parameters(), lr=0.5, max_iter=4, history_size=3,
+                              line_search_fn=line_search)
+
+    m, opt = build()
+    advance(m, opt, None, range(N))
+    want = snapshot(m, opt)
+    m, opt = build()
+    advance(m, opt, None, range(K))
+    nn.save({"model": m.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "ckpt")
+    ckpt = nn.load(tmp_path / "ckpt")
+    assert len(ckpt["optimizer"]["state"][0]["old_dirs"]) == 3  # the history is saved
+    m, opt = build(seed=5)
+    m.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    advance(m, opt, None, range(K, N))
+    assert_identical(snapshot(m, opt), want)
+
+
+def test_lbfgs_errors_name_the_fix() -> None:
+    ps = list(model().parameters())
+    with pytest.raises(TypeError, match=r"LBFGS.step\(closure\)"):
+        optim.LBFGS(ps).step()
+    with pytest.raises(ValueError, match="one parameter group"):
+        optim.LBFGS([{"params": ps[:1]}, {"params": ps[1:]}])
+    with pytest.raises(ValueError, match="'strong_wolfe'"):
+        optim.LBFGS(ps, line_search_fn="backtracking")
+
+
+def test_lbfgs_stops_at_a_zero_gradient() -> None:
+    w = nn.Parameter(np.array([2.0, -1.0]))
+    opt = optim.LBFGS([w], max_iter=50, line_search_fn="strong_wolfe")
+    target = np.array([0.5, 0.25])
+
+    def closure() -> Any:
+        opt.zero_grad()
+        loss = ((w - target) ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    np.testing.assert_allclose(w.data, target, atol=1e-9)
+    evals = opt.state[w]["func_evals"]
+    opt.step(closure)  # already optimal: one evaluation, no move
+    assert opt.state[w]["func_evals"] == evals + 1

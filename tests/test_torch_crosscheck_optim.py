@@ -186,3 +186,51 @@ def test_reduce_on_plateau_matches_pytorch(kw: dict[str, Any]) -> None:
                     PLATEAU_METRICS)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert len(np.unique(got[:, 1])) > 1
+
+
+def _lbfgs_run(lib: str, kw: dict[str, Any], steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """A small least-squares-plus-tanh regression, ``steps`` calls of LBFGS.step."""
+    ours, theirs = models()
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(20, 4)), rng.normal(size=(20, 3))
+    losses = []
+    if lib == "ours":
+        opt = optim.LBFGS(ours.parameters(), **kw)
+
+        def closure() -> Any:
+            opt.zero_grad()
+            loss = ((ours(x) - y) ** 2).mean()
+            loss.backward()
+            return loss
+
+        for _ in range(steps):
+            losses.append(float(opt.step(closure)))
+        return losses, ours.state_dict()
+    topt = torch.optim.LBFGS(theirs.parameters(), **kw)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def tclosure() -> Any:
+        topt.zero_grad()
+        loss = ((theirs(tx) - ty) ** 2).mean()
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        losses.append(float(topt.step(tclosure).detach()))
+    return losses, {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+
+
+@pytest.mark.parametrize("kw", [
+    {"lr": 0.5, "max_iter": 5},
+    {"lr": 1.0, "max_iter": 10, "history_size": 3},
+    {"line_search_fn": "strong_wolfe", "max_iter": 8},
+    {"line_search_fn": "strong_wolfe", "history_size": 2, "max_iter": 6, "max_eval": 9},
+    {"line_search_fn": "strong_wolfe", "lr": 0.01, "max_iter": 6},  # extrapolating searches
+], ids=["fixed", "fixed-history3", "wolfe", "wolfe-history2-max-eval", "wolfe-short-first-step"])
+def test_lbfgs_matches_pytorch(kw: dict[str, Any]) -> None:
+    got_losses, got = _lbfgs_run("ours", kw, 3)
+    want_losses, want = _lbfgs_run("torch", kw, 3)
+    np.testing.assert_allclose(got_losses, want_losses, rtol=1e-9)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-8, atol=1e-10, err_msg=k)
+    assert got_losses[-1] < 0.8 * got_losses[0]

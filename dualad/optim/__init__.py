@@ -11,6 +11,7 @@ Examples:
 
 from dualad.optim.adam import Adam as Adam
 from dualad.optim.adam import AdamW as AdamW
+from dualad.optim.lbfgs import LBFGS as LBFGS
 from dualad.optim.lr_one_cycle import OneCycleLR as OneCycleLR
 from dualad.optim.lr_plateau import ReduceLROnPlateau as ReduceLROnPlateau
 from dualad.optim.lr_scheduler import CosineAnnealingLR as CosineAnnealingLR
@@ -31,5 +32,5 @@ from dualad.optim.sgd import SGD as SGD
 __all__ = [
     "SGD", "Adam", "AdamW", "CosineAnnealingLR", "LRScheduler", "Optimizer", "ParamGroup", "StepLR",
     "ExponentialLR", "LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau",
-    "SequentialLR", "Adagrad", "NAdam", "RMSprop",
+    "SequentialLR", "Adagrad", "LBFGS", "NAdam", "RMSprop",
 ]
