@@ -75,7 +75,7 @@ def test_tensor_inside_a_transform_refuses_to_pickle() -> None:
         pickle.dumps(x)
         return x.sum()
 
-    with pytest.raises(TypeError, match="pickle or copy of a traced value"):
+    with pytest.raises(TypeError, match="pickle or copy of a Tensor inside a transform"):
         dualad.grad(f)(np.ones(2))
 
 

@@ -7,7 +7,6 @@ transforms (``grad``, ``vjp``, ...) create tensors at their own, higher levels.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from dualad.engines import inplace as _inplace
 from dualad.engines.array_methods import ArrayMethods
 from dualad.engines.cotangents import as_cotangent
 from dualad.engines.reverse import NO_PARAMS, Node, backward_pass, leaf_node
+from dualad.engines.tensor_pickle import PicklableTensor
 from dualad.engines.unsaved import unsaved_args, unsaved_output
 from dualad.ops._util import shape_of
 from dualad.ops.elementwise import astype_p
@@ -118,7 +118,7 @@ def _differentiable_parents(prim: Primitive, parents: list[Node | None]) -> bool
     return any(p is not None for p in parents)
 
 
-class Tensor(ArrayMethods):
+class Tensor(ArrayMethods, PicklableTensor):
     """An array that records the operations applied to it, for reverse-mode gradients.
 
     Args:
@@ -312,34 +312,6 @@ class Tensor(ArrayMethods):
             return np.asarray(self._value, dtype=dtype)
         raise self._conversion_error("np.asarray()")
 
-    # ------------------------------------------------------------------ pickle and copy
-    # The value, requires_grad and (for deepcopy) a leaf's .grad are kept; the graph never
-    # is: a computed tensor comes back as a leaf holding its value, as with ``torch.save``.
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        if self._main is not EAGER_REVERSE:
-            raise self._conversion_error("pickle or copy")
-        return type(self)._rebuild, (self._value, self._node is not None, None,
-                                     getattr(self, "__dict__", None))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
-        _, (value, flag, _, extra) = self.__reduce_ex__(4)
-        grad = self.grad
-        value = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
-        return type(self)._rebuild(value, flag,
-                                   None if grad is None else np.array(grad), copy.deepcopy(extra, memo))
-
-    @classmethod
-    def _rebuild(cls, value: Any, requires_grad: bool, grad: Any, extra: Any) -> Tensor:
-        if isinstance(value, np.ndarray) and not value.flags.writeable:
-            value = np.array(value, copy=True)  # a frozen leaf's array: ours again
-        t = cls._make(value, None, None, EAGER_REVERSE)
-        if requires_grad:
-            t._node = leaf_node()
-            t._node.grad = grad
-        if extra:
-            vars(t).update(extra)
-        return t
-
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self._node is not None else ""
         return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
@@ -356,3 +328,4 @@ def _accumulate(grads: dict[Node, Any], seed: Any) -> None:
 
 
 EAGER_REVERSE = ReverseTrace(EAGER_REVERSE_LEVEL, "eager reverse engine")
+Tensor._eager_main = EAGER_REVERSE  # pickled tensors come back at the eager level
