@@ -19,6 +19,7 @@ from dualad.engines import inplace as _inplace
 from dualad.engines.array_methods import ArrayMethods
 from dualad.engines.cotangents import as_cotangent
 from dualad.engines.reverse import NO_PARAMS, Node, backward_pass, leaf_node
+from dualad.engines.tensor_pickle import PicklableTensor
 from dualad.engines.unsaved import unsaved_args, unsaved_output
 from dualad.ops._util import shape_of
 from dualad.ops.elementwise import astype_p
@@ -117,7 +118,7 @@ def _differentiable_parents(prim: Primitive, parents: list[Node | None]) -> bool
     return any(p is not None for p in parents)
 
 
-class Tensor(ArrayMethods):
+class Tensor(ArrayMethods, PicklableTensor):
     """An array that records the operations applied to it, for reverse-mode gradients.
 
     Args:
@@ -327,3 +328,4 @@ def _accumulate(grads: dict[Node, Any], seed: Any) -> None:
 
 
 EAGER_REVERSE = ReverseTrace(EAGER_REVERSE_LEVEL, "eager reverse engine")
+Tensor._eager_main = EAGER_REVERSE  # pickled tensors come back at the eager level

@@ -35,6 +35,8 @@ from dualad.nn.parameter import Parameter as Parameter
 from dualad.nn.recurrent import GRU as GRU
 from dualad.nn.recurrent import LSTM as LSTM
 from dualad.nn.recurrent import RNN as RNN
+from dualad.nn.saving import load as load
+from dualad.nn.saving import save as save
 from dualad.nn.stateless import functional_call as functional_call
 
 __all__ = [
@@ -42,4 +44,5 @@ __all__ = [
     "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "StateDictError", "Tanh", "functional", "functional_call", "init",
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Embedding", "GRU", "LSTM", "MaxPool2d", "RNN",
+    "load", "save",
 ]

@@ -6,7 +6,8 @@ plain NumPy: no graph is recorded and no new parameter objects are created.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import copy
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -83,15 +84,83 @@ class Optimizer:
                 if p.requires_grad:
                     p.grad = None
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place.
+
+        Args:
+            closure: optional function that clears the gradients, recomputes the loss,
+                calls ``backward()`` and returns the loss; it is called first.
+
+        Returns:
+            The closure's loss, or ``None`` without a closure.
+        """
+        loss = closure() if closure is not None else None
         for p, g, group in self._params_with_grad():
             param = p.data
             self._update(param, _in_layout_of(param, g), self.state.setdefault(p, {}), group)
+        return loss
+
+    # ------------------------------------------------------------------ saved state
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as plain data, in PyTorch's layout: **copies**, so later
+        steps do not change it.
+
+        ``{"state": {index: {name: value}}, "param_groups": [{..., "params": [index]}]}``,
+        where parameters are numbered in group order (their objects are not saved).
+
+        Examples:
+            >>> import numpy as np
+            >>> from dualad import nn, optim
+            >>> w = nn.Parameter(np.array([1.0]))
+            >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+            >>> (w * w).sum().backward(); opt.step()
+            >>> sd = opt.state_dict()
+            >>> sd["state"], sd["param_groups"][0]["params"]
+            ({0: {'momentum_buffer': array([2.])}}, [0])
+        """
+        index = {id(p): i for i, p in enumerate(self._all_params())}
+        groups = [{**{k: copy.deepcopy(v) for k, v in g.items() if k != "params"},
+                   "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
+        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyperparameters and per-parameter state saved by :meth:`state_dict`.
+
+        The optimizer must have been built on the same parameters, in the same groups; the
+        values are copied (floating arrays cast to each parameter's dtype).
+
+        Raises:
+            ValueError: the groups or their sizes differ from the saved ones.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        saved = list(state_dict["param_groups"])
+        if [len(g["params"]) for g in saved] != [len(g["params"]) for g in self.param_groups]:
+            raise ValueError(
+                f"{name}: the saved state has groups of sizes "
+                f"{[len(g['params']) for g in saved]}, this optimizer "
+                f"{[len(g['params']) for g in self.param_groups]}; build it on the same "
+                "parameters, in the same groups, as the one that was saved")
+        params = {i: p for g_saved, g in zip(saved, self.param_groups)
+                  for i, p in zip(g_saved["params"], g["params"])}
+        self.state = {params[int(i)]: {k: _cast_like(params[int(i)], v) for k, v in s.items()}
+                      for i, s in state_dict["state"].items()}
+        for g_saved, g in zip(saved, self.param_groups):
+            g.update({k: copy.deepcopy(v) for k, v in g_saved.items() if k != "params"})
+
+    def _all_params(self) -> Iterator[Parameter]:
+        return (p for g in self.param_groups for p in g["params"])
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         """Update ``param`` in place from ``grad``; ``state`` persists between steps."""
         raise NotImplementedError
+
+
+def _cast_like(param: Parameter, value: Any) -> Any:
+    """A copy of a saved state entry; floating arrays in the parameter's dtype."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return np.array(value, dtype=param.dtype, copy=True)
+    return copy.deepcopy(value)
 
 
 def _in_layout_of(param: np.ndarray, grad: Any) -> np.ndarray:
