@@ -14,8 +14,8 @@ from typing import Any
 from dualad._core.errors import ShapeError
 from dualad._core.tree import tree_flatten, tree_unflatten
 from dualad.engines.cotangents import as_cotangent
-from dualad.transforms.arguments import check_callable, finish
 from dualad.transforms._custom_call import zeros_like_value
+from dualad.transforms.arguments import check_callable, finish
 from dualad.transforms.recording import Recorded, pull_back, record
 
 __all__ = ["linearize"]
