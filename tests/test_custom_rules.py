@@ -234,11 +234,20 @@ def test_user_primitive_inside_custom_functions() -> None:
 
         f.defjvp(lambda p, t: (cube(p[0]), 3 * cube(p[0]) / p[0] * t[0]))
         ck = d.checkpoint(lambda x: cube(d.sin(x)))
-        for fn, ref in ((f, cube), (ck, lambda x: cube(d.sin(x)))):
-            for transform in (d.jacrev, d.jacfwd, lambda h: d.vmap(d.jacrev(h))):
-                a = transform(fn)(X if transform in (d.jacrev, d.jacfwd) else M)
-                b = transform(ref)(X if transform in (d.jacrev, d.jacfwd) else M)
-                np.testing.assert_allclose(a, b, rtol=1e-12)
+
+        @d.custom_vjp
+        def v(x: Any) -> Any:
+            return cube(x)
+
+        v.defvjp(lambda x: (cube(x), x), lambda x, g: (3 * cube(x) / x * g,))
+        cases = [(f, cube, True), (ck, lambda x: cube(d.sin(x)), True), (v, cube, False)]
+        for fn, ref, forward in cases:
+            transforms = [d.jacrev, lambda h: d.vmap(d.jacrev(h)), lambda h: d.jacrev(d.jacrev(
+                lambda x: d.sum(h(x))))] + ([d.jacfwd, lambda h: d.hessian(lambda x: d.sum(h(x)))]
+                                             if forward else [])
+            for transform in transforms:
+                x = M if transform is transforms[1] else X
+                np.testing.assert_allclose(transform(fn)(x), transform(ref)(x), rtol=1e-12)
     finally:
         unregister("test_custom_cube")
 

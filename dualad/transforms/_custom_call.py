@@ -10,6 +10,7 @@ rules are the user's, wrapped here so that they see the user's pytrees.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,13 +25,34 @@ from dualad.ops.shape import reshape
 from dualad.transforms.grad_and_jvp import vjp
 from dualad.transforms.vmap import vmap
 
-__all__ = ["Call", "describe", "flat_outputs", "pull_back_inexact", "push_directions",
+__all__ = ["Call", "CustomFunction", "describe", "flat_outputs", "pull_back_inexact", "push_directions",
            "transpose_linear", "zeros_like_value"]
 
 
 def describe(fun: Any) -> str:
     """The name errors use for a decorated function."""
     return getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None) or repr(fun)
+
+
+class CustomFunction:
+    """What ``custom_jvp`` and ``custom_vjp`` share: the wrapped function, its name for errors,
+    ``nondiff_argnums``, and behaving like the function (``functools.wraps``, methods)."""
+
+    kind = "custom"
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        if not callable(fun):
+            raise TypeError(f"{self.kind}: expected a function, got {type(fun).__name__}")
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self._name = describe(fun)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else functools.partial(self, obj)  # methods work too
 
 
 class Call:

@@ -15,7 +15,6 @@ higher orders (a Hessian through a custom JVP uses the rule's own derivative).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.ops._util import shape_of
 from dualad.transforms._custom_call import (
     Call,
-    describe,
+    CustomFunction,
     flat_outputs,
     push_directions,
     transpose_linear,
@@ -39,7 +38,7 @@ __all__ = ["custom_jvp"]
 FlatRule = Callable[[Sequence[Any], Sequence[Any]], tuple[tuple[Any, ...], tuple[Any, ...]]]
 
 
-class custom_jvp:
+class custom_jvp(CustomFunction):
     """Decorate a function to give it a JVP rule of your own (as ``jax.custom_jvp``).
 
     Define the rule with :meth:`defjvp`: ``rule(primals, tangents) -> (out, tangent_out)``,
@@ -72,14 +71,11 @@ class custom_jvp:
         array([0. , 0.5, 1. ])
     """
 
+    kind = "custom_jvp"
+
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
-        if not callable(fun):
-            raise TypeError(f"custom_jvp: expected a function, got {type(fun).__name__}")
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.jvp_rule: Callable[..., Any] | None = None
-        self._name = describe(fun)
 
     def defjvp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
         """Set the JVP rule (usable as a decorator); returns ``rule`` unchanged."""
@@ -88,9 +84,6 @@ class custom_jvp:
                             f"{type(rule).__name__}")
         self.jvp_rule = rule
         return rule
-
-    def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        return self if obj is None else functools.partial(self, obj)  # methods work too
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         name, rule = self._name, self.jvp_rule

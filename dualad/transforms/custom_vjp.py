@@ -14,7 +14,6 @@ Forward mode has no rule to use and raises.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +28,7 @@ from dualad.ops.shape import moveaxis
 from dualad.ops.shape import sum as sum_
 from dualad.transforms._custom_call import (
     Call,
-    describe,
+    CustomFunction,
     flat_outputs,
     pull_back_inexact,
     zeros_like_value,
@@ -41,7 +40,7 @@ __all__ = ["custom_vjp"]
 FlatBwd = Callable[[Sequence[Any], Sequence[Any], Sequence[Any]], list[Any]]
 
 
-class custom_vjp:
+class custom_vjp(CustomFunction):
     """Decorate a function to give it a VJP rule of your own (as ``jax.custom_vjp``).
 
     Define the rule with :meth:`defvjp`: ``fwd(*args) -> (out, residuals)`` computes the
@@ -74,15 +73,12 @@ class custom_vjp:
         array([1., 1.])
     """
 
+    kind = "custom_vjp"
+
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
-        if not callable(fun):
-            raise TypeError(f"custom_vjp: expected a function, got {type(fun).__name__}")
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.fwd: Callable[..., Any] | None = None
         self.bwd: Callable[..., Any] | None = None
-        self._name = describe(fun)
 
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
         """Set the forward function (output and residuals) and the backward function."""
@@ -91,9 +87,6 @@ class custom_vjp:
                 raise TypeError(f"{self._name}.defvjp: {what} must be a function, got "
                                 f"{type(f).__name__}")
         self.fwd, self.bwd = fwd, bwd
-
-    def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         name, fwd, bwd = self._name, self.fwd, self.bwd
