@@ -5,6 +5,7 @@ The folders are the layers, bottom to top (each imports only the ones before it)
 * :mod:`dualad._core`      -- the kernel: the registry (impl + rules), levels and ``bind``, pytrees, errors.
 * :mod:`dualad.ops`        -- every primitive once, grouped by family, rules beside their op.
 * :mod:`dualad.engines`    -- forward (``Dual``), reverse (graph, backward pass, ``Tensor``).
+* :mod:`dualad.autograd`   -- ``torch.autograd``-style ``grad`` and ``backward`` on ``Tensor``.
 * :mod:`dualad.transforms` -- ``grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``...
 * :mod:`dualad.numpy`      -- NumPy's names and signatures, differentiable.
 * :mod:`dualad.nn`, :mod:`dualad.optim`, :mod:`dualad.datasets` -- training on the reverse engine.
@@ -13,6 +14,7 @@ The folders are the layers, bottom to top (each imports only the ones before it)
 This module re-exports the public names of every layer.
 """
 
+from dualad import autograd as autograd
 from dualad import nn as nn
 from dualad import numpy as numpy
 from dualad import optim as optim

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "dualad"
 
-LAYERS = ["_core", "ops", "engines", "transforms", "numpy", "nn", "optim", "datasets", "debug"]
+LAYERS = ["_core", "ops", "engines", "autograd", "transforms", "numpy", "nn", "optim", "datasets", "debug"]
 """Bottom to top: kernel, primitives, engines, transforms, namespace, training, data, tools."""
 
 

@@ -84,9 +84,9 @@ BAD = [
     Bad("vjp-cotangent-strings", lambda: d.vjp(d.sin, X2)[1](np.array(["a", "b"])),
         d.NonDifferentiableError, r"cotangent 0 has dtype <U1", r"Convert it"),
     Bad("backward-grad-shape", lambda: (_tensor() * 2).backward(X3), d.ShapeError,
-        r"backward\(\): grad has shape \(3,\).*tensor has shape \(2,\)", "same shape"),
+        r"backward\(\): gradient has shape \(3,\).*tensor has shape \(2,\)", "same shape"),
     Bad("backward-grad-complex", lambda: (_tensor() * 2).backward(X2 * 1j), d.NonDifferentiableError,
-        r"backward\(\): grad is complex", "real array"),
+        r"backward\(\): gradient is complex", "real array"),
     Bad("jvp-tangent-complex", lambda: d.jvp(d.sin, (X2,), (X2 * 1j,)), d.NonDifferentiableError,
         r"jvp: tangent 0 is complex.*primal 0", "real array"),
     # ---- grad of outputs it cannot differentiate

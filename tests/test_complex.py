@@ -82,7 +82,7 @@ def test_holomorphic_derivatives(f: Any, fprime: Any) -> None:
     assert np.isclose(d.vjp(f, z)[1](1.0)[0], np.conj(expected))  # reverse: conj(f'(z))
     assert np.isclose(d.jacfwd(f)(np.array([z]))[0, 0], expected)
     t = d.Tensor(z, requires_grad=True)
-    f(t).backward(grad=np.array(1.0 + 0.0j))
+    f(t).backward(gradient=np.array(1.0 + 0.0j))
     assert np.isclose(t.grad, np.conj(expected))  # PyTorch gives the same
 
 

@@ -21,13 +21,14 @@ from dualad._core import levels
 from dualad._core.errors import FreedGraphError
 from dualad._core.levels import RuleCall, Tracer, _state, run_rule
 from dualad._core.registry import Primitive
+from dualad.engines import grad_hooks
 from dualad.engines.unsaved import Unsaved
 from dualad.ops._util import dtype_of, is_complex, shape_of, unbroadcast_plain
 from dualad.ops.complex import real
 from dualad.ops.elementwise import astype
 from dualad.ops.shape import unbroadcast
 
-__all__ = ["Node", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
+__all__ = ["Node", "backward_from", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
 
 
 class Node:
@@ -40,9 +41,10 @@ class Node:
     """
 
     __slots__ = ("prim", "parents", "pidx", "args", "params", "ans", "grad", "depth", "guard",
-                 "plain", "__weakref__")
+                 "plain", "hooks", "__weakref__")
     depth: int
     guard: Any  # set on leaves only (leaf_node): the value recorded ops froze for them
+    hooks: dict[int, Any]  # set only on nodes with tensor hooks (see grad_hooks)
 
     def __init__(self, prim: Primitive | None, parents: tuple[Node | None, ...],
                  pidx: tuple[int | None, ...] | None, args: tuple[Any, ...],
@@ -84,14 +86,41 @@ Heap = list[tuple[int, int, Node]]
 
 
 def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) -> dict[Node, Any]:
-    """Pull ``seed`` back from ``root`` to every leaf; returns ``{leaf node: cotangent}``.
+    """Pull ``seed`` back from ``root`` to every leaf; returns ``{leaf node: cotangent}``."""
+    return backward_from([(root, index, seed)], retain_graph)
+
+
+Rewrap = Callable[[Node], Node]
+
+
+def backward_from(seeds: list[tuple[Node, int | None, Any]], retain_graph: bool,
+                  rewrap: Rewrap | None = None, capture: dict[Node, Any] | None = None,
+                  expect: Callable[[Any], Any] = lambda c: c) -> dict[Node, Any]:
+    """Pull each ``(node, output index, seed)`` back to every leaf: ``{leaf: cotangent}``.
 
     Nodes wait in a heap, deepest first: a node's consumers are all deeper than it, so when
     it is popped every contribution has arrived (``None`` in the table: only symbolic zeros
     did, and it just passes that on). Unless ``retain_graph``, each node's saved values are
     freed as soon as it has run, so memory falls during the pass.
+
+    ``rewrap(node)`` gives the node whose rules run instead (``create_graph``: its saved
+    values as tracked tensors, so the cotangents are recorded too). ``capture`` collects the
+    finished cotangents of the interior nodes it names (``autograd.grad`` of intermediate
+    tensors). Tensor hooks (:mod:`~dualad.engines.grad_hooks`) run on finished cotangents;
+    ``expect`` converts what a hook returns.
     """
-    cts: dict[Node, Any] = {root: seed if index is None else _slot(root, index, seed)}
+    cts: dict[Node, Any] = {}
+    heap: Heap = []
+    for k, (root, index, seed) in enumerate(seeds):
+        old = cts.get(root, _UNSEEN)
+        if old is _UNSEEN:
+            cts[root] = seed if index is None else _slot(root, index, seed)
+            heap.append((-root.depth, -k, root))
+        elif index is None:
+            cts[root] = old + seed
+        else:
+            old[index] = seed if old[index] is None else old[index] + seed
+    heap.sort()
     # ids of cotangent sums this pass allocated and nobody else has seen: only those may be
     # added into in place (rules and users may hold every other array).
     owned: set[int] = set()
@@ -99,7 +128,7 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     # Ties between equal depths go by scheduling order (a counter local to the pass), so the
     # order of every sum, and hence every rounding, is the same from run to run.
     order = count(1)
-    heap: Heap = [(-root.depth, 0, root)]
+    watch = capture is not None or grad_hooks.has_hooks()
     hook = _state.backward_hook  # detect_anomaly's check; None (one local test per node) otherwise
     if levels._observer_count and _state.observers:  # observers learn which ops VJP rules make
         hook = _reporting(hook)
@@ -110,6 +139,10 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
             for c in (g if type(g) is list else (g,)):
                 owned.discard(id(c))
         prim = node.prim
+        if watch and g is not None:  # the cotangent of this node is complete now
+            g = grad_hooks.run_hooks(node, g, expect)
+            if capture is not None and node in capture:
+                capture[node] = g
         if prim is None:
             if g is not None:
                 leaves[node] = g
@@ -121,10 +154,11 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
                 "backward() if you need to go through the graph again."
             )
         if g is not None:
+            run = node if rewrap is None else rewrap(node)
             if hook is None:
-                _pull_back(node, prim, g, cts, owned, heap, order)
+                _pull_back(run, prim, g, cts, owned, heap, order)
             else:
-                hook(node, g, cts, lambda: _pull_back(node, prim, g, cts, owned, heap, order))
+                hook(run, g, cts, lambda: _pull_back(run, prim, g, cts, owned, heap, order))
         elif not retain_graph:  # nothing to pass on, but visit the parents to free them too
             for p in node.parents:
                 if p is not None and p.prim is not None and cts.get(p, _UNSEEN) is _UNSEEN:
@@ -136,7 +170,7 @@ def backward_pass(root: Node, index: int | None, seed: Any, retain_graph: bool) 
     # Leaves never enter the heap (nothing runs for them): their sums are what is left.
     for node, g in cts.items():
         if g is not None:
-            leaves[node] = g
+            leaves[node] = grad_hooks.run_hooks(node, g, expect) if watch else g
     return leaves
 
 

@@ -17,8 +17,8 @@ from dualad._core.levels import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, 
 from dualad._core.registry import Primitive
 from dualad.engines import inplace as _inplace
 from dualad.engines.array_methods import ArrayMethods
-from dualad.engines.cotangents import as_cotangent
-from dualad.engines.reverse import NO_PARAMS, Node, backward_pass, leaf_node
+from dualad.engines.reverse import NO_PARAMS, Node, leaf_node
+from dualad.engines.tensor_autograd import AutogradTensor
 from dualad.engines.tensor_pickle import PicklableTensor
 from dualad.engines.unsaved import unsaved_args, unsaved_output
 from dualad.ops._util import shape_of
@@ -118,7 +118,7 @@ def _differentiable_parents(prim: Primitive, parents: list[Node | None]) -> bool
     return any(p is not None for p in parents)
 
 
-class Tensor(ArrayMethods, PicklableTensor):
+class Tensor(ArrayMethods, PicklableTensor, AutogradTensor):
     """An array that records the operations applied to it, for reverse-mode gradients.
 
     Args:
@@ -199,17 +199,30 @@ class Tensor(ArrayMethods, PicklableTensor):
 
     @property
     def grad(self) -> Any:
-        """Accumulated gradient (a NumPy array) of a leaf after ``backward``; else ``None``."""
+        """Accumulated gradient of a leaf after ``backward`` (a NumPy array; a ``Tensor``
+        after ``backward(create_graph=True)``), or of a non-leaf after ``retain_grad()``;
+        else ``None``."""
         node = self._node
-        return node.grad if node is not None and node.prim is None else None
+        if node is None:
+            return None
+        if node.prim is None:
+            return node.grad
+        slots = node.grad  # a non-leaf keeps a {output index: grad} table if retained
+        return slots.get(self._index) if isinstance(slots, dict) else None
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        if self._node is None or self._node.prim is not None:
-            raise RuntimeError(".grad can only be set on leaf tensors that require grad")
-        if value is not None and np.shape(value) != self.shape:
-            raise ShapeError(f".grad must have the tensor's shape {self.shape}, got {np.shape(value)}")
-        self._node.grad = value
+        node = self._node
+        if node is not None and node.prim is not None and self.retains_grad:
+            node.grad[self._index] = value  # resetting a retained gradient
+            return
+        if node is None or node.prim is not None:
+            raise RuntimeError(".grad can only be set on leaf tensors that require grad "
+                               "(or on tensors after retain_grad())")
+        if value is not None and shape_of(value) != self.shape:
+            raise ShapeError(f".grad must have the tensor's shape {self.shape}, "
+                             f"got {shape_of(value)}")
+        node.grad = value
 
     @property
     def data(self) -> Any:
@@ -237,42 +250,6 @@ class Tensor(ArrayMethods, PicklableTensor):
         if self.is_leaf and self._node is not None:
             _inplace.let_go(self)
         self._value = value
-
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
-
-        Args:
-            grad: cotangent of this tensor; may be omitted only for a single-element tensor.
-            retain_graph: keep saved values so backward can run through this graph again.
-        """
-        node = self._node
-        if node is None:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad: nothing it depends on was "
-                "created with requires_grad=True (or it was computed under no_grad())."
-            )
-        value = self._value
-        if grad is None:
-            dtype = value.dtype if isinstance(value, (np.ndarray, np.generic)) else np.result_type(value)
-            if dtype.kind == "c":
-                raise NonDifferentiableError(
-                    "backward() without grad= on a complex tensor: a gradient needs a real "
-                    "loss. Reduce to a real scalar first (e.g. abs(z).sum() or z.real), or pass "
-                    "grad= explicitly to get the vector-Jacobian product.")
-            if getattr(value, "size", 1) != 1:
-                raise ShapeError(
-                    f"backward() without grad= needs a single-element tensor, this one has shape "
-                    f"{self.shape}; pass grad= of that shape, or reduce first (e.g. .sum())."
-                )
-            seed = np.ones_like(value) if getattr(value, "ndim", 0) else dtype.type(1)
-        else:
-            seed = np.asarray(grad.detach()._value if isinstance(grad, Tensor) else grad)
-            seed = as_cotangent(seed, value, "backward(): grad", "the tensor")
-        grads = backward_pass(node, self._index, seed, retain_graph)
-        del node
-        _accumulate(grads, None if grad is None else seed)  # only a seed of the user can alias
-        if not retain_graph:
-            _inplace.release_leaves(grads)  # the graph is freed: its leaves are writable again
 
     def detach(self) -> Tensor:
         """The same value, cut from the graph (no gradient flows through it).
@@ -315,16 +292,6 @@ class Tensor(ArrayMethods, PicklableTensor):
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self._node is not None else ""
         return f"Tensor({np.array2string(np.asarray(self._value), separator=', ')}{extra})"
-
-
-def _accumulate(grads: dict[Node, Any], seed: Any) -> None:
-    for leaf, g in grads.items():
-        g = np.asarray(g)
-        # .grad is the user's to change: never a read-only view (e.g. from sum's rule), nor
-        # the seed they passed (or a view of it: add's and reshape's rules pass it through)
-        if not g.flags.writeable or (seed is not None and np.may_share_memory(g, seed)):
-            g = np.array(g)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 EAGER_REVERSE = ReverseTrace(EAGER_REVERSE_LEVEL, "eager reverse engine")

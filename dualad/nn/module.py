@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dualad._core.errors import DualadError, ShapeError
+from dualad.nn.module_hooks import ForwardHooks
 from dualad.nn.parameter import Parameter
 from dualad.nn.serialization import load_npz, save_npz
 
@@ -45,7 +46,7 @@ class IncompatibleKeys(NamedTuple):
 _Member = tuple[str, "Module", Any]
 
 
-class Module:
+class Module(ForwardHooks):
     """Base class of layers and models: parameters, submodules, modes and saved state.
 
     Subclasses set parameters and submodules as attributes in ``__init__`` and implement
@@ -79,6 +80,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _check_init(self) -> None:

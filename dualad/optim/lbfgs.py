@@ -10,7 +10,7 @@ import numpy as np
 
 from dualad.nn.module import Parameter
 from dualad.optim.line_search import strong_wolfe
-from dualad.optim.optimizer import Optimizer, ParamGroup
+from dualad.optim.optimizer import Optimizer, ParamGroup, grad_array
 
 __all__ = ["LBFGS"]
 
@@ -70,7 +70,7 @@ class LBFGS(Optimizer):
 
     def _flat_grad(self) -> np.ndarray:
         return np.concatenate([np.zeros(p.size, p.dtype) if p.grad is None
-                               else np.asarray(p.grad).reshape(-1) for p in self._params])
+                               else grad_array(p.grad).reshape(-1) for p in self._params])
 
     def _add(self, step: float, update: np.ndarray) -> None:
         offset = 0

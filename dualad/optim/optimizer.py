@@ -12,10 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from dualad.engines.tensor import Tensor
 from dualad.nn.module import Parameter
 from dualad.ops._util import column_major
 
-__all__ = ["Optimizer", "ParamGroup"]
+__all__ = ["Optimizer", "ParamGroup", "grad_array"]
+
+
+def grad_array(g: Any) -> np.ndarray:
+    """A parameter's ``.grad`` as the array an update reads (a differentiable gradient left
+    by ``backward(create_graph=True)`` is read at its value, as PyTorch's optimizers do)."""
+    return np.asarray(g._value) if isinstance(g, Tensor) else np.asarray(g)
 
 ParamGroup = dict[str, Any]
 """A group: ``{"params": [Parameter, ...], "lr": ..., <other hyperparameters>}``."""
@@ -75,7 +82,7 @@ class Optimizer:
             for p in group["params"]:
                 g = p.grad
                 if g is not None:
-                    yield p, g, group
+                    yield p, grad_array(g), group
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient (set it to ``None``), before the next ``backward``."""

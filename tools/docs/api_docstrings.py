@@ -56,6 +56,11 @@ def _canonical(dotted: str) -> str | None:
             if not hasattr(obj, name):
                 return None
             owner, obj = obj, getattr(obj, name)
+        if isinstance(owner, type) and cut < len(parts):
+            # a class's member, maybe inherited from a mixin: its entry is under the class
+            # (the API pages render classes with their inherited members)
+            owner_path = _canonical_of(owner)
+            return f"{owner_path}.{parts[-1]}" if owner_path else None
         home = getattr(obj, "__module__", None)
         qual = getattr(obj, "__qualname__", None)
         if isinstance(home, str) and isinstance(qual, str) and "<" not in qual:
