@@ -14,8 +14,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "dualad"
 
-LAYERS = ["_core", "ops", "engines", "autograd", "transforms", "numpy", "nn", "optim", "datasets", "debug"]
-"""Bottom to top: kernel, primitives, engines, transforms, namespace, training, data, tools."""
+LAYERS = ["_core", "ops", "engines", "autograd", "transforms", "numpy", "scipy", "optimize", "nn", "optim", "datasets", "debug"]
+"""Bottom to top: kernel, primitives, engines, transforms, namespaces (numpy, scipy, the
+scipy.optimize bridge), training, data, tools."""
 
 
 def _modules() -> dict[str, pathlib.Path]:
