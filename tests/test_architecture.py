@@ -14,7 +14,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "dualad"
 
-LAYERS = ["_core", "ops", "engines", "autograd", "transforms", "numpy", "scipy", "optimize", "nn", "optim", "datasets", "debug"]
+LAYERS = ["_core", "ops", "engines", "autograd", "transforms", "numpy", "scipy", "optimize",
+          "nn", "optim", "datasets", "debug"]
 """Bottom to top: kernel, primitives, engines, transforms, namespaces (numpy, scipy, the
 scipy.optimize bridge), training, data, tools."""
 
