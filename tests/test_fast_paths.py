@@ -287,3 +287,30 @@ def test_rules_do_not_sniff_for_plain_values() -> None:
                 continue  # (a lambda's source is its whole defprimitive call)
             assert not sniff.search(inspect.getsource(rule)), f"{name}: {rule.__name__}"
     assert not sniff.search(inspect.getsource(unbroadcast))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("other", ["scalar", "array", "row"])
+def test_minmax_plain_rule_with_ties_equals_the_traced_rule(name: str, dtype: type, other: str) -> None:
+    """ReLU as ``maximum(h, 0)``: exact zeros (a zero input row times any weights, plus a zero
+    bias) tie, and the plain rule must split them like the traced one; the registry's samples
+    never tie (they are separated pairs), so ties are checked here."""
+    from dualad.debug.gradcheck.fast_path import check_fast_path
+
+    prim = d.primitives()[name]
+    h = RNG.normal(size=(6, 5)).astype(dtype)
+    h[0] = 0.0
+    h[2, 1:3] = 0.25
+    y: Any = {"scalar": 0.0, "array": np.where(RNG.random((6, 5)) < 0.5, h, 0.0).astype(dtype),
+              "row": np.full(5, 0.25, dtype)}[other]
+    assert check_fast_path(prim, (h, y), {}, np.random.default_rng(0)) is None
+    g = RNG.normal(size=(6, 5)).astype(dtype)
+    fast = prim.plain_rules[0](g, None, h, y)
+    assert fast.dtype == dtype
+    greater = name == "maximum"
+    want = g * np.where(h > y if greater else h < y, 1.0, np.where(h == y, 0.5, 0.0))
+    np.testing.assert_array_equal(fast, want.astype(dtype))
+    f = getattr(d, name)
+    grads = d.grad(lambda a: d.sum(f(a, y) * g))(h)  # the engine takes the plain rule
+    np.testing.assert_array_equal(grads, want.astype(dtype))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+import numpy as np
+
 
 class TreeDef(NamedTuple):
     """The shape of a pytree: a node kind, dict keys or a tuple type, and child structures."""
@@ -47,6 +49,7 @@ class TreeDef(NamedTuple):
 
 
 LEAF = TreeDef("leaf", None, ())
+_LEAF_TYPES = frozenset({np.ndarray, float, int, complex, np.float64, np.float32})
 
 
 def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
@@ -60,6 +63,9 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
 def _walk(x: Any, depth: int, leaves: list[Any]) -> TreeDef:
     if depth > 500:
         raise ValueError("pytree is nested more than 500 levels deep (a cycle?)")
+    if type(x) in _LEAF_TYPES:  # the common leaves first: an array is no container
+        leaves.append(x)
+        return LEAF
     if x is None:
         return TreeDef("none", None, ())
     if isinstance(x, tuple):

@@ -78,7 +78,9 @@ def add_hook(node: Any, index: int | None, fn: Callable[[Any], Any],
 
 def has_hooks() -> bool:
     """Whether any live node has a hook (the backward pass skips the lookups otherwise)."""
-    return bool(_live)
+    # The WeakSet's own set of references: its len() would first purge dead entries, and
+    # this runs once per backward pass (a dead entry left over only costs the slower path).
+    return bool(_live.data)  # type: ignore[attr-defined]  # (WeakSet.data: not in the stubs)
 
 
 def has_hook(node: Any, index: int | None, retain: bool) -> bool:

@@ -62,9 +62,10 @@ class ReverseTrace(MainTrace):
                 parents.append(None)
                 if not eager and plain and isinstance(a, Tracer):
                     plain = False
-        if eager and not levels._observer_count:
-            # Eager tensors hold plain arrays (nothing lives below level 0), so skip the
-            # second bind: this is the hot path of every PyTorch-style training step.
+        if plain and not levels._observer_count:
+            # Nothing traced below this level (always so for eager tensors): the second bind
+            # would find no tracer and call the impl, so call it directly. This is the hot
+            # path of every training step and of every op under grad.
             ans = levels.call_impl(prim, vals, params)
         else:
             ans = bind(prim, *vals, **params)

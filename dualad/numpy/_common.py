@@ -93,6 +93,8 @@ def forwards_to(op: Callable[..., Any]) -> Callable[[F], F]:
 def ufunc_call(fn: Callable[..., Any], name: str, args: tuple[Any, ...], out: Any, where: Any,
                dtype: DTypeLike) -> Any:
     """Apply a differentiable ufunc with NumPy's ``out=``/``where=``/``dtype=`` keywords checked."""
+    if out is None and where is True and dtype is None:  # the usual call: no keywords to check
+        return fn(*[coerce(a) for a in args])
     no_out(out, name)
     if where is not True:
         raise UnsupportedOperationError(

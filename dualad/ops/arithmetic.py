@@ -33,11 +33,11 @@ from dualad.ops.complex import conj
 
 
 def _binary(name: str, impl: Any, jvp: list[Any], vjp: list[Any], sample: Any, doc: str,
-            complex_sample: Any = None, kink: Any = None, saves: str = "all") -> Any:
-    return defprimitive(name, _scalar_fast_path(impl), jvp=jvp, vjp=vjp, broadcasting=True,
-                        sample=sample, complex_sample=complex_sample, doc=doc, kink=kink,
-                        saves=saves,
-                        batch=broadcasting_batch(name))
+            complex_sample: Any = None, kink: Any = None, saves: str = "all",
+            vjp_plain: list[Any] | None = None) -> Any:
+    return defprimitive(name, _scalar_fast_path(impl), jvp=jvp, vjp=vjp, vjp_plain=vjp_plain,
+                        broadcasting=True, sample=sample, complex_sample=complex_sample, doc=doc,
+                        kink=kink, saves=saves, batch=broadcasting_batch(name))
 
 
 _OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -68,6 +68,8 @@ def _scalar_fast_path(ufunc: Any) -> Any:
     return impl
 
 
+_MUL = _scalar_fast_path(np.multiply)
+
 add_p = _binary(
     "add", np.add,
     jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: t],
@@ -84,10 +86,18 @@ sub_p = _binary(
     complex_sample=complex_elementwise("real", "real"),
     saves="none",
 )
+def _conj_plain(x: Any) -> Any:
+    """``conj`` on a plain value: itself unless complex (as ``conj`` does, minus the dispatch)."""
+    dt = getattr(x, "dtype", None)
+    return np.conj(x) if (dt.kind == "c" if dt is not None else type(x) is complex) else x
+
+
 mul_p = _binary(
     "mul", np.multiply,
     jvp=[lambda t, ans, x, y: mul(t, y), lambda t, ans, x, y: mul(x, t)],
     vjp=[lambda g, ans, x, y: mul(g, conj(y)), lambda g, ans, x, y: mul(conj(x), g)],
+    # the same products without bind (every multiply of a training step has one or two)
+    vjp_plain=[lambda g, ans, x, y: _MUL(g, _conj_plain(y)), lambda g, ans, x, y: _MUL(_conj_plain(x), g)],
     sample=elementwise("real", "real"), doc="Elementwise x * y.",
     complex_sample=complex_elementwise("real", "real"),
     saves="args",
@@ -120,6 +130,17 @@ def _tie_split_of(xv: Any, yv: Any, greater: bool) -> Any:
     return np.where(win, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(dtype if dtype.kind == "f" else np.float64)
 
 
+def _tie_split_plain(g: Any, xv: Any, yv: Any, greater: bool) -> Any:
+    """``g * _tie_split(x, y)`` on plain arrays: a multiply by the comparison's booleans, in
+    ``g``'s dtype with no temporaries of another dtype (ReLU as ``maximum(h, 0)`` is a
+    training loop's hot path). Ties cost a second pass only where there are any."""
+    out = np.multiply(g, np.greater(xv, yv) if greater else np.less(xv, yv))
+    tie = np.equal(xv, yv)
+    if tie.any():
+        out = out + np.multiply(g, tie) * 0.5  # a Python float keeps float32 float32
+    return out
+
+
 def _minmax(name: str, impl: Any, greater: bool) -> Any:
     def wx(x: Any, y: Any) -> Any:
         return _tie_split(x, y, greater)
@@ -127,13 +148,15 @@ def _minmax(name: str, impl: Any, greater: bool) -> Any:
     def wy(x: Any, y: Any) -> Any:
         return _tie_split(y, x, greater)
 
-    return _binary(
+    return defprimitive(
         name, impl,
         jvp=[lambda t, ans, x, y: mul(t, wx(x, y)), lambda t, ans, x, y: mul(t, wy(x, y))],
         vjp=[lambda g, ans, x, y: mul(g, wx(x, y)), lambda g, ans, x, y: mul(g, wy(x, y))],
-        sample=separated_pair,
+        vjp_plain=[lambda g, ans, x, y: _tie_split_plain(g, x, y, greater),
+                   lambda g, ans, x, y: _tie_split_plain(g, y, x, greater)],
+        broadcasting=True, sample=separated_pair,
         doc=f"Elementwise {'larger' if greater else 'smaller'} of x and y; ties split evenly.",
-        kink=_near_tie,
+        kink=_near_tie, batch=broadcasting_batch(name),
     )
 
 

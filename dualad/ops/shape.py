@@ -199,6 +199,14 @@ def _sum_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool)
     return bind(broadcast_to_p, g, shape=xs) if shape_of(g) != xs else g
 
 
+def _sum_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    """:func:`_sum_vjp` on plain arrays, calling the two impls directly (a bias's every step)."""
+    xs = shape_of(x)
+    if not keepdims:
+        g = reshape_p.impl(g, shape=tuple(1 if i in axis else d for i, d in enumerate(xs)))
+    return _broadcast_impl(g, shape=xs) if np.shape(g) != xs else g
+
+
 def _sum_sample(rng: np.random.Generator) -> Example:
     x = draw(rng, [(), (1,), (3,), (2, 3), (1, 3), (2, 3, 2), (0,), (2, 0)][rng.integers(8)])
     n = np.ndim(x)
@@ -210,7 +218,7 @@ sum_p: Primitive = defprimitive(
     "sum",
     lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),  # = np.sum, less overhead
     jvp=[lambda t, ans, x, *, axis, keepdims: sum(t, batched(axis), keepdims=keepdims)],
-    vjp=[_sum_vjp],
+    vjp=[_sum_vjp], vjp_plain=[_sum_vjp_plain],
     sample=_sum_sample,
     batch=lambda args, dims, *, axis, keepdims: (
         bind(sum_p, _front(args[0], dims[0]), axis=batched(axis), keepdims=keepdims), 0),

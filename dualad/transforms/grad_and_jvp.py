@@ -8,17 +8,18 @@ and outputs may be nested tuples/lists/dicts of arrays and Python scalars.
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import prod
 from typing import Any
 
 import numpy as np
 
 from dualad._core.errors import NonDifferentiableError, ShapeError
 from dualad._core.levels import check_output, new_main, primal
-from dualad._core.tree import tree_flatten, tree_map, tree_unflatten
+from dualad._core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
 from dualad.engines.cotangents import as_cotangent
 from dualad.engines.forward import Dual, ForwardTrace
-from dualad.engines.reverse import in_dtype_of
-from dualad.ops._util import is_complex, shape_of
+from dualad.engines.reverse import backward_pass, in_dtype_of
+from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms.arguments import as_input, check_callable, finish, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
@@ -85,9 +86,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "grad")
         if mode == "reverse":
-            value, pullback, *rest = _vjp(g, diff, has_aux, "grad")
-            grads = pullback(_scalar_seed(value))
-            aux = rest[0] if rest else None
+            value, grads, aux = _reverse_grad(g, diff, has_aux)
         elif any(map(is_complex, tree_flatten(diff)[0])):
             value, grads, aux = _forward_grad_complex(g, diff, has_aux)
         else:
@@ -104,6 +103,28 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         return ((value, aux) if has_aux else value), grads_out
 
     return wrapped
+
+
+def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
+                  ) -> tuple[Any, tuple[Any, ...], Any]:
+    """``vjp`` with the scalar seed, minus what a user's cotangent needs (structure and dtype
+    checks) and with the graph freed during its one backward pass: ``grad`` in a loop pays
+    this path's cost on every call."""
+    rec = record(g, diff, has_aux, "grad", checked=True)
+    value = finish(rec.values[0]) if rec.out_tree is LEAF else \
+        tree_unflatten(rec.out_tree, [finish(v) for v in rec.values])
+    seed = _scalar_seed(value)
+    root = rec.roots[0]
+    found = {} if root is None else backward_pass(root[0], root[1], seed, retain_graph=False)
+    full = []
+    aliasable = type(seed) is np.ndarray  # a scalar seed: no gradient can be a view of it
+    for node, x in zip(rec.inputs, rec.leaves):
+        c = found.get(node)
+        if c is None:
+            full.append(np.zeros_like(primal(x)))
+            continue
+        full.append(finish(_own(c, [seed]) if aliasable else c))
+    return value, tuple(tree_unflatten(rec.in_tree, full)), rec.aux
 
 
 def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
@@ -143,17 +164,18 @@ def _check_scalar(out: Any) -> None:
 def _scalar_seed(value: Any) -> Any:
     _check_scalar(value)
     v = primal(value)
-    dt = np.result_type(v)
-    if np.size(v) != 1:
+    shape = shape_of(v)  # (v may be a tracer of an outer vmap: no np.size)
+    dt = dtype_of(v)
+    if shape and prod(shape) != 1:
         raise NonDifferentiableError(
-            f"grad: the function must return a scalar, got shape {np.shape(v)}. Use "
+            f"grad: the function must return a scalar, got shape {shape}. Use "
             "dualad.jacobian (all derivatives), dualad.vjp (a weighted sum of them), or reduce "
             "the output first (e.g. .sum()).")
     if dt.kind not in "f":
         raise NonDifferentiableError(
             f"grad: the function returned dtype {dt}; grad needs a real floating point output "
             "(for complex outputs use vjp with an explicit cotangent).")
-    return np.ones(np.shape(v), dtype=dt) if np.ndim(v) else dt.type(1.0)
+    return np.ones(shape, dtype=dt) if shape else dt.type(1.0)
 
 
 def _drop_out_axes(j: Any, value: Any) -> Any:

@@ -8,15 +8,23 @@ per output leaf and adds up the input cotangents.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
+from numpy import ndarray
+
 from dualad._core.levels import check_output, new_main
-from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
+from dualad._core.tree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from dualad.engines.reverse import Node, backward_pass, leaf_node
 from dualad.engines.tensor import ReverseTrace, Tensor
 from dualad.transforms.arguments import as_input, check_callable, split_aux
 
 __all__ = ["Recorded", "pull_back", "record"]
+
+
+# The structure of ``(a, b, ...)`` with array arguments, the common case, by length: the
+# arguments are then the inputs themselves (no unflattening).
+LEAVES = {n: (LEAF,) * n for n in range(1, 9)}
 
 
 def _output_roots(out: Any, main: ReverseTrace, name: str) -> tuple[list[Any], TreeDef, list[Any]]:
@@ -47,14 +55,21 @@ class Recorded(NamedTuple):
     aux: Any
 
 
-def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Recorded:
-    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs."""
-    check_callable(f, name)
+def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str,
+           checked: bool = False) -> Recorded:
+    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs.
+
+    ``checked``: the caller already checked that ``f`` is callable (``grad`` does, once).
+    """
+    if not checked:
+        check_callable(f, name)
     leaves, in_tree = tree_flatten(primals)
-    leaves = [as_input(x, f"{name}: input {k}") for k, x in enumerate(leaves)]
-    with new_main(lambda level: ReverseTrace(level, name)) as main:
+    leaves = [x if type(x) is ndarray and x.dtype.kind in "fc" else as_input(x, f"{name}: input {k}")
+              for k, x in enumerate(leaves)]
+    with new_main(partial(ReverseTrace, name=name)) as main:
         inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]
-        out = f(*tree_unflatten(in_tree, inputs))
+        out = f(*(inputs if in_tree.children == LEAVES.get(len(inputs)) else
+                  tree_unflatten(in_tree, inputs)))
         aux = None
         if has_aux:
             out, aux = split_aux(out, name)

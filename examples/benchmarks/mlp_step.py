@@ -2,8 +2,9 @@
 
 Contenders take the same step from the same weights on the same batch: a hand-written NumPy
 forward pass with manual backpropagation (the floor a NumPy-based engine can approach),
-dualad's Tensor API and ``dualad.nn`` (``Linear``, the fused ``CrossEntropyLoss``,
-``optim.SGD``), and the peers that are
+dualad's Tensor API, ``dualad.nn`` (``Linear``, the fused ``CrossEntropyLoss``,
+``optim.SGD``) and plain ``dualad.numpy`` under ``value_and_grad`` (a dict of parameters, as
+HIPS autograd and JAX users write it), and the peers that are
 installed: PyTorch eager, HIPS autograd, JAX eager and JAX jit. Batch sizes 32, 128 and
 1024, float32 and float64. Every contender's first-step loss is checked against NumPy's.
 
@@ -125,6 +126,34 @@ def dualad_nn_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> St
     return step
 
 
+def dualad_numpy_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    """Plain ``dualad.numpy`` under ``grad``, as HIPS autograd and JAX users write a model: a
+    dict of parameters, ``maximum(h, 0)`` for ReLU, log-sum-exp written out, one-hot labels."""
+    import dualad.numpy as dnp
+
+    names = ["W1", "b1", "W2", "b2", "W3", "b3"]
+    box = [{k: a.copy() for k, a in zip(names, params)}]
+    onehot = np.eye(SIZES[-1], dtype=params[0].dtype)[y]
+    lr = params[0].dtype.type(LR)
+
+    def loss(p: dict[str, Any], x: Any, t: Any) -> Any:
+        h = dnp.maximum(x @ p["W1"] + p["b1"], 0.0)
+        h = dnp.maximum(h @ p["W2"] + p["b2"], 0.0)
+        z = h @ p["W3"] + p["b3"]
+        m = dnp.max(z, axis=1, keepdims=True)
+        lse = dnp.log(dnp.sum(dnp.exp(z - m), axis=1, keepdims=True)) + m
+        return -dnp.mean(dnp.sum(t * (z - lse), axis=1))
+
+    value_and_grad = d.value_and_grad(loss)
+
+    def step() -> Any:
+        value, grads = value_and_grad(box[0], x, onehot)
+        box[0] = {k: a - lr * grads[k] for k, a in box[0].items()}
+        return value
+
+    return step
+
+
 def torch_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
     torch = peers()["torch"]
     p = [torch.tensor(a.copy(), requires_grad=True) for a in params]
@@ -203,7 +232,8 @@ def jax_steps(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[st
 def contenders(dtype: Any, batch: int) -> dict[str, Step]:
     params, x, y = init(dtype, batch)
     found: dict[str, Step] = {"numpy (by hand)": numpy_step(params, x, y),
-                              "dualad Tensor": dualad_step(params, x, y)}
+                              "dualad Tensor": dualad_step(params, x, y),
+                              "dualad.numpy grad": dualad_numpy_step(params, x, y)}
     if importlib.util.find_spec("dualad.nn") is not None:
         found["dualad nn"] = dualad_nn_step(params, x, y)
     p = peers()

@@ -60,6 +60,11 @@ def sections(results: str) -> dict[str, str]:
         out["per_op"] = _table(per_op["results"], [
             ("input", "input"), ("what", "what"), ("contender", "contender"), ("us_per_op", "us / op"),
             ("vs_torch", "x PyTorch"), ("vs_autograd", "x autograd")])
+    calls = _load(results, "call_overhead")
+    if calls:
+        out["call_overhead"] = _table(calls["results"], [
+            ("function", "function"), ("contender", "contender"), ("us", "us / call"),
+            ("vs_autograd", "x autograd"), ("vs_torch_eager", "x PyTorch eager")])
     jac = _load(results, "jacobians")
     if jac:
         out["jacobians"] = _table(jac["results"], [("n", "n"), ("method", "method"), ("ms", "ms"),
@@ -152,6 +157,7 @@ def _per_op_text(rows: list[dict[str, Any]]) -> str:
 def markdown(results: str) -> str:
     """All sections, one after another."""
     titles = {"summary": "Targets", "mlp": "MLP training step", "per_op": "Per-op overhead",
+              "call_overhead": "Cost of one gradient call",
               "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain"}
     return "\n\n".join(f"### {titles[k]}\n\n{v}" for k, v in sections(results).items())
 
