@@ -4,7 +4,10 @@ Masks are added to the attention scores before the softmax. A float mask is adde
 is (it may be a Tensor that requires grad); a boolean mask becomes ``-inf`` where masked.
 Mind the two conventions, both PyTorch's: for ``MultiheadAttention`` masks, ``True`` means
 *masked out*; for ``scaled_dot_product_attention``'s ``attn_mask``, ``True`` means *takes
-part*. A query whose keys are all masked gets NaN weights, as in PyTorch.
+part*. A query whose keys are all masked attends to nothing (zero weights, so a zero
+output before the projection), as in PyTorch's ``scaled_dot_product_attention`` and in
+``MultiheadAttention(..., need_weights=False)``; with ``need_weights=True`` PyTorch
+returns NaN there, and so does dualad.
 """
 
 from __future__ import annotations
@@ -42,13 +45,20 @@ def _causal(length: int, source: int, dtype: Any) -> np.ndarray:
 
 
 def _attend(q: Any, k: Any, v: Any, bias: Any, dropout_p: float, rng: np.random.Generator | None,
-            scale: float) -> tuple[Any, Any]:
-    """``softmax(q k^T * scale + bias) v`` over the last two axes; also the weights."""
+            scale: float, safe: bool = True) -> tuple[Any, Any]:
+    """``softmax(q k^T * scale + bias) v`` over the last two axes; also the weights.
+
+    ``safe``: rows whose scores are all ``-inf`` get zero weights instead of NaN.
+    """
     nd = len(shape_of(k))
     scores = ops.matmul(ops.mul(q, scale), ops.transpose(k, tuple(range(nd - 2)) + (nd - 1, nd - 2)))
     if bias is not None:
         scores = ops.add(scores, bias)
-    weights = ops.softmax(scores, axis=-1)
+    empty = np.all(np.isneginf(np.asarray(primal(scores))), axis=-1, keepdims=True) if safe else None
+    if empty is not None and empty.any():
+        weights = ops.where(empty, 0.0, ops.softmax(ops.where(empty, 0.0, scores), axis=-1))
+    else:
+        weights = ops.softmax(scores, axis=-1)
     if dropout_p > 0.0:
         weights = F.dropout(weights, dropout_p, True, rng)
     return ops.matmul(weights, v), weights
@@ -214,7 +224,7 @@ class MultiheadAttention(Module):
         bias = self._mask_bias(attn_mask, key_padding_mask, n, length, source, dtype, batched)
         p = self.dropout if self.training else 0.0
         out, weights = _attend(self._heads(q), self._heads(k), self._heads(v), bias, p, self.rng,
-                               1.0 / math.sqrt(self.head_dim))
+                               1.0 / math.sqrt(self.head_dim), safe=not need_weights)
         out = self.out_proj(ops.reshape(ops.transpose(out, (0, 2, 1, 3)), (n, length, e)))
         if not batched:
             out = ops.reshape(out, (length, e))
