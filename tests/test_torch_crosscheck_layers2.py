@@ -212,8 +212,8 @@ def test_regression_losses(name: str, kw: dict[str, Any], reduction: str) -> Non
     x[0, :3] = y[0, :3]  # zero error: the kink of |d|
     delta = kw.get("delta", kw.get("beta", 1.0))
     x[1, 0], x[1, 1] = y[1, 0] + delta, y[1, 1] - delta  # where the pieces meet
-    _loss_check(getattr(nn, name)(reduction=reduction, **kw), getattr(torch.nn, name)(reduction=reduction, **kw),
-                x, y)
+    ours, theirs = getattr(nn, name)(reduction=reduction, **kw), getattr(torch.nn, name)(reduction=reduction, **kw)
+    _loss_check(ours, theirs, x, y)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -235,6 +235,7 @@ def test_bce_clamps_the_log_at_minus_100() -> None:
     _close(ours, theirs, "clamped loss")
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")  # PyTorch's, on "mean"
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_loss(reduction: str, log_target: bool) -> None:
