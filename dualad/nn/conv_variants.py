@@ -50,7 +50,9 @@ class Conv1d(Module):
         in_channels: channels of the input.
         out_channels: channels of the output.
         kernel_size: an int.
-        stride, padding, dilation: ints.
+        stride: step between windows, an int.
+        padding: zeros added on each side, an int.
+        dilation: spacing between kernel elements, an int.
         groups: independent groups of channels.
         bias: add a learnable bias per output channel.
         dtype: parameter dtype (float32 by default).

@@ -42,7 +42,9 @@ def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         x: signals ``(N, C, L)`` or one signal ``(C, L)``.
         weight: filters ``(O, C // groups, k)``.
         bias: optional ``(O,)``.
-        stride, padding, dilation: ints (or 1-tuples).
+        stride: step between windows, an int (or a 1-tuple).
+        padding: zeros added on each side, an int (or a 1-tuple).
+        dilation: spacing between kernel elements, an int (or a 1-tuple).
         groups: split the channels into this many independent convolutions.
 
     Returns:
@@ -79,10 +81,12 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, pad
         x: images ``(N, C, H, W)`` or one image ``(C, H, W)``.
         weight: ``(C, O // groups, kh, kw)`` (PyTorch's layout: input channels first).
         bias: optional ``(O,)``.
-        stride, padding, dilation: ints or pairs, as for the convolution this transposes.
+        stride: an int or a pair, as for the convolution this transposes.
+        padding: an int or a pair: rows/columns removed from each side of the full output.
         output_padding: extra rows/columns on the bottom/right of the output (each smaller
             than the stride), to pick among the input sizes a strided convolution maps to H.
         groups: independent groups of channels.
+        dilation: spacing between kernel elements, an int or a pair.
 
     Returns:
         ``(N, O, Ho, Wo)``, ``Ho = (H - 1) * stride - 2 * padding + dilation * (kh - 1) +
