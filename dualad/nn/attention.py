@@ -54,7 +54,9 @@ def _attend(q: Any, k: Any, v: Any, bias: Any, dropout_p: float, rng: np.random.
     scores = ops.matmul(ops.mul(q, scale), ops.transpose(k, tuple(range(nd - 2)) + (nd - 1, nd - 2)))
     if bias is not None:
         scores = ops.add(scores, bias)
-    empty = np.all(np.isneginf(np.asarray(primal(scores))), axis=-1, keepdims=True) if safe else None
+    empty = None
+    if safe and bias is not None:  # only a mask can make a whole row -inf
+        empty = np.all(np.isneginf(np.asarray(primal(scores))), axis=-1, keepdims=True)
     if empty is not None and empty.any():
         weights = ops.where(empty, 0.0, ops.softmax(ops.where(empty, 0.0, scores), axis=-1))
     else:
