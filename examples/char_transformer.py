@@ -10,12 +10,20 @@ It trains with AdamW on the cross entropy of every position, clipping the gradie
 (``nn.utils.clip_grad_norm_``), then samples text from a prompt. The corpus is
 ``examples/data/lighthouse.txt`` (about 4 KB of prose written for this example)::
 
-    python examples/char_transformer.py                  # ~2 minutes on one core
+    python examples/char_transformer.py                  # 600 steps, about 75 s on one core
     python examples/char_transformer.py --steps 2000 --plot loss.png
     python examples/char_transformer.py --data my_text.txt --context 96
 
-A run is deterministic for a given ``--seed``. A progress bar is shown if tqdm is
-installed; ``--plot`` needs matplotlib.
+The defaults (75k parameters) bring the training loss from 3.76 to about 1.17 nats per
+character (uniform over the 40 characters: 3.69) in 600 steps, and the sample reads::
+
+    The keeper bay. In the to wind the
+    cand wathe back, and of the dand and the puct the lamp, cack. Some she came of the
+    back. The din he light. He rand did not the rim whickwith was fater than tur ther ...
+
+On a text this short the model mostly learns its words and spelling by heart; there is no
+held-out split. A run is deterministic for a given ``--seed``. A progress bar is shown if
+tqdm is installed; ``--plot`` needs matplotlib.
 """
 
 from __future__ import annotations
