@@ -313,3 +313,37 @@ def test_parameters_to_vector_is_differentiable() -> None:
     ops.sum(ops.mul(vec, vec)).backward()
     np.testing.assert_allclose(layer.weight.grad, 2 * layer.weight.data)
     np.testing.assert_allclose(layer.bias.grad, 2 * layer.bias.data)
+
+
+# ----------------------------------------------------------------------------- vmap
+
+
+def _mha_call() -> Callable[[Any], Any]:
+    mha = nn.MultiheadAttention(4, 2, dtype=np.float64, rng=_rng())
+    params = {k: v.detach().numpy() for k, v in mha.named_parameters()}
+    pad = np.array([False, True])
+    return lambda x: nn.functional_call(mha, params, x, x, x, key_padding_mask=pad, need_weights=False)[0]
+
+
+VMAPPED: list[tuple[str, Callable[[Any], Any]]] = [
+    ("activations", lambda x: F.mish(F.elu(F.softplus(F.leaky_relu(F.silu(x)), 2.0, 1.0)))),
+    ("norms", lambda x: F.group_norm(F.layer_norm(x, 4), 2)),
+    ("regression_losses", lambda x: ops.add(F.huber_loss(x, np.zeros((2, 4))),
+                                            F.smooth_l1_loss(x, np.ones((2, 4))))),
+    ("bce_input_and_target", lambda x: F.binary_cross_entropy(ops.sigmoid(x), ops.sigmoid(ops.neg(x)))),
+    ("kl_div_target", lambda x: F.kl_div(np.full((2, 4), -1.0), ops.exp(x), "batchmean")),
+    ("pool_and_convs", lambda x: F.conv_transpose2d(F.adaptive_avg_pool2d(ops.reshape(x, (2, 2, 2)), 3),
+                                                    np.ones((2, 1, 2, 2)), stride=2)),
+    ("conv1d", lambda x: F.conv1d(x, _normal(3, 2, 2))),
+    ("masked_attention", lambda x: scaled_dot_product_attention(x, x, x, np.tril(np.ones((2, 2), bool)))),
+    ("multihead_attention", _mha_call()),
+]
+
+
+@pytest.mark.parametrize("name, f", VMAPPED, ids=[v[0] for v in VMAPPED])
+def test_vmap_equals_stacking(name: str, f: Callable[[Any], Any]) -> None:
+    xs = _normal(3, 2, 4)
+    np.testing.assert_allclose(dualad.vmap(f)(xs), np.stack([f(x) for x in xs]), rtol=1e-12, atol=1e-12)
+    per_example = dualad.vmap(dualad.grad(lambda x: ops.sum(f(x))))(xs)
+    looped = np.stack([dualad.grad(lambda x: ops.sum(f(x)))(x) for x in xs])
+    np.testing.assert_allclose(per_example, looped, rtol=1e-12, atol=1e-12)

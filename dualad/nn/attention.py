@@ -19,7 +19,7 @@ import numpy as np
 
 from dualad import ops
 from dualad._core.errors import ShapeError
-from dualad._core.levels import primal
+from dualad._core.levels import Tracer, primal
 from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.layers import Linear
@@ -35,8 +35,9 @@ def _additive(mask: Any, dtype: Any, masked_when: bool) -> Any:
     if mask is None:
         return None
     value = primal(mask)
-    if np.asarray(value).dtype == np.bool_:
-        return np.where(np.asarray(value) == masked_when, -np.inf, 0.0).astype(dtype)
+    if dtype_of(value) == np.bool_:
+        masked = value if masked_when else np.logical_not(value)
+        return ops.where(masked, -np.inf, np.zeros((), dtype))
     return mask
 
 
@@ -55,8 +56,9 @@ def _attend(q: Any, k: Any, v: Any, bias: Any, dropout_p: float, rng: np.random.
     if bias is not None:
         scores = ops.add(scores, bias)
     empty = None
-    if safe and bias is not None:  # only a mask can make a whole row -inf
-        empty = np.all(np.isneginf(np.asarray(primal(scores))), axis=-1, keepdims=True)
+    plain_bias = None if bias is None else primal(bias)
+    if safe and bias is not None and not isinstance(plain_bias, Tracer):  # rows the mask empties
+        empty = np.all(np.isneginf(np.asarray(plain_bias)), axis=-1, keepdims=True)
     if empty is not None and empty.any():
         weights = ops.where(empty, 0.0, ops.softmax(ops.where(empty, 0.0, scores), axis=-1))
     else:

@@ -8,6 +8,7 @@ piece's slope ``delta * sign(d)`` is used; both pieces agree there).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -100,11 +101,12 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     return reduce_loss(loss, reduction, "smooth_l1_loss")
 
 
+_LOG_FLOOR = math.exp(-100.0)
+
+
 def _clamped_log(x: Any) -> Any:
     """``max(log x, -100)``; where clamped the derivative is 0 (and no ``log'(0) = inf`` leaks in)."""
-    value = np.asarray(primal(x))
-    with np.errstate(divide="ignore"):
-        keep = np.log(value) > -100.0
+    keep = primal(x) > _LOG_FLOOR  # log(x) > -100
     return ops.where(keep, ops.log(ops.where(keep, x, 1.0)), -100.0)
 
 
@@ -134,10 +136,12 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
     what = "binary_cross_entropy"
     if shape_of(input) != shape_of(target):
         raise ShapeError(f"{what}: target shape {shape_of(target)} differs from input {shape_of(input)}")
-    value = np.asarray(primal(input))
-    if value.size and not (value.min() >= 0.0 and value.max() <= 1.0):
-        raise ValueError(f"{what}: input must be probabilities in [0, 1], got values from {value.min()} "
-                         f"to {value.max()}; for logits use binary_cross_entropy_with_logits")
+    value = primal(input)
+    if not isinstance(value, Tracer) and np.size(value):  # (not checked on batched vmap values)
+        low, high = np.min(value), np.max(value)
+        if not (low >= 0.0 and high <= 1.0):
+            raise ValueError(f"{what}: input must be probabilities in [0, 1], got values from {low} "
+                             f"to {high}; for logits use binary_cross_entropy_with_logits")
     loss = ops.neg(ops.add(ops.mul(target, _clamped_log(input)),
                            ops.mul(ops.sub(1.0, target), _clamped_log(ops.sub(1.0, input)))))
     if weight is not None:
@@ -166,8 +170,8 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     if log_target:
         loss = ops.mul(ops.exp(target), ops.sub(target, input))
     else:
-        positive = np.asarray(primal(target)) > 0
-        if _differentiated(target) and not positive.all():
+        positive = primal(target) > 0
+        if _differentiated(target) and not isinstance(positive, Tracer) and not np.all(positive):
             # d/dt (t log t) is -inf at t = 0: no finite derivative to give
             raise NonDifferentiableError(f"{what}: the target has zeros, where t * log(t) has no "
                                          "derivative; detach the target or pass log_target=True")
