@@ -194,10 +194,12 @@ def test_channel_dropout_edges() -> None:
     x = np.ones((2, 3, 4))
     assert np.all(np.asarray(nn.Dropout1d(1.0)(x)) == 0)
     assert nn.Dropout1d(0.0)(x) is x
-    with pytest.raises(ShapeError, match="dropout1d"):
+    with pytest.raises(ShapeError, match="Dropout1d"):
         nn.Dropout1d()(np.ones((2, 3, 4, 5)))
+    with pytest.raises(ShapeError, match="Dropout2d"):
+        nn.Dropout2d().eval()(np.ones((2, 3)))
     with pytest.raises(ShapeError, match="dropout2d"):
-        nn.Dropout2d()(np.ones((2, 3)))
+        F.dropout2d(np.ones((2, 3)))
     with pytest.raises(ValueError, match="Dropout2d: p"):
         nn.Dropout2d(1.5)
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from dualad._core.errors import ShapeError
 from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.module import Module, Parameter
+from dualad.ops._util import shape_of
 
 __all__ = [
     "Dropout", "Dropout1d", "Dropout2d", "Flatten", "GELU", "Identity", "Linear", "LogSoftmax", "ReLU",
@@ -166,6 +168,11 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+def _check_rank(name: str, x: Any, ranks: tuple[int, ...], layout: str) -> None:
+    if len(shape_of(x)) not in ranks:
+        raise ShapeError(f"{name} expects input of shape {layout}, got shape {shape_of(x)}")
+
+
 class Dropout1d(Dropout):
     """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` inputs with probability ``p`` (training).
 
@@ -181,6 +188,7 @@ class Dropout1d(Dropout):
 
     def forward(self, x: Any) -> Any:
         """Apply channel dropout if ``self.training``, else return ``x``."""
+        _check_rank("Dropout1d", x, (2, 3), "(N, C, L) or (C, L)")
         return F.dropout1d(x, self.p, self.training, self.rng)
 
 
@@ -192,6 +200,7 @@ class Dropout2d(Dropout):
 
     def forward(self, x: Any) -> Any:
         """Apply channel dropout if ``self.training``, else return ``x``."""
+        _check_rank("Dropout2d", x, (3, 4), "(N, C, H, W), or (N, C, L)")
         return F.dropout2d(x, self.p, self.training, self.rng)
 
 
