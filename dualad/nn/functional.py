@@ -15,11 +15,26 @@ import numpy as np
 from dualad import ops
 from dualad._core.errors import ShapeError
 from dualad._core.levels import primal
+from dualad.nn.activations import elu as elu
+from dualad.nn.activations import leaky_relu as leaky_relu
+from dualad.nn.activations import mish as mish
+from dualad.nn.activations import silu as silu
+from dualad.nn.activations import softplus as softplus
 from dualad.nn.embedding import embedding as embedding
+from dualad.nn.loss_functions import binary_cross_entropy as binary_cross_entropy
+from dualad.nn.loss_functions import huber_loss as huber_loss
+from dualad.nn.loss_functions import kl_div as kl_div
+from dualad.nn.loss_functions import l1_loss as l1_loss
+from dualad.nn.loss_functions import reduce_loss
+from dualad.nn.loss_functions import smooth_l1_loss as smooth_l1_loss
 from dualad.nn.norm import batch_norm as batch_norm
+from dualad.nn.normalization import group_norm as group_norm
+from dualad.nn.normalization import layer_norm as layer_norm
 from dualad.ops._util import dtype_of, normalize_one_axis, shape_of
 from dualad.ops.conv import conv2d as conv2d
-from dualad.ops.nn_ops import REDUCTIONS
+from dualad.ops.conv_variants import conv1d as conv1d
+from dualad.ops.conv_variants import conv_transpose2d as conv_transpose2d
+from dualad.ops.pool import adaptive_avg_pool2d as adaptive_avg_pool2d
 from dualad.ops.pool import avg_pool2d as avg_pool2d
 from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.special import erf
@@ -43,6 +58,23 @@ __all__ = [
     "conv2d",
     "embedding",
     "max_pool2d",
+    "adaptive_avg_pool2d",
+    "binary_cross_entropy",
+    "conv1d",
+    "conv_transpose2d",
+    "dropout1d",
+    "dropout2d",
+    "elu",
+    "group_norm",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "mish",
+    "silu",
+    "smooth_l1_loss",
+    "softplus",
 ]
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -126,6 +158,45 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     return ops.mul(x, keep.astype(dtype) * (1.0 / (1.0 - p)))
 
 
+def _channel_dropout(x: Any, p: float, training: bool, rng: np.random.Generator | None,
+                     what: str, ranks: tuple[int, int]) -> Any:
+    s = shape_of(x)
+    if len(s) not in ranks:
+        raise ShapeError(f"{what}: expected a {ranks[0]}-D or {ranks[1]}-D input, got shape {s}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{what}: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    lead = 2 if len(s) == ranks[1] or what == "dropout2d" else 1  # (N, C) or just (C,)
+    mask_shape = s[:lead] + (1,) * (len(s) - lead)
+    dtype = dtype_of(primal(x))
+    if p == 1.0:
+        return ops.mul(x, np.zeros(mask_shape, dtype=dtype))
+    keep = (rng if rng is not None else np.random.default_rng()).random(mask_shape) >= p
+    return ops.mul(x, keep.astype(dtype) * (1.0 / (1.0 - p)))
+
+
+def dropout1d(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Any:
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` with probability ``p``; scale the rest.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad.nn import functional as F
+        >>> y = F.dropout1d(np.ones((2, 3, 4)), 0.5, rng=np.random.default_rng(1))
+        >>> bool((y.std(axis=-1) == 0).all())  # each channel is kept or dropped whole
+        True
+    """
+    return _channel_dropout(x, p, training, rng, "dropout1d", (2, 3))
+
+
+def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Any:
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``; scale the rest.
+
+    As PyTorch, a 3-D input is read as ``(N, C, L)`` (channel-wise 1-D dropout).
+    """
+    return _channel_dropout(x, p, training, rng, "dropout2d", (3, 4))
+
+
 def flatten(x: Any, start_axis: int = 1, end_axis: int = -1) -> Any:
     """Merge axes ``start_axis..end_axis`` (inclusive) into one; by default all but the first."""
     shape = shape_of(x)
@@ -142,14 +213,7 @@ def flatten(x: Any, start_axis: int = 1, end_axis: int = -1) -> Any:
 # ----------------------------------------------------------------------------- losses
 
 
-def _reduce(loss: Any, reduction: str, what: str) -> Any:
-    if reduction == "mean":
-        return ops.mean(loss)
-    if reduction == "sum":
-        return ops.sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{what}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+_reduce = reduce_loss
 
 
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean", label_smoothing: float = 0.0) -> Any:

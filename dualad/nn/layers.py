@@ -7,12 +7,15 @@ from typing import Any
 
 import numpy as np
 
+from dualad._core.errors import ShapeError
 from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.module import Module, Parameter
+from dualad.ops._util import shape_of
 
 __all__ = [
-    "Dropout", "Flatten", "GELU", "Identity", "Linear", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
+    "Dropout", "Dropout1d", "Dropout2d", "Flatten", "GELU", "Identity", "Linear", "LogSoftmax", "ReLU",
+    "Sigmoid", "Softmax", "Tanh",
 ]
 
 
@@ -153,7 +156,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
         self.p = p
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
@@ -163,6 +166,42 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+def _check_rank(name: str, x: Any, ranks: tuple[int, ...], layout: str) -> None:
+    if len(shape_of(x)) not in ranks:
+        raise ShapeError(f"{name} expects input of shape {layout}, got shape {shape_of(x)}")
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` inputs with probability ``p`` (training).
+
+    Arguments as :class:`Dropout`; survivors are scaled by ``1 / (1 - p)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dualad import nn
+        >>> y = nn.Dropout1d(0.5, rng=0)(np.ones((4, 8, 5)))
+        >>> bool(np.all(y.std(axis=-1) == 0))  # every channel kept or dropped whole
+        True
+    """
+
+    def forward(self, x: Any) -> Any:
+        """Apply channel dropout if ``self.training``, else return ``x``."""
+        _check_rank("Dropout1d", x, (2, 3), "(N, C, L) or (C, L)")
+        return F.dropout1d(x, self.p, self.training, self.rng)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of ``(N, C, H, W)`` inputs with probability ``p`` (training).
+
+    Arguments as :class:`Dropout`. As PyTorch, a 3-D input is read as ``(N, C, L)``.
+    """
+
+    def forward(self, x: Any) -> Any:
+        """Apply channel dropout if ``self.training``, else return ``x``."""
+        _check_rank("Dropout2d", x, (3, 4), "(N, C, H, W), or (N, C, L)")
+        return F.dropout2d(x, self.p, self.training, self.rng)
 
 
 class Flatten(Module):

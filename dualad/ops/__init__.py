@@ -15,7 +15,8 @@
 ``reductions``     mean, prod, amax, amin, cumsum, cumprod, cummax, cummin
 ``composite``      logsumexp, softmax
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
-``pool``           max_pool2d, avg_pool2d (compositions)
+``conv_variants``  conv1d, conv_transpose2d (compositions of conv2d / col2im)
+``pool``           max_pool2d, avg_pool2d, adaptive_avg_pool2d (compositions)
 ``special``        erf
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
 =================  ==========================================================
@@ -53,6 +54,8 @@ from dualad.ops.composite import softmax as softmax
 from dualad.ops.conv import col2im as col2im
 from dualad.ops.conv import conv2d as conv2d
 from dualad.ops.conv import im2col as im2col
+from dualad.ops.conv_variants import conv1d as conv1d
+from dualad.ops.conv_variants import conv_transpose2d as conv_transpose2d
 from dualad.ops.decompositions import cholesky as cholesky
 from dualad.ops.decompositions import qr as qr
 from dualad.ops.elementwise import abs as abs
@@ -74,6 +77,7 @@ from dualad.ops.norms import cond as cond
 from dualad.ops.norms import matrix_norm as matrix_norm
 from dualad.ops.norms import norm as norm
 from dualad.ops.norms import vector_norm as vector_norm
+from dualad.ops.pool import adaptive_avg_pool2d as adaptive_avg_pool2d
 from dualad.ops.pool import avg_pool2d as avg_pool2d
 from dualad.ops.pool import max_pool2d as max_pool2d
 from dualad.ops.powers import power as power

@@ -5,6 +5,8 @@
   **Ties:** the first maximum in row-major window order wins (as in PyTorch), so tied
   elements get no gradient except the first one. A NaN in a window wins, as in PyTorch.
 * :func:`avg_pool2d` is ``im2col`` followed by a sum and a division.
+* :func:`adaptive_avg_pool2d` is two matrix products with constant averaging matrices
+  (its windows overlap and vary in size when the sizes do not divide).
 
 Both follow ``torch.nn.functional`` (``ceil_mode=False``): the window moves by ``stride``
 (default: the kernel size) over the image padded by ``padding`` on each side.
@@ -21,9 +23,10 @@ from dualad._core.levels import primal
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import div
 from dualad.ops.conv import _windows, im2col, output_size, padded, pair
+from dualad.ops.linalg import matmul
 from dualad.ops.shape import getitem, reshape, sum, transpose
 
-__all__ = ["avg_pool2d", "max_pool2d"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
 
 def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any,
@@ -122,3 +125,47 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     ones = np.ones((1, 1, h, w))
     counts = np.asarray(im2col(ones, geom["kernel"], geom["stride"], geom["padding"])).sum(axis=(1, 2))
     return div(total, counts.astype(np.result_type(primal(x))))
+
+
+def _averaging_matrix(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
+    """``(n_out, n_in)``: row ``i`` averages PyTorch's window ``[floor(i n / m), ceil((i+1) n / m))``."""
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    for i in range(n_out):
+        start, stop = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        a[i, start:stop] = 1.0 / (stop - start)
+    return a
+
+
+def adaptive_avg_pool2d(x: Any, output_size: Any) -> Any:
+    """Average pooling to a fixed output size, as ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    Output row ``i`` of ``Ho`` averages input rows ``floor(i * H / Ho)`` up to
+    ``ceil((i + 1) * H / Ho)`` (exclusive), so windows may overlap when ``Ho`` does not
+    divide ``H``; the same for columns.
+
+    Args:
+        x: images ``(N, C, H, W)`` or one image ``(C, H, W)``.
+        output_size: an int or ``(Ho, Wo)``; ``None`` in the pair keeps that input size.
+
+    Examples:
+        >>> import numpy as np; from dualad.ops import adaptive_avg_pool2d
+        >>> adaptive_avg_pool2d(np.arange(9.0).reshape(1, 3, 3), 2)
+        array([[[2., 3.],
+                [5., 6.]]])
+    """
+    s = shape_of(x)
+    if len(s) not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W) input, got shape {s}")
+    sizes = (output_size, output_size) if output_size is None or isinstance(output_size, (int, np.integer)) \
+        else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    ho, wo = (s[-2 + k] if v is None else v for k, v in enumerate(sizes))
+    if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in (ho, wo)):
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive ints, got {output_size!r}")
+    if min(s[-2:]) < 1:
+        raise ShapeError(f"adaptive_avg_pool2d: the input of shape {s} has no pixels")
+    dtype = np.result_type(primal(x), np.float32)
+    rows = _averaging_matrix(s[-2], int(ho), dtype)
+    cols = _averaging_matrix(s[-1], int(wo), dtype)
+    return matmul(matmul(rows, x), cols.T)
