@@ -63,7 +63,7 @@ def _half_weights(g: Any, axis: int, n: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- complex to complex
 
 
-def _fftn_impl(x: Any, *, axes: tuple[int, ...], norm: str, inverse: bool) -> Any:
+def _fftn_impl(x: Any, *, axes: tuple[int, ...], norm: Any, inverse: bool) -> Any:
     return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
 
 
@@ -145,7 +145,7 @@ def rfftn(x: Any, axes: tuple[int, ...], norm: str = "backward") -> Any:
     return bind(rfftn_p, x, axes=tuple(axes), norm=norm)
 
 
-def _irfftn_impl(x: Any, *, axes: tuple[int, ...], norm: str, n: int) -> Any:
+def _irfftn_impl(x: Any, *, axes: tuple[int, ...], norm: Any, n: int) -> Any:
     s = [np.shape(x)[a] for a in axes[:-1]] + [n]
     return np.fft.irfftn(x, s=s, axes=axes, norm=norm)
 
