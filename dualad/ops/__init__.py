@@ -23,6 +23,7 @@
 
 from dualad.ops import binary as binary
 from dualad.ops import contractions as contractions
+from dualad.ops import eig as eig
 from dualad.ops import einsum as einsum
 from dualad.ops import fft as fft
 from dualad.ops import floating as floating
