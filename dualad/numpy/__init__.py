@@ -105,6 +105,9 @@ from dualad.numpy._complex import iscomplexobj as iscomplexobj
 from dualad.numpy._complex import isreal as isreal
 from dualad.numpy._complex import isrealobj as isrealobj
 from dualad.numpy._complex import real as real
+from dualad.numpy._complex import real_if_close as real_if_close
+from dualad.numpy._concatenators import c_ as c_
+from dualad.numpy._concatenators import r_ as r_
 from dualad.numpy._contractions import convolve as convolve
 from dualad.numpy._contractions import correlate as correlate
 from dualad.numpy._contractions import cross as cross

@@ -57,7 +57,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
     "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "nonzero", "ones", "ones_like",
     "outer", "pad", "partition", "percentile", "permute_dims", "poly", "polyadd", "polyder",
-    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real",
+    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real", "real_if_close",
     "repeat", "reshape", "resize", "result_type", "roll", "rollaxis", "rot90", "round", "row_stack",
     "searchsorted", "select", "setdiff1d", "setxor1d", "shape", "sinc", "size", "sort", "split",
     "squeeze", "stack", "std", "sum", "swapaxes", "take", "take_along_axis", "tensordot", "tile",

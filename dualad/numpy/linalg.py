@@ -36,6 +36,7 @@ import numpy as np
 
 from dualad._core.errors import UnsupportedOperationError
 from dualad._core.levels import Tracer, primal
+from dualad.numpy._common import coerce, contains_traced
 from dualad.ops import decompositions as _dec
 from dualad.ops import eig as _eig
 from dualad.ops import matrix_functions as _mf
@@ -96,8 +97,10 @@ class SlogdetResult(NamedTuple):
 
 
 def _arr(x: Any) -> Any:
-    """Traced values pass; anything else becomes an array (lists, scalars)."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
+    """Traced values pass; anything else becomes an array (lists, scalars; a list holding
+    traced values is stacked, keeping their derivatives)."""
+    return x if isinstance(x, Tracer) else np.asarray(coerce(x)) if not contains_traced(x) \
+        else coerce(x)
 
 
 def _no_derivative(op: str, why: str, *xs: Any) -> None:
