@@ -20,7 +20,7 @@ from dualad.engines.forward import Dual, ForwardTrace
 from dualad.engines.reverse import in_dtype_of
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.shape import reshape
-from dualad.transforms import holomorphic
+from dualad.transforms import _holomorphic as holomorphic
 from dualad.transforms.arguments import as_input, check_callable, finish, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
 from dualad.transforms.recording import pull_back, record

@@ -20,7 +20,7 @@ from dualad._core.tree import tree_flatten
 from dualad.engines.reverse import backward_pass
 from dualad.ops._util import shape_of
 from dualad.ops.shape import reshape
-from dualad.transforms import holomorphic as holomorphic_
+from dualad.transforms import _holomorphic as holomorphic_
 from dualad.transforms.arguments import check_callable, finish, split_args
 from dualad.transforms.grad_and_jvp import grad
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
