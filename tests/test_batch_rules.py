@@ -25,7 +25,7 @@ B = 3
 # The ops modules whose primitives must each have a batching rule (a callable or "loop").
 STRUCTURED = ("shape", "joining", "reorder", "reductions", "statistics", "contractions", "linalg",
               "einsum", "gufuncs", "solvers", "spectral", "decompositions", "conv", "nn_ops",
-              "numerics")
+              "numerics", "fft", "gather", "eig")
 
 
 def _module(prim: Primitive) -> str:

@@ -167,11 +167,11 @@ def test_wrong_cotangent_shape_names_both_shapes() -> None:
 
 def test_unsupported_numpy_function_names_it() -> None:
     def f(x: Any) -> Any:
-        return np.sum(np.fft.fft(x).real)
+        return np.sum(np.sort_complex(x).real)
 
-    with pytest.raises(TypeError, match="fft"):
+    with pytest.raises(TypeError, match="sort_complex"):
         d.grad(f)(np.ones(4))
-    with pytest.raises(TypeError, match="fft"):
+    with pytest.raises(TypeError, match="sort_complex"):
         d.jvp(f, (np.ones(4),), (np.ones(4),))
 
 

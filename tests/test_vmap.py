@@ -378,5 +378,7 @@ def test_batched_integer_labels_through_a_one_hot_mask() -> None:
     got = d.vmap(d.grad(nll))(X, labels)
     want = np.stack([d.grad(lambda x, y=y: -d.log_softmax(x)[y])(x) for x, y in zip(X, labels)])
     np.testing.assert_allclose(got, want, rtol=1e-12)
-    with pytest.raises(TypeError, match="one-hot"):
-        d.vmap(lambda x, y: x[y])(X, labels)
+    # a batched index works directly too (a gather with the index as an input)
+    np.testing.assert_array_equal(d.vmap(lambda x, y: x[y])(X, labels), X[np.arange(4), labels])
+    got = d.vmap(d.grad(lambda x, y: -d.log_softmax(x)[y]))(X, labels)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

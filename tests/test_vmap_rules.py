@@ -122,6 +122,16 @@ def _float_args(prim: Primitive, ex: Example) -> tuple[int, ...]:
 DIFFERENTIABLE = [n for n in RULED if PRIMS[n].sample is not None]
 
 
+def _weights_like(out: Any, rng: np.random.Generator) -> Any:
+    """Random weights for a float or complex output (a complex one enters the loss as
+    Re(out * w), so both parts count); None for integer outputs."""
+    kind = np.asarray(out).dtype.kind
+    if kind not in "fc":
+        return None
+    w = rng.normal(size=np.shape(out))
+    return w + 1j * rng.normal(size=np.shape(out)) if kind == "c" else w
+
+
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
@@ -139,12 +149,12 @@ def test_per_example_gradients_of_every_ruled_primitive(name: str, seed: int,
     assume(diff)
     outs = prim.impl(*ex.args, **ex.params)
     outs = outs if prim.multiple_results else (outs,)
-    weights = [rng.normal(size=np.shape(o)) if np.asarray(o).dtype.kind == "f" else None for o in outs]
+    weights = [_weights_like(o, rng) for o in outs]
 
     def loss(*a: Any) -> Any:
         out = bind(prim, *a, **ex.params)
         out = out if prim.multiple_results else (out,)
-        return sum(dualad.sum(o * w) for o, w in zip(out, weights) if w is not None)
+        return sum(dualad.sum(dualad.ops.real(o * w)) for o, w in zip(out, weights) if w is not None)
 
     batched = [i in diff or data.draw(st.booleans(), label=f"batch {i}")
                if isinstance(a, np.ndarray) else False for i, a in enumerate(ex.args)]

@@ -18,6 +18,8 @@ from dualad._core.levels import Tracer, primal
 from dualad.engines import numpy_hooks
 from dualad.engines.numpy_hooks import namespace as dnp
 from dualad.ops._util import shape_of
+from dualad.ops.gather import index as gather_index
+from dualad.ops.gather import is_value_index
 
 _SEQUENCES = (list, tuple)
 
@@ -133,6 +135,8 @@ class ArrayMethods(Tracer):
         return dnp().divmod(self, o)
 
     def __getitem__(self, idx: Any) -> Any:
+        if is_value_index(idx):  # inside vmap: an integer index computed from batched values
+            return gather_index(self, idx)
         return ops.getitem(self, idx)
 
     # ------------------------------------------------------------------ comparisons: no derivative

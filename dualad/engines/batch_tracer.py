@@ -95,8 +95,8 @@ class BatchTracer(ArrayMethods):
             "vmap: np.asarray() of a batched value would mix the examples into one array. Keep "
             "computing with dualad ops; a derivative rule that needs NumPy on plain values "
             "can run it once per batch with dualad.ops._batching.on_values(fn, *values). "
-            "(Indexing with a batched index, x[i], lands here too: use a one-hot mask, "
-            "e.g. dualad.sum(x * (np.arange(n) == i)), instead.)")
+            "(Indexing a plain array with a batched index, table[i], lands here too: "
+            "write dualad.numpy.take(table, i, axis=0); a traced x[i] works as it is.)")
 
     # Comparisons carry no derivative, but inside vmap they are still batched values.
     def __lt__(self, o: Any) -> Any:

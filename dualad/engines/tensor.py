@@ -69,7 +69,7 @@ class ReverseTrace(MainTrace):
             ans = levels.call_impl(prim, vals, params)
         else:
             ans = bind(prim, *vals, **params)
-        if not track or not _state.grad_enabled:
+        if not track or not _state.grad_enabled or _discrete(ans, prim):
             return self._wrap(ans, None, prim)
         if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents):
             return self._wrap(ans, None, prim)
@@ -100,6 +100,17 @@ class ReverseTrace(MainTrace):
         if prim.multiple_results:
             return tuple(Tensor._make(a, node, k if node else None, self) for k, a in enumerate(ans))
         return Tensor._make(ans, node, None, self)
+
+
+def _discrete(ans: Any, prim: Primitive) -> bool:
+    """An integer or bool result carries no derivative: it is not recorded (so it converts
+    with ``np.asarray`` and indexes plain arrays; inside vmap it stays batched)."""
+    if prim.multiple_results:
+        return False
+    dtype = getattr(ans, "dtype", None)
+    if dtype is None:
+        return isinstance(ans, (bool, int, np.bool_, np.integer))
+    return dtype.kind in "biu"
 
 
 def _differentiable_parents(prim: Primitive, parents: list[Node | None]) -> bool:

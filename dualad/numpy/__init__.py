@@ -11,6 +11,7 @@ in forward or reverse mode.
   ``shape``, ``zeros_like``, ...) are answered on the plain values: their derivative is
   zero, which is the mathematical answer.
 * ``out=`` is refused where it would write a traced result into a plain array.
+* ``dualad.numpy.linalg`` and ``dualad.numpy.fft`` mirror ``numpy.linalg`` and ``numpy.fft``.
 * ``dualad.numpy.random`` is NumPy's own ``numpy.random``.
 
 Examples:
@@ -93,6 +94,7 @@ from numpy import uint32 as uint32
 from numpy import uint64 as uint64
 from numpy import unravel_index as unravel_index
 
+from dualad.numpy import fft as fft  # fft, ifft, rfft, irfft, fftn, hfft, fftshift, fftfreq, ...
 from dualad.numpy import linalg as linalg  # inv, solve, det, slogdet, cholesky, eigh, qr, svd, norm, ...
 from dualad.numpy._complex import angle as angle
 from dualad.numpy._complex import conj as conj
@@ -103,6 +105,9 @@ from dualad.numpy._complex import iscomplexobj as iscomplexobj
 from dualad.numpy._complex import isreal as isreal
 from dualad.numpy._complex import isrealobj as isrealobj
 from dualad.numpy._complex import real as real
+from dualad.numpy._complex import real_if_close as real_if_close
+from dualad.numpy._concatenators import c_ as c_
+from dualad.numpy._concatenators import r_ as r_
 from dualad.numpy._contractions import convolve as convolve
 from dualad.numpy._contractions import correlate as correlate
 from dualad.numpy._contractions import cross as cross

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from dualad._core.errors import UnsupportedOperationError
+from dualad._core.levels import Tracer, primal
 from dualad.numpy._common import Array, DTypeLike, coerce, plain, ufunc_call
 from dualad.ops import complex as complex_ops
 
@@ -34,6 +36,28 @@ conj = conjugate
 def angle(z: Array, deg: bool = False) -> Any:
     """The argument (phase), in radians or degrees. Mirrors ``numpy.angle``."""
     return complex_ops.angle(coerce(z), deg)
+
+
+def real_if_close(a: Array, tol: float = 100) -> Any:
+    """The real part if every imaginary part is within ``tol`` machine epsilons of 0 (``tol``
+    above 1), else ``a`` unchanged; the choice is made on the values. Mirrors
+    ``numpy.real_if_close``.
+
+    Inside ``vmap`` the choice could differ between examples, so it raises there: use
+    ``dualad.numpy.real``.
+    """
+    a = coerce(a)
+    value = primal(a)
+    if isinstance(value, Tracer):
+        raise UnsupportedOperationError(
+            "real_if_close: inside vmap whether the result is real could differ between "
+            "examples; use dualad.numpy.real(a) (or keep the complex value)")
+    value = np.asarray(value)
+    if value.dtype.kind != "c":
+        return a
+    if tol > 1:
+        tol = np.finfo(value.dtype).eps * tol
+    return complex_ops.real(a) if np.all(np.abs(value.imag) < tol) else a
 
 
 def iscomplex(x: Array) -> Any:

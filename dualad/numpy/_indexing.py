@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from dualad._core.errors import UnsupportedOperationError
-from dualad.numpy._common import Array, coerce, no_out, plain
+from dualad.numpy._common import Array, coerce, is_traced, no_out, plain
 from dualad.numpy._shape import moveaxis, stack
-from dualad.ops import binary, joining, reorder
+from dualad.ops import binary, gather, joining, reorder
 from dualad.ops import shape as shape_ops
 from dualad.ops._util import ndim_of, normalize_one_axis, shape_of
 from dualad.ops.arithmetic import where as where_op
@@ -50,6 +50,10 @@ def take(a: Array, indices: Any, axis: Any = None, out: None = None, mode: str =
     no_out(out, "take")
     a, axis = _flat_axis(coerce(a), axis)
     n = shape_of(a)[axis]
+    if is_traced(plain(indices)):  # inside vmap: batched indices (no bounds check possible)
+        idx = plain(indices)
+        idx = idx % n if mode == "wrap" else binary.clip(idx, 0, n - 1) if mode == "clip" else idx
+        return gather.gather(a, idx, axis)
     idx = np.asarray(plain(indices))
     if mode == "wrap":
         idx = idx % n

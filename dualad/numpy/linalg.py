@@ -8,9 +8,12 @@ NumPy's own ``np.linalg.solve`` called on a ``Dual`` or ``Tensor`` lands here to
   with respect to the other triangle is zero (the derivative of what NumPy computes).
 * ``eigh`` and ``svd`` (real input) normalise each vector's sign so that its largest entry
   is positive, which keeps them differentiable; NumPy's signs are arbitrary.
+* ``eig`` scales each eigenvector so that its largest entry is real and positive, and its
+  derivatives need distinct eigenvalues (only scale-invariant functions of the vectors
+  have meaningful derivatives).
 * ``svd(full_matrices=True)`` of a non-square traced matrix, ``qr(mode="complete")`` of a
-  tall one, ``qr(mode="raw")``, ``eig`` and ``eigvals`` have no derivative and raise on
-  traced values (they still work on plain arrays).
+  tall one and ``qr(mode="raw")`` have no derivative and raise on traced values (they
+  still work on plain arrays).
 
 Each function documents only what differs; the rest is NumPy's documentation. Examples:
 
@@ -33,17 +36,21 @@ import numpy as np
 
 from dualad._core.errors import UnsupportedOperationError
 from dualad._core.levels import Tracer, primal
+from dualad.numpy._common import coerce, contains_traced
 from dualad.ops import decompositions as _dec
+from dualad.ops import eig as _eig
 from dualad.ops import matrix_functions as _mf
 from dualad.ops import norms as _norms
 from dualad.ops import solvers as _solvers
 from dualad.ops import spectral as _spectral
 from dualad.ops._matrix import check_matrix, mask_like, mH, mT
+from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.arithmetic import add, mul
+from dualad.ops.complex import real
 from dualad.ops.linalg import matmul as _matmul
 
 __all__ = [
-    "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
+    "EigResult", "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
     "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv", "lstsq", "matmul",
     "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot", "norm",
     "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensorinv", "tensorsolve",
@@ -55,6 +62,13 @@ LinAlgError = np.linalg.LinAlgError
 
 class EighResult(NamedTuple):
     """What ``eigh`` returns: ascending eigenvalues and the eigenvectors as columns."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class EigResult(NamedTuple):
+    """What ``eig`` returns: eigenvalues and the (right) eigenvectors as columns."""
 
     eigenvalues: Any
     eigenvectors: Any
@@ -83,8 +97,10 @@ class SlogdetResult(NamedTuple):
 
 
 def _arr(x: Any) -> Any:
-    """Traced values pass; anything else becomes an array (lists, scalars)."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
+    """Traced values pass; anything else becomes an array (lists, scalars; a list holding
+    traced values is stacked, keeping their derivatives)."""
+    return x if isinstance(x, Tracer) else np.asarray(coerce(x)) if not contains_traced(x) \
+        else coerce(x)
 
 
 def _no_derivative(op: str, why: str, *xs: Any) -> None:
@@ -129,13 +145,22 @@ def slogdet(a: Any) -> SlogdetResult:
     return SlogdetResult(*_solvers.slogdet(_arr(a)))
 
 
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
-    """Pseudo-inverse; see ``numpy.linalg.pinv`` (``rtol`` wins when given)."""
+_NOT_GIVEN: Any = object()
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NOT_GIVEN) -> Any:
+    """Pseudo-inverse; see ``numpy.linalg.pinv`` (the same ``rcond``/``rtol`` defaults:
+    ``1e-15``, or ``max(M, N) * eps`` for ``rtol=None``)."""
     a = _arr(a)
-    if rtol is not None:
-        rcond = rtol
-    elif rcond is None:
-        rcond = 1e-15
+    if rcond is None:
+        if rtol is _NOT_GIVEN:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = max(shape_of(a)[-2:]) * np.finfo(np.result_type(dtype_of(a), 1.0)).eps
+        else:
+            rcond = rtol
+    elif rtol is not _NOT_GIVEN:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
     return _solvers.pinv(a, rcond=float(rcond), hermitian=hermitian)
 
 
@@ -197,18 +222,42 @@ def svdvals(x: Any, /) -> Any:
     return _spectral.svdvals(_arr(x))
 
 
-def eig(a: Any) -> Any:
-    """General eigen-decomposition, for plain arrays only (no derivative rule)."""
-    _no_derivative("eig", "the non-symmetric eigenproblem has no derivative rule; use eigh for "
-                   "symmetric or Hermitian matrices", a)
-    return np.linalg.eig(a)
+def _real_if_numpy_is(a: Any, w: Any, v: Any) -> tuple[Any, Any]:
+    """NumPy returns real arrays when a real matrix has only real eigenvalues; so do we,
+    except inside vmap, where the examples may differ (there the results stay complex)."""
+    wv = primal(w)
+    if not is_complex(a) and not isinstance(wv, Tracer) and not np.any(np.imag(wv)):
+        return real(w), real(v)
+    return w, v
+
+
+def eig(a: Any) -> EigResult:
+    """Eigenvalues and right eigenvectors of a general square matrix; see ``numpy.linalg.eig``.
+
+    Each eigenvector has unit norm (as NumPy's) and its largest-modulus entry real and
+    positive (NumPy's scale is LAPACK's: the same up to a sign or phase). Derivatives need
+    distinct eigenvalues (repeated ones raise ``NonDifferentiableError``); eigenvectors are
+    unique only up to a complex scale, so differentiate scale-invariant functions of them.
+
+    Examples:
+        >>> import numpy as np, dualad, dualad.numpy.linalg as la
+        >>> a = np.array([[2.0, 1.0], [0.0, 3.0]])
+        >>> la.eig(a).eigenvalues
+        array([2., 3.])
+        >>> dualad.grad(lambda a: la.eig(a).eigenvalues[1])(a)   # left x right eigenvector
+        array([[0., 1.],
+               [0., 1.]])
+    """
+    a = _arr(a)
+    return EigResult(*_real_if_numpy_is(a, *_eig.eig(a)))
 
 
 def eigvals(a: Any) -> Any:
-    """General eigenvalues, for plain arrays only (no derivative rule)."""
-    _no_derivative("eigvals", "the non-symmetric eigenproblem has no derivative rule; use "
-                   "eigvalsh for symmetric or Hermitian matrices", a)
-    return np.linalg.eigvals(a)
+    """Eigenvalues of a general square matrix; see ``numpy.linalg.eigvals`` and :func:`eig`."""
+    a = _arr(a)
+    if not isinstance(a, Tracer):
+        return np.linalg.eigvals(a)
+    return eig(a).eigenvalues
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:

@@ -24,8 +24,11 @@
 
 from dualad.ops import binary as binary
 from dualad.ops import contractions as contractions
+from dualad.ops import eig as eig
 from dualad.ops import einsum as einsum
+from dualad.ops import fft as fft
 from dualad.ops import floating as floating
+from dualad.ops import gather as gather
 from dualad.ops import gufuncs as gufuncs
 from dualad.ops import joining as joining
 from dualad.ops import numerics as numerics

@@ -167,7 +167,8 @@ def canonical_subscripts(subscripts: str, shapes: list[tuple[int, ...]]) -> tupl
         for c, n in zip(term, shape):
             if sizes.get(c, 1) not in (1, n) and n != 1:
                 raise ShapeError(f"einsum: index {c!r} has sizes {sizes[c]} and {n} in {subscripts!r}")
-            sizes[c] = max(sizes.get(c, 1), n)
+            if sizes.get(c, 1) == 1:  # a size-1 axis broadcasts to any size, 0 included
+                sizes[c] = n
     for c in out:
         if c not in sizes or out.count(c) > 1:
             raise ShapeError(f"einsum: output index {c!r} of {subscripts!r} is repeated or not an "

@@ -22,9 +22,14 @@ def _log_base(x: Any) -> Any:
 
 
 def _minus_one(y: Any) -> Any:
+    """The exponent of ``d(x**y)/dx = y * x**(y - 1)``, but 1 where ``y == 0``: there the
+    factor ``y`` is 0 and ``x**1`` keeps ``0 * 0**-1 = nan`` out of the higher derivatives at
+    ``x = 0`` (``d2/dx2 x**1 = 0``, ``d3/dx3 x**2 = 0``), as in HIPS autograd."""
     # A Python exponent stays a Python number: NumPy 2 treats np.int64(1) as a strong type and
     # would turn float32 results into float64.
-    return y - 1 if isinstance(y, (int, float)) else sub(y, 1)
+    if isinstance(y, (int, float)):
+        return 1 if y == 0 else y - 1
+    return where(primal(y) == 0, 1, sub(y, 1))
 
 
 pow_p = _binary(

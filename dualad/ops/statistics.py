@@ -14,11 +14,12 @@ import numpy as np
 
 from dualad._core.levels import Tracer, bind, primal
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops._batching import on_values
 from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
 from dualad.ops._util import batched, ndim_of, normalize_axis, shape_of
-from dualad.ops.arithmetic import div, mul, sub
+from dualad.ops.arithmetic import add, div, mul, sub, where
 from dualad.ops.complex import conj, real
 from dualad.ops.reductions import _expand, _reduce_sample, _tie_weights, amax_p, amin_p, mean
 from dualad.ops.shape import sum
@@ -59,12 +60,32 @@ var_p: Primitive = defprimitive(
 )
 
 
+# Where the spread is 0 (all elements equal) std is not differentiable: std(x + h t) =
+# |h| std(t). Both rules give nan there (as HIPS autograd does), except along the directions
+# that keep the spread 0 -- a zero (or constant) tangent, a zero cotangent -- where the
+# derivative is 0. So forward and reverse mode agree, and a constant row of std(x, axis=1)
+# does not turn the other rows' derivatives into nan (0 * inf).
+
+
+def _nan_where(ans: Any, moved: Any) -> Any:
+    """A constant: nan where the spread ``ans`` is 0 and ``moved`` is not, else 0."""
+    return on_values(lambda a, m: np.where((a == 0) & (m != 0), np.nan, 0.0).astype(
+        np.result_type(a)), ans, moved)
+
+
+def _safe(ans: Any) -> Any:
+    return where(primal(ans) == 0, 1.0, ans)
+
+
 def _std_jvp(t: Any, ans: Any, x: Any, *, axis: Axes, ddof: float, keepdims: bool) -> Any:
-    return div(_var_jvp(t, ans, x, axis=axis, ddof=ddof, keepdims=keepdims), mul(ans, 2.0))
+    out = div(_var_jvp(t, ans, x, axis=axis, ddof=ddof, keepdims=keepdims), mul(_safe(ans), 2.0))
+    spread = bind(var_p, t, axis=batched(axis), ddof=0, keepdims=keepdims)  # of the tangent
+    return add(out, _nan_where(ans, spread))
 
 
 def _std_vjp(g: Any, ans: Any, x: Any, *, axis: Axes, ddof: float, keepdims: bool) -> Any:
-    return _var_vjp(div(g, mul(ans, 2.0)), ans, x, axis=axis, ddof=ddof, keepdims=keepdims)
+    out = _var_vjp(div(g, mul(_safe(ans), 2.0)), ans, x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return add(out, _expand(_nan_where(ans, g), x, axis, keepdims))
 
 
 std_p: Primitive = defprimitive(

@@ -21,6 +21,7 @@ from dualad.engines.forward import Dual, ForwardTrace
 from dualad.engines.reverse import backward_pass, in_dtype_of
 from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.shape import reshape
+from dualad.transforms import _holomorphic as holomorphic
 from dualad.transforms.arguments import as_input, check_callable, finish, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
 from dualad.transforms.recording import pull_back, record
@@ -74,7 +75,8 @@ def _own(g: Any, cotangents: list[Any]) -> Any:
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-                   has_aux: bool = False, mode: str = "reverse") -> Callable[..., Any]:
+                   has_aux: bool = False, mode: str = "reverse", holomorphic: bool = False
+                   ) -> Callable[..., Any]:
     """Like :func:`grad`, but the new function returns ``(value, gradient)``.
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``.
@@ -85,7 +87,9 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "grad")
-        if mode == "reverse":
+        if holomorphic:
+            value, grads, aux = _holomorphic_grad(g, diff, has_aux, mode)
+        elif mode == "reverse":
             value, grads, aux = _reverse_grad(g, diff, has_aux)
         elif any(map(is_complex, tree_flatten(diff)[0])):
             value, grads, aux = _forward_grad_complex(g, diff, has_aux)
@@ -125,6 +129,25 @@ def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
             continue
         full.append(finish(_own(c, [seed]) if aliasable else c))
     return value, tuple(tree_unflatten(rec.in_tree, full)), rec.aux
+
+
+def _holomorphic_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, mode: str
+                      ) -> tuple[Any, tuple[Any, ...], Any]:
+    """``f'(z)`` of a complex scalar ``f``: forward mode's JVP, or reverse mode's conjugated VJP."""
+    holomorphic.check_inputs(diff, "grad")
+    if mode == "reverse":
+        value, pullback, *rest = _vjp(g, diff, has_aux, "grad")
+        grads = holomorphic.conjugated(pullback(holomorphic.check_output(value, "grad", True)))
+        return value, tuple(grads), rest[0] if rest else None
+
+    def g_out(*d: Any) -> Any:
+        out = g(*d)
+        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+        return out
+
+    value, jac, aux = jacfwd_core(g_out, diff, has_aux)
+    holomorphic.check_output(value, "grad", True)
+    return value, tuple(tree_map(lambda j: finish(_drop_out_axes(j, value)), jk) for jk in jac), aux
 
 
 def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
@@ -185,7 +208,7 @@ def _drop_out_axes(j: Any, value: Any) -> Any:
 
 
 def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-         mode: str = "reverse") -> Callable[..., Any]:
+         mode: str = "reverse", holomorphic: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar function, as a new function with the same arguments.
 
     Args:
@@ -193,6 +216,9 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
         argnums: which positional argument(s) to differentiate; a tuple gives a tuple.
         has_aux: ``f`` returns ``(scalar, aux)``; the new function returns ``(grad, aux)``.
         mode: ``"reverse"`` (one backward pass) or ``"forward"`` (one batched forward pass).
+        holomorphic: ``f`` is a holomorphic complex function of complex inputs: return its
+            complex derivative ``f'(z)``, as JAX does (see docs/howto/linalg_complex.md).
+            Without it, the gradient of a real ``f`` of complex ``z`` is ``dL/dx + 1j dL/dy``.
 
     Examples:
         >>> import dualad
@@ -200,9 +226,11 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
         12.0
         >>> float(dualad.grad(dualad.grad(lambda x: x ** 3))(2.0))
         12.0
+        >>> complex(dualad.grad(lambda z: z ** 3, holomorphic=True)(1j))   # 3 z^2
+        (-3+0j)
     """
     check_callable(f, "grad")
-    vg = value_and_grad(f, argnums, has_aux, mode)
+    vg = value_and_grad(f, argnums, has_aux, mode, holomorphic)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)

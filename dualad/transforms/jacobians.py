@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from dualad._core.levels import primal
+from dualad._core.tree import tree_flatten
 from dualad.engines.reverse import backward_pass
 from dualad.ops._util import shape_of
 from dualad.ops.shape import reshape
+from dualad.transforms import _holomorphic as holomorphic_
 from dualad.transforms.arguments import check_callable, finish, split_args
 from dualad.transforms.grad_and_jvp import grad
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
@@ -29,8 +31,11 @@ __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
 
 def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-           has_aux: bool = False) -> Callable[..., Any]:
+           has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
     """Jacobian by forward mode: all input directions pushed through ``f`` in one pass.
+
+    The real unit directions give ``df_i/dz_j`` of a holomorphic ``f`` already;
+    ``holomorphic=True`` checks that the inputs and outputs are complex (as in JAX).
 
     Examples:
         >>> import numpy as np, dualad
@@ -42,7 +47,12 @@ def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "jacfwd")
-        _, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+        if holomorphic:
+            holomorphic_.check_inputs(diff, "jacfwd")
+        value, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+        if holomorphic:
+            for v in tree_flatten(value)[0]:
+                holomorphic_.check_output(v, "jacfwd", False)
         jac = assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
         return (jac, aux) if has_aux else jac
 
@@ -81,9 +91,12 @@ def _pull_back_rows(rec: Recorded, root: tuple[Any, int | None], shapes: list[tu
 
 
 def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-           has_aux: bool = False) -> Callable[..., Any]:
+           has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
     """Jacobian by reverse mode: ``f`` recorded once, then one batched backward pass per
     output leaf (``vmap`` over its basis cotangents; no Python loop over output elements).
+
+    ``holomorphic=True``: ``df_i/dz_j`` of a holomorphic ``f`` of complex inputs (the
+    conjugate of the pulled-back rows), as JAX returns it.
 
     Examples:
         >>> import numpy as np, dualad
@@ -95,8 +108,15 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff = split_args(f, args, kwargs, argnums, "jacrev")
+        if holomorphic:
+            holomorphic_.check_inputs(diff, "jacrev")
         rec = record(g, diff, has_aux, "jacrev")
-        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        blocks = _jacrev_from(rec)
+        if holomorphic:
+            for v in rec.values:
+                holomorphic_.check_output(v, "jacrev", False)
+            blocks = [[finish(b) for b in holomorphic_.conjugated(row)] for row in blocks]
+        jac = assemble(blocks, rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
     return wrapped

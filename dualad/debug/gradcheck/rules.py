@@ -99,11 +99,18 @@ def check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any], *,
     return problem
 
 
+def _complex_result(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> bool:
+    """Whether the primitive's value has a complex part, which the real route would drop."""
+    out = prim.impl(*args, **params)
+    return any(np.iscomplexobj(o) for o in (out if prim.multiple_results else (out,)))
+
+
 def _check_op(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any],
               rng: np.random.Generator, tol: Tolerances, checks: Collection[str],
               skip_kinks: bool) -> RuleProblem | None:
     args = tuple(primal(a) for a in args)
-    if any(np.iscomplexobj(a) for i, a in enumerate(args) if i not in prim.nondiff_argnums):
+    if any(np.iscomplexobj(a) for i, a in enumerate(args) if i not in prim.nondiff_argnums) \
+            or _complex_result(prim, args, params):  # real inputs, complex outputs (fft)
         f, xs, diff, in_names, out_names = complex_op_function(prim, args, params)
         names = Labels(in_names, out_names)
     else:
