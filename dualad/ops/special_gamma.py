@@ -1,9 +1,10 @@
 """Gamma-family special functions backed by SciPy: gamma, gammaln, rgamma, digamma,
-polygamma, beta, betaln and the regularized incomplete functions gammainc, gammaincc, betainc.
+polygamma, beta, betaln the regularized incomplete functions gammainc, gammaincc, betainc, and the Student t
+distribution function stdtr.
 
 Derivatives in closed form: ``gammaln' = digamma``, ``digamma' = polygamma(1, .)``,
 ``polygamma(n, .)' = polygamma(n + 1, .)``, ``betaln`` through digammas. The incomplete
-functions are differentiable in ``x`` only (their integrand); in the shape parameters there is
+functions (and ``stdtr``) are differentiable in ``x`` only (their integrand); in the shape parameters there is
 no practical closed form, so those rules raise ``NonDifferentiableError`` (as in JAX), and
 integer orders (polygamma's ``n``) raise as well.
 
@@ -12,6 +13,7 @@ Imports SciPy: reached only through :mod:`dualad.scipy.special`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,11 +27,12 @@ from dualad.ops._special_util import (
     scipy_binary,
     scipy_unary,
 )
-from dualad.ops.arithmetic import add, mul, neg, sub
+from dualad.ops.arithmetic import add, div, mul, neg, sub
 from dualad.ops.elementwise import exp, log, log1p
 
 _INTEGER_ORDER = "an integer order"
 _SHAPE = "no closed form; JAX does not differentiate it either"
+_PI = math.pi
 
 
 def _positive(rng: np.random.Generator, s: tuple[int, ...]) -> np.ndarray:
@@ -42,6 +45,10 @@ def _shape_param(rng: np.random.Generator, s: tuple[int, ...]) -> np.ndarray:
 
 def _open_unit(rng: np.random.Generator, s: tuple[int, ...]) -> np.ndarray:
     return rng.uniform(0.15, 0.85, s)
+
+
+def _real(rng: np.random.Generator, s: tuple[int, ...]) -> np.ndarray:
+    return rng.uniform(-3.0, 3.0, s)
 
 
 def _order(rng: np.random.Generator, s: tuple[int, ...]) -> np.ndarray:
@@ -105,6 +112,19 @@ betainc_p = scipy_binary(
     nondiff={0: no_derivative("betainc", "a", _SHAPE), 1: no_derivative("betainc", "b", _SHAPE)})
 
 
+def _student_density(df: Any, t: Any) -> Any:
+    """The Student t density, the derivative of stdtr in t."""
+    half = mul(0.5, add(df, 1.0))
+    norm = sub(sub(gammaln(half), gammaln(mul(0.5, df))), mul(0.5, log(mul(_PI, df))))
+    return exp(sub(norm, mul(half, log1p(div(mul(t, t), df)))))
+
+
+stdtr_p = scipy_binary(
+    "stdtr", sc.stdtr, [None, lambda ans, df, t: _student_density(df, t)],
+    binary_sample(_shape_param, _real), "Student t cumulative distribution function.",
+    nondiff={0: no_derivative("stdtr", "df", _SHAPE)})
+
+
 def gamma(x: Any) -> Any:
     """Elementwise Gamma function."""
     return bind(gamma_p, x)
@@ -158,3 +178,9 @@ def betainc(a: Any, b: Any, x: Any) -> Any:
     refuse_traced("betainc", "a", _SHAPE, a)
     refuse_traced("betainc", "b", _SHAPE, b)
     return bind(betainc_p, a, b, x)
+
+
+def stdtr(df: Any, t: Any) -> Any:
+    """Student t distribution function with ``df`` degrees of freedom; ``t`` only."""
+    refuse_traced("stdtr", "df", _SHAPE, df)
+    return bind(stdtr_p, df, t)

@@ -50,6 +50,7 @@ from dualad.ops.special_gamma import gammaincc as gammaincc
 from dualad.ops.special_gamma import gammaln as gammaln
 from dualad.ops.special_gamma import polygamma as polygamma
 from dualad.ops.special_gamma import rgamma as rgamma
+from dualad.ops.special_gamma import stdtr as stdtr
 from dualad.ops.special_xlogy import xlog1py as xlog1py
 from dualad.ops.special_xlogy import xlogy as xlogy
 from dualad.scipy.special._compositions import entr as entr
@@ -68,6 +69,6 @@ __all__ = [
     "beta", "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
     "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e",
     "iv", "ive", "j0", "j1", "jn", "jv", "log_ndtr", "log_softmax", "logit", "logsumexp",
-    "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rgamma", "softmax", "xlog1py", "xlogy",
+    "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rgamma", "softmax", "stdtr", "xlog1py", "xlogy",
     "y0", "y1", "yn", "yv",
 ]
