@@ -10,6 +10,7 @@ the gradient as ``0 * nan``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,7 @@ def standardize(x: Any, loc: Any, scale: Any) -> tuple[Any, Any]:
 
 def bad_scale(out: Any, *params: Any) -> Any:
     """``out`` with ``nan`` wherever a scale (or another positive parameter) is not positive."""
-    good = mask(lambda *ps: np.logical_and.reduce([p > 0 for p in ps]), *params)
+    good = mask(lambda *ps: functools.reduce(np.logical_and, [p > 0 for p in ps]), *params)
     return dnp.where(good, out, np.nan)
 
 

@@ -1,6 +1,6 @@
 """The multivariate normal distribution, as ``scipy.stats.multivariate_normal``.
 
-``logpdf(x, mean=None, cov=1, allow_singular=False)``, ``pdf`` and ``entropy``,
+``logpdf(x, mean=None, cov=1, allow_singular=False)``, ``pdf`` and ``entropy(mean, cov)``,
 differentiable in ``x``, ``mean`` and ``cov``. ``cov`` may be a matrix, a vector (its
 diagonal) or a scalar (times the identity). ``x`` holds points along its last axis; as in
 SciPy, size-1 axes of the result are squeezed away.
@@ -70,16 +70,22 @@ def _cutoff(eigenvalues: np.ndarray) -> Any:
     return factor * np.finfo(eigenvalues.dtype).eps * np.max(np.abs(eigenvalues), axis=-1)
 
 
-def _check_positive_definite(cov: Any) -> None:
+def _positive_definite(cov: Any) -> bool:
     value = primal(cov)
     if isinstance(value, Tracer):
-        return  # inside vmap: the factorization below reports it
+        return True  # inside vmap: the factorization reports it
     try:
         np.linalg.cholesky(value)
     except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _check_positive_definite(cov: Any) -> None:
+    if not _positive_definite(cov):
         raise np.linalg.LinAlgError(
             "multivariate_normal: the covariance matrix is not positive definite; pass "
-            "allow_singular=True for a singular (positive semidefinite) covariance") from None
+            "allow_singular=True for a singular (positive semidefinite) covariance")
 
 
 def _log_det_and_maha(dev: Any, cov: Any, allow_singular: bool) -> tuple[Any, Any, Any]:
@@ -119,9 +125,12 @@ def pdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) ->
     return dnp.exp(logpdf(x, mean, cov, allow_singular))
 
 
-def entropy(mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
-    """Differential entropy ``(rank (1 + log 2 pi) + log det cov) / 2``."""
+def entropy(mean: Any = None, cov: Any = 1) -> Any:
+    """Differential entropy ``(rank (1 + log 2 pi) + log pdet cov) / 2``.
+
+    As in SciPy, a singular covariance is accepted (its pseudo-determinant is used).
+    """
     dim = _dimension(mean, cov)
     cov = _matrix(cov, dim)
-    log_det, _, rank = _log_det_and_maha(np.zeros(dim), cov, allow_singular)
+    log_det, _, rank = _log_det_and_maha(np.zeros(dim), cov, not _positive_definite(cov))
     return 0.5 * (rank * (1.0 + _LOG_2PI) + log_det)
