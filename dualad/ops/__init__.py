@@ -17,6 +17,7 @@
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
 ``pool``           max_pool2d, avg_pool2d (compositions)
 ``special``        erf
+``special_*``      SciPy-backed special functions (imported only by ``dualad.scipy``)
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """

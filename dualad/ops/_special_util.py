@@ -20,8 +20,8 @@ from dualad.ops._batching import broadcasting_batch, elementwise_batch
 from dualad.ops._sampling import broadcast_shapes
 from dualad.ops.arithmetic import mul
 
-__all__ = ["Domain", "binary_sample", "keep_dtype", "no_derivative", "refuse_traced", "scipy_binary", "scipy_unary",
-           "unary_sample"]
+__all__ = ["Domain", "binary_sample", "keep_dtype", "no_derivative", "refuse_traced", "scipy_binary",
+           "scipy_unary", "unary_sample"]
 
 Domain = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]
 """Draws float64 values of a shape inside an argument's domain."""

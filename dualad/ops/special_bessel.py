@@ -1,10 +1,11 @@
 """Bessel functions backed by SciPy: modified ``i0, i1, iv`` (and exponentially scaled
 ``i0e, i1e, ive``), first kind ``j0, j1, jv`` and second kind ``y0, y1, yv``.
 
-``jn`` and ``yn`` take integer orders. Derivatives in ``x`` use the recurrences ``C_v' = (C_{v-1} +- C_{v+1}) / 2`` (``+`` for
-``iv``, ``-`` for ``jv`` and ``yv``), so ``i1' = (i0 + i2) / 2`` stays finite at 0. The scaled
-functions ``f(x) exp(-|x|)`` add ``-sign(x) f``. In the order ``v`` there is no practical
-closed form: those rules raise ``NonDifferentiableError`` (as in JAX).
+``jn`` and ``yn`` take integer orders. Derivatives in ``x`` use the recurrences
+``C_v' = (C_{v-1} +- C_{v+1}) / 2`` (``+`` for ``iv``, ``-`` for ``jv``, ``jn``, ``yv``, ``yn``),
+so ``i1' = (i0 + i2) / 2`` stays finite at 0. The scaled functions ``f(x) exp(-|x|)`` add
+``-sign(x) f``. In the order there is no practical closed form: those rules raise
+``NonDifferentiableError`` (as in JAX), and so do integer orders.
 
 Imports SciPy: reached only through :mod:`dualad.scipy.special`.
 """

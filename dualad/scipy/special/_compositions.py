@@ -36,8 +36,8 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     Examples:
         >>> import numpy as np, dualad
         >>> from dualad.scipy.special import logsumexp
-        >>> round(float(logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -0.5]))), 10)
-        -0.9586751457
+        >>> round(float(logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, 0.5]))), 10)
+        1.8582975334
         >>> dualad.grad(lambda a: logsumexp(a))(np.array([0.0, 0.0]))
         array([0.5, 0.5])
     """

@@ -8,7 +8,7 @@ the log density is ``-inf``.
 Examples:
     >>> from dualad.scipy.stats import beta
     >>> round(float(beta.logpdf(0.25, 2.0, 3.0)), 10)
-    0.5216020739
+    0.5232481438
 """
 
 from __future__ import annotations

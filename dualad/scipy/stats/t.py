@@ -6,7 +6,7 @@ Examples:
     >>> import dualad
     >>> from dualad.scipy.stats import t
     >>> round(float(t.logpdf(0.5, 3.0)), 10)
-    -1.1824561464
+    -1.160974265
 """
 
 from __future__ import annotations
