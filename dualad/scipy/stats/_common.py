@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -20,7 +20,21 @@ import dualad.numpy as dnp
 from dualad.ops._batching import on_values
 from dualad.ops._special_util import refuse_traced
 
-__all__ = ["bad_scale", "mask", "outside", "refuse_shape", "safe", "standardize"]
+__all__ = ["bad_scale", "log_of_zero", "mask", "outside", "refuse_shape", "safe", "standardize"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def log_of_zero(fn: _F) -> _F:
+    """Run ``fn`` with NumPy's divide-by-zero warning off: its ``log(0) = -inf`` is the answer
+    (a log probability of an impossible event, an endpoint quantile), as in SciPy."""
+
+    @functools.wraps(fn)
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(divide="ignore"):
+            return fn(*args, **kwargs)
+
+    return cast(_F, quiet)
 
 
 def mask(test: Callable[..., Any], *xs: Any) -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 
 import dualad.numpy as dnp
 from dualad.ops._batching import on_values
-from dualad.scipy.stats._common import bad_scale, mask, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, safe, standardize
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -47,11 +47,13 @@ def sf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     return bad_scale(0.5 - dnp.arctan(z) / math.pi, scale)
 
 
+@log_of_zero
 def logcdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log`` of :func:`cdf`."""
     return dnp.log(cdf(x, loc, scale))
 
 
+@log_of_zero
 def logsf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log`` of :func:`sf`."""
     return dnp.log(sf(x, loc, scale))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import dualad.numpy as dnp
-from dualad.scipy.stats._common import bad_scale, mask, outside, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, outside, safe, standardize
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -42,6 +42,7 @@ def cdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     return bad_scale(outside(inside, -dnp.expm1(-z), 0.0), scale)
 
 
+@log_of_zero
 def logcdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log(1 - exp(-z))``."""
     z, _, inside = _z(x, loc, scale)
@@ -60,6 +61,7 @@ def logsf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     return bad_scale(outside(inside, -z, 0.0), scale)
 
 
+@log_of_zero
 def ppf(q: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """Quantile function ``loc - scale * log1p(-q)``; ``nan`` outside [0, 1]."""
     inside = mask(lambda v: (v >= 0) & (v <= 1), q)

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 import dualad.numpy as dnp
-from dualad.scipy.stats._common import bad_scale, mask, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, safe, standardize
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -52,18 +52,21 @@ def sf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     return bad_scale(dnp.where(left, 1.0 - tail, tail), scale)
 
 
+@log_of_zero
 def logcdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log`` of :func:`cdf`, accurate in the left tail."""
     z, left, tail = _halves(x, loc, scale)
     return bad_scale(dnp.where(left, z - _LOG2, dnp.log1p(-tail)), scale)
 
 
+@log_of_zero
 def logsf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log`` of :func:`sf`, accurate in the right tail."""
     z, left, tail = _halves(x, loc, scale)
     return bad_scale(dnp.where(left, dnp.log1p(-tail), -z - _LOG2), scale)
 
 
+@log_of_zero
 def ppf(q: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """Quantile function; ``nan`` outside [0, 1]."""
     inside = mask(lambda v: (v >= 0) & (v <= 1), q)

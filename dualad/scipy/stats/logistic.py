@@ -15,7 +15,7 @@ from typing import Any
 
 import dualad.numpy as dnp
 from dualad.ops.activation import sigmoid
-from dualad.scipy.stats._common import bad_scale, mask, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, safe, standardize
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -61,6 +61,7 @@ def logsf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     return bad_scale(_log_sigmoid(-z), scale)
 
 
+@log_of_zero
 def ppf(q: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """Quantile function ``loc + scale * logit(q)``; ``nan`` outside [0, 1]."""
     inside = mask(lambda v: (v >= 0) & (v <= 1), q)

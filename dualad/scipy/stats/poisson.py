@@ -22,7 +22,7 @@ import dualad.numpy as dnp
 from dualad._core.levels import primal
 from dualad.ops.special_gamma import gammainc, gammaincc, gammaln
 from dualad.ops.special_xlogy import xlogy
-from dualad.scipy.stats._common import mask, outside, safe
+from dualad.scipy.stats._common import log_of_zero, mask, outside, safe
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "sf"]
 
@@ -66,11 +66,13 @@ def sf(k: Any, mu: Any, loc: Any = 0) -> Any:
     return _valid(outside(inside, value, 1.0), mu)
 
 
+@log_of_zero
 def logcdf(k: Any, mu: Any, loc: Any = 0) -> Any:
     """``log`` of :func:`cdf`."""
     return dnp.log(cdf(k, mu, loc))
 
 
+@log_of_zero
 def logsf(k: Any, mu: Any, loc: Any = 0) -> Any:
     """``log`` of :func:`sf`."""
     return dnp.log(sf(k, mu, loc))

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import dualad.numpy as dnp
-from dualad.scipy.stats._common import bad_scale, mask, outside, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, outside, safe, standardize
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
 
+@log_of_zero
 def logpdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``-log(scale)`` on ``[loc, loc + scale]``, ``-inf`` elsewhere."""
     z, log_scale = standardize(x, loc, scale)
@@ -43,11 +44,13 @@ def sf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     return 1.0 - cdf(x, loc, scale)
 
 
+@log_of_zero
 def logcdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log`` of :func:`cdf`."""
     return dnp.log(cdf(x, loc, scale))
 
 
+@log_of_zero
 def logsf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """``log`` of :func:`sf`."""
     return dnp.log(sf(x, loc, scale))
