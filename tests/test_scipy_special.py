@@ -266,3 +266,26 @@ def _env() -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def _scipy_backed_primitives() -> list[str]:
+    return sorted(name for name, prim in dualad.primitives().items()
+                  if prim.site and "special_" in prim.site[0] and "ops" in prim.site[0])
+
+
+def test_the_registry_driven_tests_collect_every_scipy_backed_primitive() -> None:
+    """conftest.py registers them before test_rules etc. list the registry: check that a fresh
+    collection of those files (as `pytest tests/test_rules.py` does) has each one."""
+    names = _scipy_backed_primitives()
+    assert {"gammaln", "log_ndtr", "betainc", "iv", "xlogy", "stdtr"} <= set(names)
+    root = __import__("pathlib").Path(__file__).resolve().parent
+    files = [str(root / f) for f in ("test_rules.py", "test_vmap_rules.py", "test_batch_rules.py")]
+    out = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "--collect-only", "-q", "-p",
+                          "no:cacheprovider", *files], capture_output=True, text=True, env=_env(),
+                         cwd=root.parent)
+    collected = out.stdout
+    for file in ("test_rules.py", "test_vmap_rules.py", "test_batch_rules.py"):
+        lines = [line for line in collected.splitlines() if file in line]
+        missing = [n for n in names if not any(f"[{n}]" in line or f"[{n}-" in line
+                                               or f"-{n}]" in line for line in lines)]
+        assert not missing, f"{file} does not cover {missing}"

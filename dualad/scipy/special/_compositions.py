@@ -52,7 +52,7 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     out = (dnp.log(dnp.abs(total)) if return_sign else dnp.log(total)) + shift
     if not keepdims:
         kept = tuple(d for i, d in enumerate(shape_of(out)) if i not in axes)
-        out, sign = dnp.reshape(out, kept), np.reshape(sign, kept)
+        out, sign = dnp.reshape(out, kept), dnp.reshape(sign, kept)
     return (out, sign) if return_sign else out
 
 
