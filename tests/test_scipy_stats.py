@@ -25,7 +25,7 @@ SCALES = np.array([[0.7], [1.8], [-1.0]])  # a column: broadcasts against X; -1 
 
 # (distribution, shape parameters) -> every function of the module is compared with SciPy's.
 CONTINUOUS: list[tuple[str, tuple[Any, ...]]] = [
-    ("norm", ()), ("t", (np.array([[1.0], [3.5], [30.0]]),)),
+    ("norm", ()), ("t", (np.array([[1.0], [3.5], [30.0]]),)), ("t", (np.array([[np.inf], [-1.0], [0.5]]),)),
     ("gamma", (np.array([[0.5], [1.0], [2.5]]),)), ("chi2", (np.array([[1.0], [2.0], [5.0]]),)),
     ("beta", (np.array([[0.5], [1.0], [2.5]]), np.array([[3.0], [1.0], [0.8]]))),
     ("expon", ()), ("laplace", ()), ("logistic", ()), ("cauchy", ()), ("uniform", ()),

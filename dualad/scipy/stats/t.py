@@ -14,21 +14,30 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 import dualad.numpy as dnp
 from dualad.ops.special_gamma import gammaln, stdtr
-from dualad.scipy.stats._common import bad_scale, refuse_shape, standardize
+from dualad.scipy.stats._common import bad_scale, mask, refuse_shape, safe, standardize
 
 __all__ = ["cdf", "logpdf", "pdf", "sf"]
 
 _LOG_PI = math.log(math.pi)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def logpdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-    """Log of the Student t density at ``x`` with ``df`` degrees of freedom."""
+    """Log of the Student t density at ``x`` with ``df`` degrees of freedom.
+
+    ``df = inf`` gives the normal log density, as in SciPy.
+    """
     z, log_scale = standardize(x, loc, scale)
-    half = 0.5 * (df + 1.0)
-    norm = gammaln(half) - gammaln(0.5 * df) - 0.5 * (_LOG_PI + dnp.log(df))
-    return bad_scale(norm - half * dnp.log1p(z * z / df) - log_scale, scale, df)
+    finite = mask(lambda v: np.isfinite(v) & (v > 0), df)
+    nu = safe(finite, df, 1.0)
+    half = 0.5 * (nu + 1.0)
+    norm = gammaln(half) - gammaln(0.5 * nu) - 0.5 * (_LOG_PI + dnp.log(nu))
+    value = dnp.where(finite, norm - half * dnp.log1p(z * z / nu), -0.5 * z * z - _LOG_SQRT_2PI)
+    return bad_scale(value - log_scale, scale, df)
 
 
 def pdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
