@@ -18,6 +18,7 @@
 ``conv_variants``  conv1d, conv_transpose2d (compositions of conv2d / col2im)
 ``pool``           max_pool2d, avg_pool2d, adaptive_avg_pool2d (compositions)
 ``special``        erf
+``special_*``      SciPy-backed special functions (imported only by ``dualad.scipy``)
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
 =================  ==========================================================
 """
