@@ -26,16 +26,24 @@ from dualad.ops.complex import conj, real
 
 def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
           domain: str = "real", doc: str = "", complex_domain: str | None = None,
-          kink: Callable[..., bool] | None = None) -> Primitive:
+          kink: Callable[..., bool] | None = None,
+          plain_deriv: Callable[[Any, Any], Any] | None = None) -> Primitive:
     """Register a unary elementwise primitive from its derivative ``deriv(ans, x)``.
 
     ``complex_domain`` (a domain for the real part) marks the op holomorphic, so it is also
-    property-tested on complex inputs.
+    property-tested on complex inputs. ``plain_deriv`` is ``deriv`` in NumPy, the same
+    operations in the same order: the backward pass's plain-array fast path (``vjp_plain``).
     """
+    vjp_plain = None
+    if plain_deriv is not None:
+        def plain_vjp(g: Any, ans: Any, x: Any) -> Any:
+            d = plain_deriv(ans, x)
+            return g * (d.conj() if is_complex(d) else d)
+        vjp_plain = [plain_vjp]
     return defprimitive(
         name, impl,
         jvp=[lambda t, ans, x: mul(t, deriv(ans, x))],
-        vjp=[lambda g, ans, x: mul(g, conj(deriv(ans, x)))],
+        vjp=[lambda g, ans, x: mul(g, conj(deriv(ans, x)))], vjp_plain=vjp_plain,
         sample=elementwise(domain), kink=kink, doc=doc,
         complex_sample=complex_elementwise(complex_domain) if complex_domain else None,
         batch=elementwise_batch(name),
@@ -52,7 +60,7 @@ expm1_p = unary("expm1", np.expm1, lambda ans, x: add(ans, 1.0), doc="exp(x) - 1
 sin_p = unary("sin", np.sin, lambda ans, x: cos(x), doc="Elementwise sine.", complex_domain="real")
 cos_p = unary("cos", np.cos, lambda ans, x: neg(sin(x)), doc="Elementwise cosine.", complex_domain="real")
 tanh_p = unary("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)), doc="Hyperbolic tangent.",
-               complex_domain="unit")
+               complex_domain="unit", plain_deriv=lambda ans, x: 1.0 - ans * ans)
 sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Square root.",
                complex_domain="positive")
 
