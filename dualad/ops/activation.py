@@ -102,7 +102,7 @@ def _sigmoid(x: Any) -> Any:
 sigmoid_p = unary("sigmoid", _sigmoid, lambda ans, x: mul(ans, sub(1.0, ans)),
                   plain_deriv=lambda ans, x: ans * (1.0 - ans),
                   doc="Logistic function 1 / (1 + exp(-x)), accurate in both tails.",
-                  complex_domain="unit")
+                  complex_domain="unit", saves="ans")
 
 
 def sigmoid(x: Any) -> Any:
