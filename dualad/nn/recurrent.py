@@ -24,6 +24,7 @@ import numpy as np
 
 from dualad import ops
 from dualad.ops.joining import split_at, stack
+from dualad.ops.recurrent_cells import gru_cell
 from dualad._core.errors import ShapeError
 from dualad.nn import functional as F
 from dualad.nn import init
@@ -229,12 +230,7 @@ class GRU(_RecurrentBase):
     gates = 3
 
     def _cell(self, gi: Any, gh: Any, state: tuple[Any, ...]) -> tuple[Any, ...]:
-        h, size = state[0], self.hidden_size
-        gi_rz, gi_n = split_at(gi, (2 * size,), axis=1)
-        gh_rz, gh_n = split_at(gh, (2 * size,), axis=1)
-        r, z = split_at(ops.sigmoid(ops.add(gi_rz, gh_rz)), (size,), axis=1)
-        n = ops.tanh(ops.add(gi_n, ops.mul(r, gh_n)))
-        return (ops.add(n, ops.mul(z, ops.sub(h, n))),)
+        return (gru_cell(gi, gh, state[0]),)  # the gate arithmetic: one fused primitive
 
 
 class LSTM(_RecurrentBase):

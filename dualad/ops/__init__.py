@@ -18,6 +18,7 @@
 ``pool``           max_pool2d, avg_pool2d (compositions)
 ``special``        erf
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
+``recurrent_cells`` gru_cell (one GRU step's gate arithmetic, fused)
 =================  ==========================================================
 """
 
@@ -29,6 +30,7 @@ from dualad.ops import gufuncs as gufuncs
 from dualad.ops import joining as joining
 from dualad.ops import numerics as numerics
 from dualad.ops import reductions as reductions
+from dualad.ops import recurrent_cells as recurrent_cells
 from dualad.ops import reorder as reorder
 from dualad.ops import rounding as rounding
 from dualad.ops import statistics as statistics
