@@ -9,8 +9,9 @@ forget, cell, output (``i, f, g, o``) -- so ``load_state_dict(torch_model.state_
 
 The input projection of a whole sequence is one fused ``linear``; the recurrence is a Python
 loop over time steps (each step depends on the previous one), each step one ``linear`` for
-all gates of the hidden state and one ``split`` per group of gates (so a GRU or LSTM step is
-13 primitives), and the outputs are one ``stack`` at the end. The step's read ``xw[t]`` of
+all gates of the hidden state and one fused primitive for the gate arithmetic
+(``dualad.ops.recurrent_cells``: a GRU step is 3 graph nodes, an LSTM step 4, an RNN step
+4), and the outputs are one ``stack`` at the end. The step's read ``xw[t]`` of
 the projection costs O(step) in the backward pass (see ``dualad.engines.slice_cotangent``),
 so training time is linear in the sequence length.
 """
@@ -23,14 +24,14 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
-from dualad.ops.joining import split_at, stack
-from dualad.ops.recurrent_cells import gru_cell
 from dualad._core.errors import ShapeError
 from dualad.nn import functional as F
 from dualad.nn import init
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
 from dualad.ops._util import dtype_of, shape_of
+from dualad.ops.joining import stack
+from dualad.ops.recurrent_cells import gru_cell, lstm_cell
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -255,9 +256,4 @@ class LSTM(_RecurrentBase):
     states = 2
 
     def _cell(self, gi: Any, gh: Any, state: tuple[Any, ...]) -> tuple[Any, ...]:
-        c, size = state[1], self.hidden_size
-        i_f, g, o = split_at(ops.add(gi, gh), (2 * size, 3 * size), axis=1)
-        i, f = split_at(ops.sigmoid(i_f), (size,), axis=1)
-        c = ops.add(ops.mul(f, c), ops.mul(i, ops.tanh(g)))
-        o = ops.sigmoid(o)
-        return ops.mul(o, ops.tanh(c)), c
+        return lstm_cell(ops.add(gi, gh), state[1])  # the gate arithmetic: one fused primitive

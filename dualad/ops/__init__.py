@@ -29,8 +29,8 @@ from dualad.ops import floating as floating
 from dualad.ops import gufuncs as gufuncs
 from dualad.ops import joining as joining
 from dualad.ops import numerics as numerics
-from dualad.ops import reductions as reductions
 from dualad.ops import recurrent_cells as recurrent_cells
+from dualad.ops import reductions as reductions
 from dualad.ops import reorder as reorder
 from dualad.ops import rounding as rounding
 from dualad.ops import statistics as statistics
