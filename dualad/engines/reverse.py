@@ -22,11 +22,12 @@ from dualad._core.errors import FreedGraphError
 from dualad._core.levels import RuleCall, Tracer, _state, run_rule
 from dualad._core.registry import Primitive
 from dualad.engines import grad_hooks
+from dualad.engines.slice_cotangent import SliceCotangent, accumulate_slices, dense
 from dualad.engines.unsaved import Unsaved
 from dualad.ops._util import dtype_of, is_complex, shape_of, unbroadcast_plain
 from dualad.ops.complex import real
 from dualad.ops.elementwise import astype
-from dualad.ops.shape import unbroadcast
+from dualad.ops.shape import getitem_p, unbroadcast
 
 __all__ = ["Node", "backward_from", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
 
@@ -135,6 +136,10 @@ def backward_from(seeds: list[tuple[Node, int | None, Any]], retain_graph: bool,
     while heap:
         node = heappop(heap)[2]
         g = cts.pop(node)
+        if type(g) is SliceCotangent:  # complete: from here on a plain array (see slice_cotangent)
+            g = g.dense()
+        elif type(g) is list:
+            g = dense(g)
         if owned and g is not None:  # leaving the table: from now on others may hold it
             for c in (g if type(g) is list else (g,)):
                 owned.discard(id(c))
@@ -170,6 +175,7 @@ def backward_from(seeds: list[tuple[Node, int | None, Any]], retain_graph: bool,
     # Leaves never enter the heap (nothing runs for them): their sums are what is left.
     for node, g in cts.items():
         if g is not None:
+            g = dense(g)
             leaves[node] = grad_hooks.run_hooks(node, g, expect) if watch else g
     return leaves
 
@@ -207,6 +213,8 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     # Nothing traced here: nobody differentiates these cotangents again, so the declared
     # plain-array fast path may run (check_rules compares it with the traced rules).
     rules = prim.plain_rules if plain and prim.plain_rules is not None else prim.vjp
+    if plain and prim is getitem_p:  # O(slice), not O(array): added into one buffer later
+        rules = _SLICE_RULES
     assert rules is not None
     pidx = node.pidx
     broadcasting = prim.broadcasting
@@ -260,7 +268,7 @@ def in_dtype_of(c: Any, a: Any) -> Any:
     have = c.dtype if type(c) is np.ndarray else dtype_of(c)
     if have == want or (have.kind == "c" and want.kind != "c") or want.kind not in "fc":
         return c
-    return astype(c, want)
+    return astype(dense(c), want)
 
 
 def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:
@@ -268,10 +276,17 @@ def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:
     if id(old) in owned and type(c) is np.ndarray and c.dtype == old.dtype and c.shape == old.shape:
         np.add(old, c, out=old)
         return old
+    if type(c) is SliceCotangent or type(old) is SliceCotangent:
+        return accumulate_slices(old, c, owned)
     total = old + c
     if type(total) is np.ndarray:
+        owned.discard(id(old))  # old dies here: its id may be reused by an array others hold
         owned.add(id(total))
     return total
+
+
+# getitem's VJP in a plain pass: the index and the values, written out by _accumulate/dense.
+_SLICE_RULES = (lambda g, ans, x, *, idx: SliceCotangent(shape_of(x), idx, g),)
 
 
 class no_grad:

@@ -20,6 +20,7 @@
 ``special``        erf
 ``special_*``      SciPy-backed special functions (imported only by ``dualad.scipy``)
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
+``recurrent_cells`` gru_cell (one GRU step's gate arithmetic, fused)
 =================  ==========================================================
 """
 
@@ -33,6 +34,7 @@ from dualad.ops import gather as gather
 from dualad.ops import gufuncs as gufuncs
 from dualad.ops import joining as joining
 from dualad.ops import numerics as numerics
+from dualad.ops import recurrent_cells as recurrent_cells
 from dualad.ops import reductions as reductions
 from dualad.ops import reorder as reorder
 from dualad.ops import rounding as rounding

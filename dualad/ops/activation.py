@@ -93,14 +93,16 @@ def _sigmoid(x: Any) -> Any:
     ``0.5 tanh(x/2) + 0.5`` loses every digit below about -37)."""
     if np.iscomplexobj(x):
         return 0.5 * np.tanh(0.5 * x) + 0.5
+    x = np.asarray(x)
     e = np.exp(-np.abs(x))
-    out = np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
+    out = np.where(x >= 0, 1, e) / (1 + e)  # 1 / (1 + e) or e / (1 + e): one division
     return out[()] if out.ndim == 0 else out
 
 
 sigmoid_p = unary("sigmoid", _sigmoid, lambda ans, x: mul(ans, sub(1.0, ans)),
+                  plain_deriv=lambda ans, x: ans * (1.0 - ans),
                   doc="Logistic function 1 / (1 + exp(-x)), accurate in both tails.",
-                  complex_domain="unit")
+                  complex_domain="unit", saves="ans")
 
 
 def sigmoid(x: Any) -> Any:

@@ -26,23 +26,34 @@ from dualad.ops.complex import conj, real
 
 def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
           domain: str = "real", doc: str = "", complex_domain: str | None = None,
-          kink: Callable[..., bool] | None = None) -> Primitive:
+          kink: Callable[..., bool] | None = None,
+          plain_deriv: Callable[[Any, Any], Any] | None = None, saves: str = "all") -> Primitive:
     """Register a unary elementwise primitive from its derivative ``deriv(ans, x)``.
 
     ``complex_domain`` (a domain for the real part) marks the op holomorphic, so it is also
-    property-tested on complex inputs.
+    property-tested on complex inputs. ``plain_deriv`` is ``deriv`` in NumPy, the same
+    operations in the same order: the backward pass's plain-array fast path (``vjp_plain``).
+    ``saves="ans"`` when ``deriv`` reads only the output, so a training step does not keep
+    the input alive as well (``tests/test_efficiency.py`` checks the claim).
     """
+    vjp_plain = None
+    if plain_deriv is not None:
+        def plain_vjp(g: Any, ans: Any, x: Any) -> Any:
+            d = plain_deriv(ans, x)
+            return g * (d.conj() if is_complex(d) else d)
+        vjp_plain = [plain_vjp]
     return defprimitive(
         name, impl,
         jvp=[lambda t, ans, x: mul(t, deriv(ans, x))],
-        vjp=[lambda g, ans, x: mul(g, conj(deriv(ans, x)))],
-        sample=elementwise(domain), kink=kink, doc=doc,
+        vjp=[lambda g, ans, x: mul(g, conj(deriv(ans, x)))], vjp_plain=vjp_plain,
+        sample=elementwise(domain), kink=kink, doc=doc, saves=saves,
         complex_sample=complex_elementwise(complex_domain) if complex_domain else None,
         batch=elementwise_batch(name),
     )
 
 
-exp_p = unary("exp", np.exp, lambda ans, x: ans, doc="Elementwise e**x.", complex_domain="real")
+exp_p = unary("exp", np.exp, lambda ans, x: ans, doc="Elementwise e**x.", complex_domain="real",
+              saves="ans")
 log_p = unary("log", np.log, lambda ans, x: div(1.0, x), "positive", "Natural logarithm.",
               complex_domain="positive")
 log1p_p = unary("log1p", np.log1p, lambda ans, x: div(1.0, add(x, 1.0)), "positive",
@@ -52,9 +63,9 @@ expm1_p = unary("expm1", np.expm1, lambda ans, x: add(ans, 1.0), doc="exp(x) - 1
 sin_p = unary("sin", np.sin, lambda ans, x: cos(x), doc="Elementwise sine.", complex_domain="real")
 cos_p = unary("cos", np.cos, lambda ans, x: neg(sin(x)), doc="Elementwise cosine.", complex_domain="real")
 tanh_p = unary("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)), doc="Hyperbolic tangent.",
-               complex_domain="unit")
+               complex_domain="unit", plain_deriv=lambda ans, x: 1.0 - ans * ans, saves="ans")
 sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Square root.",
-               complex_domain="positive")
+               complex_domain="positive", saves="ans")
 
 
 def _phase(ans: Any, x: Any) -> Any:

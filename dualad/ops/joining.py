@@ -55,6 +55,7 @@ split_p: Primitive = defprimitive(
     vjp=[lambda g, ans, x, *, indices, axis: concatenate(list(g), axis=axis)],
     multiple_results=True, sample=_split_sample, batch=axis_rule("split", "axis"),
     doc="Split an array at the given indices along an axis (one node, several outputs).",
+    saves="none",  # the rule joins the cotangents; unused outputs need only shapes and dtypes
 )
 
 # ----------------------------------------------------------------------------- repeat / tile

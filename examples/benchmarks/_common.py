@@ -75,6 +75,11 @@ def use_clock(name: str) -> None:
     _clock = CLOCKS[name]
 
 
+def now() -> float:
+    """The clock ``use_clock`` chose (wall time unless ``--clock cpu``), in seconds."""
+    return _clock()
+
+
 def measure(contenders: dict[str, Callable[[], Any]], repeats: int, warmup: int = 2,
             target: float = 0.005, baseline: str | None = None) -> dict[str, float]:
     """Median seconds per call of each contender, timed round-robin after ``warmup`` calls.
