@@ -69,7 +69,8 @@ class ReverseTrace(MainTrace):
             ans = levels.call_impl(prim, vals, params)
         else:
             ans = bind(prim, *vals, **params)
-        if not track or not _state.grad_enabled or _discrete(ans, prim):
+        if not track or not _state.grad_enabled or (
+                not (type(ans) is np.ndarray and ans.dtype.kind in "fc") and _discrete(ans, prim)):
             return self._wrap(ans, None, prim)
         if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents):
             return self._wrap(ans, None, prim)
