@@ -69,9 +69,10 @@ class Call:
         self.name = name
         args = _positional(fun, args, kwargs, name, what)
         nargs = len(args)
+        option = "static_argnums" if what == "checkpoint" else "nondiff_argnums"
         for i in nondiff_argnums:
             if not -nargs <= i < nargs:
-                raise ValueError(f"{name}: nondiff_argnums has {i}, but the call has {nargs} "
+                raise ValueError(f"{name}: {option} has {i}, but the call has {nargs} "
                                  f"positional argument(s); give indices from 0 to {nargs - 1}")
         fixed = sorted({i % nargs for i in nondiff_argnums})
         self.fixed = tuple(fixed)
@@ -79,7 +80,7 @@ class Call:
         for i, v in zip(fixed, self.nondiff):
             if any(isinstance(x, Tracer) for x in tree_flatten(v)[0]):
                 raise TypeError(
-                    f"{name}: argument {i} is in nondiff_argnums but holds a traced value, whose "
+                    f"{name}: argument {i} is in {option} but holds a traced value, whose "
                     "derivative would be lost. Pass it as an ordinary (differentiable) argument "
                     "(its rule may give it a zero tangent/cotangent), or pass "
                     "dualad.stop_gradient(value) if no derivative should flow through it.")

@@ -20,11 +20,12 @@ from dualad.engines.forward import Dual, ForwardTrace
 from dualad.engines.reverse import in_dtype_of
 from dualad.ops._util import is_complex, shape_of
 from dualad.ops.shape import reshape
-from dualad.transforms.arguments import as_input, check_callable, finish, split_args
+from dualad.transforms.arguments import as_input, check_callable, finish, leaf_paths, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
 from dualad.transforms.recording import pull_back, record
 
 __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
+# grad_as and value_and_grad_as are for the transforms built on these (hessian).
 
 
 # ----------------------------------------------------------------------------- reverse mode
@@ -45,8 +46,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     return _vjp(f, primals, has_aux, "vjp")
 
 
-def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Any:
-    rec = record(f, primals, has_aux, name)  # name: the transform the user called, for errors
+def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str,
+         labels: list[str] | None = None) -> Any:
+    rec = record(f, primals, has_aux, name, labels)  # name: the transform the user called
 
     def vjp_fn(cotangent: Any) -> Any:
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -78,26 +80,33 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``.
     """
-    check_callable(f, "value_and_grad")
+    return value_and_grad_as(f, argnums, has_aux, mode, "value_and_grad")
+
+
+def value_and_grad_as(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+                      mode: str, name: str) -> Callable[..., Any]:
+    """:func:`value_and_grad`, whose errors name ``name``: the transform the user called
+    (``grad``, ``hessian``, ``hvp``...), which may be built on this one."""
+    check_callable(f, name)
     if mode not in ("reverse", "forward"):
-        raise ValueError(f"grad: mode must be 'reverse' or 'forward', got {mode!r}")
+        raise ValueError(f"{name}: mode must be 'reverse' or 'forward', got {mode!r}")
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "grad")
+        g, diff, labels = split_args(f, args, kwargs, argnums, name)
         if mode == "reverse":
-            value, pullback, *rest = _vjp(g, diff, has_aux, "grad")
-            grads = pullback(_scalar_seed(value))
+            value, pullback, *rest = _vjp(g, diff, has_aux, name, labels)
+            grads = pullback(_scalar_seed(value, name))
             aux = rest[0] if rest else None
         elif any(map(is_complex, tree_flatten(diff)[0])):
-            value, grads, aux = _forward_grad_complex(g, diff, has_aux)
+            value, grads, aux = _forward_grad_complex(g, diff, has_aux, name, labels)
         else:
             def g_out(*d: Any) -> Any:
                 out = g(*d)
-                _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+                _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out, name)
                 return out
 
-            value, jac, aux = jacfwd_core(g_out, diff, has_aux)
-            _scalar_seed(value)
+            value, jac, aux = jacfwd_core(g_out, diff, has_aux, name, labels)
+            _scalar_seed(value, name)
             grads = tuple(tree_map(lambda j, x: finish(in_dtype_of(_drop_out_axes(j, value), x)),
                                    jk, xk) for jk, xk in zip(jac, diff))
         grads_out = grads[0] if isinstance(argnums, int) else tuple(grads)
@@ -106,8 +115,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     return wrapped
 
 
-def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
-                          ) -> tuple[Any, tuple[Any, ...], Any]:
+def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool,
+                          name: str, labels: list[str]) -> tuple[Any, tuple[Any, ...], Any]:
     """Forward-mode gradient with complex inputs: ``dL/dx + 1j * dL/dy`` per complex leaf.
 
     Each complex leaf is split into its real and imaginary parts, so the one batched
@@ -116,43 +125,45 @@ def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux:
     leaves, tree = tree_flatten(diff)
     split = [is_complex(x) for x in leaves]
     parts = tuple((np.real(x), np.imag(x)) if c else x for x, c in zip(leaves, split))
+    part_labels = [w for w, c in zip(labels, split) for w in ((f"{w}.real", f"{w}.imag")
+                                                              if c else (w,))]
 
     def g_parts(*ps: Any) -> Any:
         out = g(*tree_unflatten(tree, [p[0] + 1j * p[1] if c else p for p, c in zip(ps, split)]))
-        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out, name)
         return out
 
-    value, jac, aux = jacfwd_core(g_parts, parts, has_aux)
-    _scalar_seed(value)
+    value, jac, aux = jacfwd_core(g_parts, parts, has_aux, name, part_labels)
+    _scalar_seed(value, name)
     grads = [_drop_out_axes(j[0], value) + 1j * _drop_out_axes(j[1], value) if c
              else _drop_out_axes(j, value) for j, c in zip(jac, split)]
     return value, tuple(finish(x) for x in tree_unflatten(tree, grads)), aux
 
 
-def _check_scalar(out: Any) -> None:
+def _check_scalar(out: Any, name: str) -> None:
     if isinstance(out, (tuple, list, dict)):
         raise NonDifferentiableError(
-            "grad: the function returned a container; grad needs a single scalar output. "
-            "Use jacobian or vjp for several outputs, or has_aux=True to return extras.")
+            f"{name}: the function returned a {type(out).__name__}; {name} needs a single scalar "
+            "output. Use jacobian or vjp for several outputs, or has_aux=True to return extras.")
     if out is None or isinstance(out, (str, bytes)):
         raise NonDifferentiableError(
-            f"grad: the function returned {type(out).__name__}; grad needs a real floating point "
-            "scalar. Check that the function ends with a return statement.")
+            f"{name}: the function returned {type(out).__name__}; {name} needs a real floating "
+            "point scalar. Check that the function ends with a return statement.")
 
 
-def _scalar_seed(value: Any) -> Any:
-    _check_scalar(value)
+def _scalar_seed(value: Any, name: str) -> Any:
+    _check_scalar(value, name)
     v = primal(value)
     dt = np.result_type(v)
     if np.size(v) != 1:
         raise NonDifferentiableError(
-            f"grad: the function must return a scalar, got shape {np.shape(v)}. Use "
+            f"{name}: the function must return a scalar, got shape {np.shape(v)}. Use "
             "dualad.jacobian (all derivatives), dualad.vjp (a weighted sum of them), or reduce "
             "the output first (e.g. .sum()).")
     if dt.kind not in "f":
         raise NonDifferentiableError(
-            f"grad: the function returned dtype {dt}; grad needs a real floating point output "
-            "(for complex outputs use vjp with an explicit cotangent).")
+            f"{name}: the function returned dtype {dt}; {name} needs a real floating point "
+            "output (for complex outputs use vjp with an explicit cotangent).")
     return np.ones(np.shape(v), dtype=dt) if np.ndim(v) else dt.type(1.0)
 
 
@@ -179,8 +190,13 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
         >>> float(dualad.grad(dualad.grad(lambda x: x ** 3))(2.0))
         12.0
     """
-    check_callable(f, "grad")
-    vg = value_and_grad(f, argnums, has_aux, mode)
+    return grad_as(f, argnums, has_aux, mode, "grad")
+
+
+def grad_as(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool, mode: str,
+            name: str) -> Callable[..., Any]:
+    """:func:`grad`, whose errors name ``name`` (the transform the user called)."""
+    vg = value_and_grad_as(f, argnums, has_aux, mode, name)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)
@@ -201,24 +217,37 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         >>> float(value), float(tangent)
         (9.0, 6.0)
     """
-    check_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
-    p_leaves, p_tree = tree_flatten(tuple(primals))
-    t_leaves, t_tree = tree_flatten(tuple(tangents))
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples, e.g. "
+                        "jvp(f, (x,), (v,))")
+    return _jvp(f, tuple(primals), tuple(tangents), "jvp")
+
+
+def _jvp(f: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], name: str,
+         single: tuple[str, str] | None = None) -> tuple[Any, Any]:
+    """:func:`jvp`, whose errors name ``name`` (the transform called) and the argument:
+    ``primals[0]``/``tangents[0]``, or for a single primal the names in ``single``
+    (``("x", "v")`` for ``hvp(f, x, v)``)."""
+    check_callable(f, name)
+    what = single or ("primals", "tangents")
+    p_leaves, p_tree = tree_flatten(primals)
+    t_leaves, t_tree = tree_flatten(tangents)
     if p_tree != t_tree:
-        raise ShapeError(f"jvp: the tangents have structure {t_tree}, but the primals have "
-                         f"{p_tree}; pass one tangent per primal, nested the same way.")
-    p_leaves = [as_input(p, f"jvp: primal {k}") for k, p in enumerate(p_leaves)]
-    t_leaves = [as_cotangent(t, p, f"jvp: tangent {k}", f"primal {k}")
-                for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
-    with new_main(lambda level: ForwardTrace(level, batched=False, name="jvp")) as main:
+        shown = (t_tree.children[0], p_tree.children[0]) if single else (t_tree, p_tree)
+        raise ShapeError(f"{name}: {what[1]} has the structure {shown[0]}, but {what[0]} has "
+                         f"{shown[1]}; pass one tangent per primal, nested the same way.")
+    p_names = leaf_paths(primals[0] if single else primals, what[0])
+    t_names = [what[1] + p[len(what[0]):] for p in p_names]
+    p_leaves = [as_input(p, f"{name}: {w}") for p, w in zip(p_leaves, p_names)]
+    t_leaves = [as_cotangent(t, p, f"{name}: {tw}", pw)
+                for p, t, pw, tw in zip(p_leaves, t_leaves, p_names, t_names)]
+    with new_main(lambda level: ForwardTrace(level, batched=False, name=name)) as main:
         duals = [Dual._make(main, p, reshape(t, (1,) + shape_of(t))) for p, t in zip(p_leaves, t_leaves)]
         out = f(*tree_unflatten(p_tree, duals))
         o_leaves, o_tree = tree_flatten(out)
         values, tans = [], []
         for o in o_leaves:
-            check_output(o, main, "jvp")
+            check_output(o, main, name)
             if isinstance(o, Dual) and o._main is main:
                 values.append(o.primal)
                 tans.append(reshape(o._tangent, shape_of(o.primal)))
@@ -233,7 +262,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """Hessian-vector product of a scalar ``f`` at ``x`` along ``v`` (forward over reverse)."""
     check_callable(f, "hvp")
-    return jvp(grad(f), (x,), (v,))[1]
+    return _jvp(grad_as(f, 0, False, "reverse", "hvp"), (x,), (v,), "hvp", ("x", "v"))[1]
 
 
 def derivative(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -250,6 +279,6 @@ def derivative(f: Callable[..., Any]) -> Callable[..., Any]:
         if shape_of(x) != ():
             raise ShapeError(f"derivative: expects a scalar input, got shape {shape_of(x)}; "
                              "use jacfwd for array inputs")
-        return jvp(f, (x,), (1.0,))[1]
+        return _jvp(f, (x,), (1.0,), "derivative", ("x", "tangent"))[1]
 
     return wrapped

@@ -20,7 +20,7 @@ from dualad.engines.reverse import backward_pass
 from dualad.ops._util import shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms.arguments import check_callable, finish, split_args
-from dualad.transforms.grad_and_jvp import grad
+from dualad.transforms.grad_and_jvp import grad_as
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
 from dualad.transforms.recording import Recorded, record
 from dualad.transforms.vmap import vmap
@@ -38,11 +38,17 @@ def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         array([[2., 0.],
                [0., 4.]])
     """
-    check_callable(f, "jacfwd")
+    return _jacfwd(f, argnums, has_aux, "jacfwd")
+
+
+def _jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+            name: str) -> Callable[..., Any]:
+    """:func:`jacfwd`, whose errors name ``name`` (the transform the user called)."""
+    check_callable(f, name)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "jacfwd")
-        _, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+        g, diff, labels = split_args(f, args, kwargs, argnums, name)
+        _, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux, name, labels)
         jac = assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
         return (jac, aux) if has_aux else jac
 
@@ -91,11 +97,17 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         array([[4., 1.],
                [2., 5.]])
     """
-    check_callable(f, "jacrev")
+    return _jacrev(f, argnums, has_aux, "jacrev")
+
+
+def _jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+            name: str) -> Callable[..., Any]:
+    """:func:`jacrev`, whose errors name ``name`` (the transform the user called)."""
+    check_callable(f, name)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "jacrev")
-        rec = record(g, diff, has_aux, "jacrev")
+        g, diff, labels = split_args(f, args, kwargs, argnums, name)
+        rec = record(g, diff, has_aux, name, labels)
         jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
@@ -111,20 +123,20 @@ def jacobian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     reverse one backward pass per output element).
     """
     if mode == "forward":
-        return jacfwd(f, argnums, has_aux)
+        return _jacfwd(f, argnums, has_aux, "jacobian")
     if mode == "reverse":
-        return jacrev(f, argnums, has_aux)
+        return _jacrev(f, argnums, has_aux, "jacobian")
     if mode != "auto":
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     check_callable(f, "jacobian")
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "jacobian")
-        rec = record(g, diff, has_aux, "jacobian")
+        g, diff, labels = split_args(f, args, kwargs, argnums, "jacobian")
+        rec = record(g, diff, has_aux, "jacobian", labels)
         n_in = sum(size(shape_of(x)) for x in rec.leaves)
         n_out = sum(size(shape_of(v)) for v in rec.values)
         if n_in < n_out:
-            return jacfwd(f, argnums, has_aux)(*args, **kwargs)
+            return _jacfwd(f, argnums, has_aux, "jacobian")(*args, **kwargs)
         jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
@@ -141,4 +153,4 @@ def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callab
                [ 0., 12.]])
     """
     check_callable(f, "hessian")
-    return jacfwd(grad(f, argnums), argnums)
+    return _jacfwd(grad_as(f, argnums, False, "reverse", "hessian"), argnums, False, "hessian")

@@ -14,7 +14,7 @@ from dualad._core.levels import check_output, new_main
 from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.engines.reverse import Node, backward_pass, leaf_node
 from dualad.engines.tensor import ReverseTrace, Tensor
-from dualad.transforms.arguments import as_input, check_callable, split_aux
+from dualad.transforms.arguments import as_input, check_callable, input_labels, split_aux
 
 __all__ = ["Recorded", "pull_back", "record"]
 
@@ -47,11 +47,18 @@ class Recorded(NamedTuple):
     aux: Any
 
 
-def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Recorded:
-    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs."""
+def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str,
+           labels: list[str] | None = None) -> Recorded:
+    """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs.
+
+    ``name`` is the transform the user called and ``labels`` names each input leaf, for
+    errors (default: the primals as positional arguments of ``name``).
+    """
     check_callable(f, name)
     leaves, in_tree = tree_flatten(primals)
-    leaves = [as_input(x, f"{name}: input {k}") for k, x in enumerate(leaves)]
+    if labels is None:
+        labels = input_labels(primals, tuple(range(len(primals))), name)
+    leaves = [as_input(x, where) for x, where in zip(leaves, labels)]
     with new_main(lambda level: ReverseTrace(level, name)) as main:
         inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]
         out = f(*tree_unflatten(in_tree, inputs))
