@@ -1,0 +1,163 @@
+"""Errors speak the user's words: each message starts with the public function called.
+
+Transforms are built on one another (``hessian`` is ``jacfwd`` over ``grad``, ``hvp`` is
+``jvp`` over ``grad``, ``jacobian(mode=...)`` is ``jacfwd``/``jacrev``); an error raised deep
+inside must still name the function the user called, the argument at fault, and say what to
+do. One row per (public call, bad input): the exception type, a regex the message must
+*start* with (the public name), one it must contain (the argument, shapes or dtypes) and one
+for the advice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+
+import dualad as d
+
+X3 = np.ones(3)
+INTS = np.arange(3)
+INT_ADVICE = r"astype\(np\.float64\).*argnums"
+SCALAR_ADVICE = r"dualad\.jacobian.*reduce the output"
+
+
+class Case(NamedTuple):
+    id: str
+    call: Callable[[], Any]
+    exc: type[BaseException]
+    starts: str  # the public name, at the start of the message
+    names: str  # the argument (and its shape / dtype)
+    advice: str  # what to do
+
+
+def _total(x: Any) -> Any:
+    return d.sum(x * x)
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def _pair(x: Any) -> Any:
+    return (x, x)
+
+
+@d.custom_vjp
+def scaled(x: Any) -> Any:
+    return x * 2.0
+
+
+scaled.defvjp(lambda x: (x * 2.0, None), lambda r, g: (g * 2.0,))
+
+
+CASES = [
+    # ---- integer inputs: every transform names itself, and the argument by position
+    *[Case(f"{name}-int-input", (lambda t=t: t(_total)(INTS)), d.NonDifferentiableError,
+           f"{name}: ", r"argument 0 has dtype int64", INT_ADVICE)
+      for name, t in [("grad", d.grad), ("value_and_grad", d.value_and_grad),
+                      ("jacfwd", d.jacfwd), ("jacrev", d.jacrev), ("jacobian", d.jacobian),
+                      ("hessian", d.hessian)]],
+    Case("grad-forward-int-input", lambda: d.grad(_total, mode="forward")(INTS),
+         d.NonDifferentiableError, "grad: ", r"argument 0 has dtype int64", INT_ADVICE),
+    Case("value_and_grad-forward-int", lambda: d.value_and_grad(_total, mode="forward")(INTS),
+         d.NonDifferentiableError, "value_and_grad: ", r"argument 0 has dtype int64", INT_ADVICE),
+    Case("jacobian-forward-int", lambda: d.jacobian(_identity, mode="forward")(INTS),
+         d.NonDifferentiableError, "jacobian: ", r"argument 0 has dtype int64", INT_ADVICE),
+    Case("jacobian-reverse-int", lambda: d.jacobian(_identity, mode="reverse")(INTS),
+         d.NonDifferentiableError, "jacobian: ", r"argument 0 has dtype int64", INT_ADVICE),
+    Case("grad-argnums-1-int", lambda: d.grad(lambda a, b: d.sum(a * b), argnums=1)(X3, INTS),
+         d.NonDifferentiableError, "grad: ", r"argument 1 has dtype int64", INT_ADVICE),
+    Case("grad-int-in-dict", lambda: d.grad(lambda p: d.sum(p["w"]))({"w": INTS}),
+         d.NonDifferentiableError, "grad: ", r"argument 0\['w'\] has dtype int64", INT_ADVICE),
+    Case("grad-int-traced", lambda: d.vmap(d.grad(_total))(np.ones((2, 3), int)),
+         d.NonDifferentiableError, "grad: ", r"argument 0 is a traced value of dtype int64",
+         INT_ADVICE),
+    Case("vjp-int", lambda: d.vjp(_identity, INTS), d.NonDifferentiableError, "vjp: ",
+         r"argument 0 has dtype int64", INT_ADVICE),
+    Case("jvp-int", lambda: d.jvp(_identity, (INTS,), (X3,)), d.NonDifferentiableError, "jvp: ",
+         r"primals\[0\] has dtype int64", INT_ADVICE),
+    Case("hvp-int", lambda: d.hvp(_total, INTS, X3), d.NonDifferentiableError, "hvp: ",
+         r"x has dtype int64", INT_ADVICE),
+    Case("derivative-int", lambda: d.derivative(_identity)(np.int64(3)),
+         d.NonDifferentiableError, "derivative: ", r"x has dtype int64", INT_ADVICE),
+    Case("linearize-int", lambda: d.linearize(_identity, INTS), d.NonDifferentiableError,
+         "linearize: ", r"argument 0 has dtype int64", INT_ADVICE),
+    # ---- non-scalar outputs of the functions that need a scalar
+    *[Case(f"{name}-non-scalar", call, d.NonDifferentiableError, f"{name}: ",
+           r"must return a scalar, got shape \(3,\)", SCALAR_ADVICE)
+      for name, call in [
+          ("grad", lambda: d.grad(_identity)(X3)),
+          ("grad", lambda: d.grad(_identity, mode="forward")(X3)),
+          ("value_and_grad", lambda: d.value_and_grad(_identity)(X3)),
+          ("hessian", lambda: d.hessian(_identity)(X3)),
+          ("hvp", lambda: d.hvp(_identity, X3, X3))]],
+    Case("hessian-container", lambda: d.hessian(_pair)(X3), d.NonDifferentiableError,
+         "hessian: ", r"returned a tuple", r"jacobian or vjp"),
+    Case("hessian-complex-output", lambda: d.hessian(lambda x: d.sum(x) * 1j)(X3),
+         d.NonDifferentiableError, "hessian: ", r"dtype complex128", r"use vjp"),
+    # ---- arguments of the transforms themselves
+    Case("value_and_grad-mode", lambda: d.value_and_grad(_total, mode="sideways"), ValueError,
+         "value_and_grad: ", r"mode .*'sideways'", r"'reverse' or 'forward'"),
+    Case("value_and_grad-argnums", lambda: d.value_and_grad(_total, argnums=2)(X3), ValueError,
+         "value_and_grad: ", r"argnums=2 is out of range", r"indices from 0 to 0"),
+    Case("hessian-argnums", lambda: d.hessian(_total, argnums=2)(X3), ValueError, "hessian: ",
+         r"argnums=2 is out of range", r"indices from 0 to 0"),
+    Case("jacobian-forward-argnums", lambda: d.jacobian(_identity, 2, mode="forward")(X3),
+         ValueError, "jacobian: ", r"argnums=2 is out of range", r"indices from 0 to 0"),
+    Case("jacobian-forward-not-callable", lambda: d.jacobian(3, mode="forward"), TypeError,
+         "jacobian: ", r"expected a function.*got int", r"pass the function itself"),
+    Case("jacobian-reverse-aux", lambda: d.jacobian(_identity, mode="reverse", has_aux=True)(X3),
+         ValueError, r"jacobian\(has_aux=True\): ", r"the function", r"must return a pair"),
+    Case("hvp-tangent-shape", lambda: d.hvp(_total, X3, np.ones(2)), d.ShapeError, "hvp: ",
+         r"v has shape \(2,\), but x has shape \(3,\)", r"same shape as x"),
+    Case("hvp-tangent-structure", lambda: d.hvp(_total, (X3,), X3), d.ShapeError, "hvp: ",
+         r"v has the structure \*, but x has \(\*,\)", r"one tangent per primal"),
+    Case("jvp-tangent-shape", lambda: d.jvp(_identity, (X3,), (np.ones(2),)), d.ShapeError,
+         "jvp: ", r"tangents\[0\] has shape \(2,\), but primals\[0\] has shape \(3,\)",
+         r"same shape as primals\[0\]"),
+    Case("checkpoint-static-argnums", lambda: d.checkpoint(_identity, static_argnums=(3,))(1.0),
+         ValueError, "_identity: ", r"static_argnums has 3", r"indices from 0 to 0"),
+    Case("custom_vjp-under-hessian", lambda: d.hessian(lambda x: d.sum(scaled(x) * x))(X3),
+         d.NonDifferentiableError, "scaled ",
+        r"custom_vjp function: forward mode", r"dualad\.custom_jvp instead"),
+    Case("autograd.grad-inputs", lambda: d.autograd.grad(d.Tensor(X3, requires_grad=True).sum(),
+                                                         [X3]),
+         TypeError, r"autograd\.grad: ", r"inputs\[0\] must be a Tensor, got ndarray",
+         r"dualad\.Tensor\(\.\.\., requires_grad=True\)"),
+    Case("autograd.backward-tensors", lambda: d.autograd.backward([X3]), TypeError,
+         r"autograd\.backward: ", r"tensors\[0\] must be a Tensor", r"wrap arrays"),
+    Case("autograd.grad-non-scalar", lambda: (lambda t: d.autograd.grad(t * 2.0, t))(
+        d.Tensor(X3, requires_grad=True)), d.ShapeError, r"autograd\.grad ",
+         r"single-element tensor, this one has shape \(3,\)", r"reduce first"),
+    Case("Tensor.backward-non-scalar", lambda: (d.Tensor(X3, requires_grad=True) * 2.0).backward(),
+         d.ShapeError, r"backward\(\) ", r"shape \(3,\)", r"pass a gradient"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_message_names_the_public_function(case: Case) -> None:
+    with pytest.raises(case.exc) as info:
+        case.call()
+    message = str(info.value)
+    assert message.startswith(case.starts) or re.match(case.starts, message), message
+    assert re.search(case.names, message), f"does not name the argument: {message}"
+    assert re.search(case.advice, message), f"does not say what to do: {message}"
+
+
+def test_internal_names_never_leak() -> None:
+    """No message of a composed transform names the transform it is built on."""
+    internal = {"hessian": ("grad:", "jacfwd:"), "hvp": ("grad:", "jvp:"),
+                "value_and_grad": ("grad:",), "derivative": ("jvp:",), "jacobian": ("jacfwd:",
+                                                                                   "jacrev:")}
+    for case in CASES:
+        name = case.starts.rstrip(": ").replace("\\", "")
+        if name not in internal:
+            continue
+        with pytest.raises(case.exc) as info:
+            case.call()
+        message = str(info.value)
+        assert not any(re.search(rf"(?<![\w.]){w}", message) for w in internal[name]), message
