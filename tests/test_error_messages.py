@@ -161,3 +161,34 @@ def test_internal_names_never_leak() -> None:
             case.call()
         message = str(info.value)
         assert not any(re.search(rf"(?<![\w.]){w}", message) for w in internal[name]), message
+
+
+# ---- NumPy functions dualad does not cover: point at the public list, never a private module
+
+def _traced() -> d.Tensor:
+    return d.Tensor(X3, requires_grad=True)
+
+
+@pytest.mark.parametrize("call, names", [
+    (lambda: np.spacing(_traced()), r"NumPy ufunc 'spacing'"),
+    (lambda: np.fft.hfft(_traced()), r"NumPy function 'fft\.hfft'"),
+    (lambda: d.grad(lambda x: np.i0(x)[0])(X3), r"NumPy function 'i0'"),
+    (lambda: d.numpy.no_such_function, r"no attribute 'no_such_function'"),
+    (lambda: d.numpy.histogramdd, r"NumPy has numpy\.histogramdd, but dualad does not"),
+], ids=["ufunc", "fft-function", "under-grad", "dualad.numpy-missing", "dualad.numpy-numpy-name"])
+def test_unsupported_numpy_names_the_public_list(call: Callable[[], Any], names: str) -> None:
+    with pytest.raises((d.UnsupportedOperationError, AttributeError)) as info:
+        call()
+    message = str(info.value)
+    assert re.search(names, message), message
+    assert "dualad.numpy.supported()" in message and "docs/api/numpy.md" in message, message
+    assert not re.search(r"dualad\.\w+\._|_protocol|numpy_hooks", message), message
+    listed = d.numpy.supported()
+    assert "sin" in listed and "linalg.solve" in listed and "spacing" not in listed
+
+
+def test_dualad_numpy_dunder_probes_stay_plain() -> None:
+    """``hasattr(module, "__wrapped__")`` and friends answer False, without the long hint."""
+    assert not hasattr(d.numpy, "__wrapped__")
+    with pytest.raises(AttributeError, match=r"^module 'dualad.numpy' has no attribute '__x__'$"):
+        d.numpy.__x__  # noqa: B018

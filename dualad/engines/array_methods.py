@@ -314,5 +314,5 @@ class ArrayMethods(Tracer):
             return func(*(primal(a) for a in args), **kwargs)
         fn = numpy_hooks.FUNCTIONS.get(func)
         if fn is None:
-            raise numpy_hooks.unsupported(getattr(func, "__name__", repr(func)), "function")
+            raise numpy_hooks.unsupported(numpy_hooks.public_name(func), "function")
         return fn(*args, **kwargs)

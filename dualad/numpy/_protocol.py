@@ -151,13 +151,25 @@ def supported() -> list[str]:
         >>> "sin" in dnp.supported() and "linalg.solve" in dnp.supported()
         True
     """
-    def name(fn: Any) -> str:
-        module = getattr(fn, "__module__", "") or ""
-        prefix = "linalg." if module.startswith("numpy.linalg") else ""
-        return prefix + getattr(fn, "__name__", repr(fn))
-
     tables = (numpy_hooks.UFUNCS, numpy_hooks.FUNCTIONS, numpy_hooks.SHAPE_FUNCTIONS)
-    return sorted({name(fn) for table in tables for fn in table})
+    return sorted({numpy_hooks.public_name(fn) for table in tables for fn in table})
+
+
+def module_getattr(name: str) -> Any:
+    """``dualad.numpy.__getattr__``: a missing name raises :func:`missing_name`'s error."""
+    raise missing_name(name)
+
+
+def missing_name(name: str) -> AttributeError:
+    """The error for ``dualad.numpy.<name>`` that does not exist: what to use instead."""
+    if name.startswith("__"):  # Python's own probes (copy, pickle, doctest): the plain error
+        return AttributeError(f"module 'dualad.numpy' has no attribute {name!r}")
+    has = f"NumPy has numpy.{name}, but dualad does not differentiate it yet. " if hasattr(
+        np, name) else ""
+    return AttributeError(
+        f"module 'dualad.numpy' has no attribute {name!r}. {has}{numpy_hooks.SUPPORTED_HINT} "
+        "For something else, write it with dualad ops or register a primitive "
+        "(dualad.defprimitive; see the 'Write a custom primitive' how-to).")
 
 
 def register(numpy_function: Any, fn: Callable[..., Any]) -> None:
