@@ -79,6 +79,7 @@ from dualad.ops import sum as sum
 from dualad.ops import tanh as tanh
 from dualad.ops import transpose as transpose
 from dualad.ops import where as where
+from dualad.ops.index_update import at as at
 from dualad.transforms.checkpoint import checkpoint as checkpoint
 from dualad.transforms.checkpoint import remat as remat
 from dualad.transforms.custom_jvp import custom_jvp as custom_jvp

@@ -388,7 +388,7 @@ import sys as _sys  # noqa: E402
 from dualad.numpy import _protocol  # noqa: E402
 from dualad.numpy._protocol import register as register  # noqa: E402
 from dualad.numpy._protocol import supported as supported  # noqa: E402
-from dualad.numpy._protocol import module_getattr as __getattr__  # noqa: E402
 from dualad.numpy._protocol import unregister as unregister  # noqa: E402
 
 _protocol.install(_sys.modules[__name__])
+__getattr__ = _protocol.module_getattr  # a missing name says where the supported ones are listed
