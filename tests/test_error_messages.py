@@ -192,3 +192,21 @@ def test_dualad_numpy_dunder_probes_stay_plain() -> None:
     assert not hasattr(d.numpy, "__wrapped__")
     with pytest.raises(AttributeError, match=r"^module 'dualad.numpy' has no attribute '__x__'$"):
         d.numpy.__x__  # noqa: B018
+
+
+def test_linearize_and_vjp_pullbacks_name_their_arguments() -> None:
+    _, f_jvp = d.linearize(lambda a, b: a * b, X3, X3)
+    with pytest.raises(d.ShapeError, match=r"^linearize's f_jvp: tangents\[1\] has shape \(2,\), "
+                                           r"but primals\[1\] has shape \(3,\)"):
+        f_jvp(X3, np.ones(2))
+    _, vjp_fn = d.vjp(_identity, X3)
+    with pytest.raises(d.ShapeError, match=r"^vjp_fn: cotangent 0 has shape \(2,\)"):
+        vjp_fn(np.ones(2))
+
+
+def test_custom_vjp_forward_error_lists_only_forward_transforms() -> None:
+    with pytest.raises(d.NonDifferentiableError) as info:
+        d.jvp(scaled, (1.0,), (1.0,))
+    assert "linearize" not in str(info.value)  # linearize works: it transposes reverse mode
+    _, f_jvp = d.linearize(scaled, X3)
+    np.testing.assert_array_equal(f_jvp(X3), 2.0 * X3)
