@@ -210,3 +210,40 @@ def test_custom_vjp_forward_error_lists_only_forward_transforms() -> None:
     assert "linearize" not in str(info.value)  # linearize works: it transposes reverse mode
     _, f_jvp = d.linearize(scaled, X3)
     np.testing.assert_array_equal(f_jvp(X3), 2.0 * X3)
+
+
+def _branching_bwd(res: Any, g: Any) -> Any:
+    return (g,) if g.sum() > 0 else (g * 0.0,)  # branches on the cotangent
+
+
+branchy_vjp = d.custom_vjp(lambda x: x * 1.0)
+branchy_vjp.defvjp(lambda x: (x * 1.0, None), _branching_bwd)
+
+
+@d.custom_jvp
+def branchy_jvp(x: Any) -> Any:
+    return x * 2.0
+
+
+@branchy_jvp.defjvp
+def _branchy_rule(primals: Any, tangents: Any) -> Any:
+    (x,), (t,) = primals, tangents
+    return branchy_jvp(x), (2.0 * t if t.sum() > 0 else t)  # branches on the tangent
+
+
+@pytest.mark.parametrize("call, starts", [
+    (lambda: d.jacrev(branchy_vjp)(X3), "jacrev (the backward pass runs on all rows"),
+    (lambda: d.jacobian(branchy_vjp)(X3), "jacobian (the backward pass runs on all rows"),
+    (lambda: d.jacfwd(branchy_jvp)(X3), "jacfwd / hessian / grad(mode='forward')"),
+    (lambda: d.hessian(lambda x: d.sum(branchy_jvp(x) ** 2))(X3), "jacfwd / hessian"),
+    (lambda: d.vmap(lambda x: x if x.sum() > 0 else -x)(np.ones((2, 3))), "vmap: "),
+], ids=["jacrev", "jacobian", "jacfwd", "hessian", "vmap"])
+def test_batched_internals_name_the_transform(call: Callable[[], Any], starts: str) -> None:
+    """jacrev and multi-direction forward mode batch internally; their errors say so."""
+    with pytest.raises(TypeError) as info:
+        call()
+    message = str(info.value)
+    assert message.startswith(starts), message
+    assert "truth value of a batched value" in message and "dualad.where" in message
+    # one direction at a time, the same rules work
+    assert float(d.jvp(branchy_jvp, (1.0,), (1.0,))[1]) == 2.0

@@ -23,7 +23,7 @@ from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms.grad_and_jvp import vjp
-from dualad.transforms.vmap import vmap
+from dualad.transforms.vmap import vmap_as
 
 __all__ = ["Call", "CustomFunction", "describe", "flat_outputs", "pull_back_inexact", "push_directions",
            "transpose_linear", "zeros_like_value"]
@@ -155,7 +155,9 @@ def push_directions(lin: Callable[..., tuple[Any, ...]], primals: Sequence[Any],
         return tuple(None if o is None else reshape(o, (1,) + shape_of(o)) for o in lin(*ts))
     axes = tuple(None if t is None else 0 for t in tangents)
     ts = [zeros_like_value(p) if t is None else t for p, t in zip(primals, tangents)]
-    out: tuple[Any, ...] = tuple(vmap(lambda *d: tuple(lin(*d)), in_axes=axes, out_axes=0)(*ts))
+    batched = vmap_as(lambda *d: tuple(lin(*d)), "jacfwd / hessian / grad(mode='forward') (all "
+                      "directions are pushed through the rule at once)", axes, 0)
+    out: tuple[Any, ...] = tuple(batched(*ts))
     return out
 
 

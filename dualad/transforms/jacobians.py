@@ -23,7 +23,7 @@ from dualad.transforms.arguments import check_callable, finish, split_args
 from dualad.transforms.grad_and_jvp import grad_as
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
 from dualad.transforms.recording import Recorded, record
-from dualad.transforms.vmap import vmap
+from dualad.transforms.vmap import vmap_as
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
@@ -55,7 +55,7 @@ def _jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool
     return wrapped
 
 
-def _jacrev_from(rec: Recorded) -> list[list[Any]]:
+def _jacrev_from(rec: Recorded, name: str) -> list[list[Any]]:
     """Per output leaf, one backward pass for all its basis cotangents at once: ``vmap`` over
     the rows of an identity, so every VJP rule runs once on the whole batch of cotangents."""
     shapes = [shape_of(x) for x in rec.leaves]
@@ -68,7 +68,8 @@ def _jacrev_from(rec: Recorded) -> list[list[Any]]:
             blocks.append([finish(np.zeros(os + s, dtype=dtype)) for s in shapes])
             continue
         basis = np.eye(m, dtype=dtype).reshape((m,) + os)
-        rows = vmap(_pull_back_rows(rec, root, shapes, dtype))(basis)
+        rows = vmap_as(_pull_back_rows(rec, root, shapes, dtype),
+                       f"{name} (the backward pass runs on all rows of the Jacobian at once)")(basis)
         blocks.append([finish(reshape(r, os + s)) for r, s in zip(rows, shapes)])
     return blocks
 
@@ -108,7 +109,7 @@ def _jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff, labels = split_args(f, args, kwargs, argnums, name)
         rec = record(g, diff, has_aux, name, labels)
-        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        jac = assemble(_jacrev_from(rec, name), rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
     return wrapped
@@ -137,7 +138,8 @@ def jacobian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         n_out = sum(size(shape_of(v)) for v in rec.values)
         if n_in < n_out:
             return _jacfwd(f, argnums, has_aux, "jacobian")(*args, **kwargs)
-        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+        jac = assemble(_jacrev_from(rec, "jacobian"), rec.out_tree, rec.in_tree,
+                       isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
     return wrapped
