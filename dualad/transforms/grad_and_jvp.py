@@ -142,9 +142,10 @@ def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux:
 
 def _check_scalar(out: Any, name: str) -> None:
     if isinstance(out, (tuple, list, dict)):
+        aux = ", or has_aux=True to return extras" if name in ("grad", "value_and_grad") else ""
         raise NonDifferentiableError(
             f"{name}: the function returned a {type(out).__name__}; {name} needs a single scalar "
-            "output. Use jacobian or vjp for several outputs, or has_aux=True to return extras.")
+            f"output. Use jacobian or vjp for several outputs{aux}.")
     if out is None or isinstance(out, (str, bytes)):
         raise NonDifferentiableError(
             f"{name}: the function returned {type(out).__name__}; {name} needs a real floating "
