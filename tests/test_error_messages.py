@@ -133,6 +133,9 @@ CASES = [
     Case("autograd.grad-non-scalar", lambda: (lambda t: d.autograd.grad(t * 2.0, t))(
         d.Tensor(X3, requires_grad=True)), d.ShapeError, r"autograd\.grad ",
          r"single-element tensor, this one has shape \(3,\)", r"reduce first"),
+    Case("Tensor-int-requires-grad", lambda: d.Tensor(INTS, requires_grad=True),
+         d.NonDifferentiableError, r"requires_grad=True: ", r"dtype int64",
+         r"Tensor\(x, dtype=np\.float64\)"),
     Case("Tensor.backward-non-scalar", lambda: (d.Tensor(X3, requires_grad=True) * 2.0).backward(),
          d.ShapeError, r"backward\(\) ", r"shape \(3,\)", r"pass a gradient"),
 ]
