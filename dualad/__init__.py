@@ -33,7 +33,9 @@ from dualad._core.registry import Primitive as Primitive
 from dualad._core.registry import defprimitive as defprimitive
 from dualad._core.registry import primitives as primitives
 from dualad._core.tree import tree_flatten as tree_flatten
+from dualad._core.tree import tree_leaves as tree_leaves
 from dualad._core.tree import tree_map as tree_map
+from dualad._core.tree import tree_structure as tree_structure
 from dualad._core.tree import tree_unflatten as tree_unflatten
 from dualad.debug.anomaly import detect_anomaly as detect_anomaly
 from dualad.debug.gradcheck import GradcheckError as GradcheckError
@@ -79,6 +81,7 @@ from dualad.ops import sum as sum
 from dualad.ops import tanh as tanh
 from dualad.ops import transpose as transpose
 from dualad.ops import where as where
+from dualad.ops.index_update import at as at
 from dualad.transforms.checkpoint import checkpoint as checkpoint
 from dualad.transforms.checkpoint import remat as remat
 from dualad.transforms.custom_jvp import custom_jvp as custom_jvp

@@ -185,8 +185,21 @@ def train_epoch(model: nn.Module, batches: Iterable[tuple[np.ndarray, np.ndarray
     return total / max(steps, 1), steps
 
 
-def plot_curves(history: list[dict[str, float]], path: str) -> None:
-    """Save the training/test loss and the test accuracy per epoch as a PNG (needs matplotlib)."""
+class LossNote(NamedTuple):
+    """Why the training loss differs from the test loss: printed once, shown on the plot."""
+
+    line: str  # one printed line
+    title: str  # the loss panel's title
+    train_label: str  # legend entries
+    test_label: str
+    floor: float | None = None  # the lowest train loss possible (label smoothing), drawn dashed
+
+
+def plot_curves(history: list[dict[str, float]], path: str, note: LossNote | None = None) -> None:
+    """Save the training/test loss and the test accuracy per epoch as a PNG (needs matplotlib).
+
+    ``note`` explains on the loss panel (title and legend) how the two losses differ.
+    """
     try:
         import matplotlib
 
@@ -196,10 +209,16 @@ def plot_curves(history: list[dict[str, float]], path: str) -> None:
         sys.exit('--plot needs matplotlib: pip install -e ".[examples]"')
     epochs = [h["epoch"] for h in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    ax_loss.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
-    ax_loss.plot(epochs, [h["test_loss"] for h in history], marker="o", label="test")
-    ax_loss.set(xlabel="epoch", ylabel="cross entropy", title="loss")
-    ax_loss.legend()
+    ax_loss.plot(epochs, [h["train_loss"] for h in history], marker="o",
+                 label=note.train_label if note else "train")
+    ax_loss.plot(epochs, [h["test_loss"] for h in history], marker="o",
+                 label=note.test_label if note else "test")
+    if note is not None and note.floor is not None:
+        ax_loss.axhline(note.floor, color="tab:blue", linestyle="--", linewidth=1,
+                        label=f"lowest possible train loss ({note.floor:.2f})")
+    ax_loss.set(xlabel="epoch", ylabel="cross entropy")
+    ax_loss.set_title(note.title if note else "loss", fontsize=10)
+    ax_loss.legend(fontsize=9)
     ax_acc.plot(epochs, [100 * h["test_acc"] for h in history], marker="o", color="tab:green")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="test accuracy")
     ax_acc.grid(alpha=0.3)
@@ -211,7 +230,7 @@ def plot_curves(history: list[dict[str, float]], path: str) -> None:
 def fit(model: nn.Module, batches: BatchIterator, loss_fn: nn.Module, opt: optim.Optimizer,
         test: tuple[np.ndarray, np.ndarray], args: argparse.Namespace, augment_rng: np.random.Generator,
         *, start: float, schedule: optim.LRScheduler | None = None, prepare: Prepare = _unchanged,
-        eval_batch_size: int | None = None) -> dict[str, Any]:
+        eval_batch_size: int | None = None, note: LossNote | None = None) -> dict[str, Any]:
     """Train for ``args.epochs``, report each epoch and a summary, plot if ``args.plot``.
 
     Args:
@@ -221,6 +240,8 @@ def fit(model: nn.Module, batches: BatchIterator, loss_fn: nn.Module, opt: optim
         start: ``time.perf_counter()`` at the start of the run, for the reported wall time.
         schedule, prepare: Passed to :func:`train_epoch` (``prepare`` also to :func:`evaluate`).
         eval_batch_size: Passed to :func:`evaluate`.
+        note: Why the training loss differs from the test loss; printed before the first
+            epoch and shown on the plot.
 
     Returns:
         ``{"history", "wall_time", "steps", "test_acc"}``: per-epoch losses and accuracy, the
@@ -228,6 +249,8 @@ def fit(model: nn.Module, batches: BatchIterator, loss_fn: nn.Module, opt: optim
     """
     history: list[dict[str, float]] = []
     steps, train_time = 0, 0.0
+    if note is not None:
+        print(note.line)
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
         bar = progress(batches, len(batches), f"epoch {epoch}/{args.epochs}", not args.no_progress)
@@ -245,6 +268,6 @@ def fit(model: nn.Module, batches: BatchIterator, loss_fn: nn.Module, opt: optim
     print(f"final: test accuracy {100 * history[-1]['test_acc']:.2f}% | wall time {wall:.2f} s | "
           f"{steps / train_time:.1f} training steps/s ({steps} steps of {args.batch_size})")
     if args.plot:
-        plot_curves(history, args.plot)
+        plot_curves(history, args.plot, note)
         print(f"curves saved to {args.plot}")
     return {"history": history, "wall_time": wall, "steps": steps, "test_acc": history[-1]["test_acc"]}

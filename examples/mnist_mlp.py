@@ -58,6 +58,37 @@ def build_model(hidden: list[int], dropout: float, rng: np.random.Generator) -> 
     return nn.Sequential(*layers)
 
 
+def smoothed_floor(label_smoothing: float, classes: int = 10) -> float:
+    """The smallest possible label-smoothed cross entropy: the entropy of the smoothed target
+    (a perfect model still pays it; 0.50 for smoothing 0.1 over 10 classes)."""
+    hit = 1.0 - label_smoothing + label_smoothing / classes
+    miss = label_smoothing / classes
+    return float(-hit * np.log(hit) - (classes - 1) * (miss * np.log(miss) if miss else 0.0))
+
+
+def loss_note(args: argparse.Namespace) -> common.LossNote:
+    """Why the training loss sits above the test loss, from the settings of this run."""
+    train = []
+    if args.label_smoothing:
+        train.append(f"label-smoothed {args.label_smoothing:g} (floor "
+                     f"{smoothed_floor(args.label_smoothing):.2f}, not 0)")
+    if args.shift:
+        train.append(f"on images shifted up to {args.shift} px")
+    if args.dropout:
+        train.append(f"with dropout {args.dropout:g}")
+    train.append("averaged over the epoch as the weights improve")
+    line = ("why train loss > test loss: train loss is " + ", ".join(train) + "; test loss is "
+            "plain cross entropy on unshifted test images after the epoch.")
+    tags = [f"smoothing {args.label_smoothing:g}" if args.label_smoothing else "",
+            f"shift {args.shift} px" if args.shift else "",
+            f"dropout {args.dropout:g}" if args.dropout else "", "epoch mean"]
+    title = ("loss: train is label-smoothed and augmented,\nso it sits above test"
+             if args.label_smoothing or args.shift or args.dropout else "loss")
+    return common.LossNote(line, title, "train (" + ", ".join(t for t in tags if t) + ")",
+                           "test (plain cross entropy, end of epoch)",
+                           smoothed_floor(args.label_smoothing) if args.label_smoothing else None)
+
+
 def main(argv: list[str] | None = None, start: float | None = None) -> dict[str, Any]:
     """Train and evaluate; returns the per-epoch history, wall time and step count."""
     start = time.perf_counter() if start is None else start
@@ -70,7 +101,8 @@ def main(argv: list[str] | None = None, start: float | None = None) -> dict[str,
     batches = BatchIterator(x_train, y_train, args.batch_size, seed=rngs.shuffle)
     print(f"MNIST: {len(x_train)} training images, {len(x_test)} test images | model "
           f"{' -> '.join(str(w) for w in [784, *args.hidden, 10])} ({model.num_parameters():,} parameters)")
-    return common.fit(model, batches, loss_fn, opt, (x_test, y_test), args, rngs.augment, start=start)
+    return common.fit(model, batches, loss_fn, opt, (x_test, y_test), args, rngs.augment, start=start,
+                      note=loss_note(args))
 
 
 if __name__ == "__main__":

@@ -48,3 +48,26 @@ def test_plot_and_bad_flags(example: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         example.main(["--hidden", "12,abc"])
 
+
+
+def test_explains_why_train_loss_is_above_test_loss(example: ModuleType,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from dualad import nn
+
+    example.main(["--epochs", "1", "--hidden", "16", "--no-progress"])
+    out = capsys.readouterr().out.splitlines()
+    why = [line for line in out if line.startswith("why train loss > test loss")]
+    assert len(why) == 1 and "label-smoothed 0.1 (floor 0.50" in why[0] and "1 px" in why[0]
+    assert out.index(why[0]) < next(i for i, line in enumerate(out) if line.startswith("epoch"))
+    # the floor is the smoothed loss of the best possible prediction: the smoothed target itself
+    target = np.full((1, 10), 0.01)
+    target[0, 3] = 0.91
+    best = float(nn.CrossEntropyLoss(label_smoothing=0.1)(np.log(target), np.array([3])).item())
+    assert abs(best - example.smoothed_floor(0.1)) < 1e-12
+    assert abs(example.smoothed_floor(0.1) - 0.5003) < 1e-4
+    # without smoothing, shift or dropout the note only mentions the epoch average
+    plain = example.loss_note(example.parse_args(["--label-smoothing", "0", "--shift", "0"]))
+    assert "smoothed" not in plain.line and "averaged over the epoch" in plain.line
+    assert plain.floor is None and plain.title == "loss"

@@ -79,13 +79,53 @@ def _walk(x: Any, depth: int, leaves: list[Any]) -> TreeDef:
     return LEAF
 
 
+def tree_leaves(tree: Any) -> list[Any]:
+    """The leaves of ``tree``, in the order :func:`tree_flatten` gives them (like
+    ``jax.tree_util.tree_leaves``).
+
+    ``None`` is an empty node, not a leaf; dicts are walked in insertion order (JAX sorts
+    their keys).
+
+    Examples:
+        >>> import dualad
+        >>> dualad.tree_leaves({"w": 1.0, "b": (2.0, None, [3.0])})
+        [1.0, 2.0, 3.0]
+    """
+    return tree_flatten(tree)[0]
+
+
+def tree_structure(tree: Any) -> TreeDef:
+    """The structure of ``tree`` without its leaves (like ``jax.tree_util.tree_structure``).
+
+    Two trees have equal structures exactly when :func:`tree_map` can combine them; rebuild
+    a tree from a structure and new leaves with :func:`tree_unflatten`.
+
+    Examples:
+        >>> import dualad
+        >>> s = dualad.tree_structure({"w": 1.0, "b": (2.0, None)})
+        >>> print(s)
+        {'w': *, 'b': (*, None)}
+        >>> s.num_leaves
+        2
+        >>> dualad.tree_unflatten(s, [10.0, 20.0])
+        {'w': 10.0, 'b': (20.0, None)}
+    """
+    return tree_flatten(tree)[1]
+
+
 def tree_unflatten(treedef: TreeDef, leaves: list[Any]) -> Any:
-    """Inverse of :func:`tree_flatten`."""
-    it = iter(leaves)
-    out = _build(treedef, it)
-    if next(it, _SENTINEL) is not _SENTINEL:
-        raise ValueError("tree_unflatten: more leaves than the structure holds")
-    return out
+    """Inverse of :func:`tree_flatten`: the tree of structure ``treedef`` holding ``leaves``.
+
+    Raises ``ValueError`` when the number of leaves does not match the structure.
+    """
+    leaves = list(leaves)
+    if not isinstance(treedef, TreeDef):
+        raise TypeError(f"tree_unflatten: treedef must be a structure from tree_structure or "
+                        f"tree_flatten, got {type(treedef).__name__}")
+    if len(leaves) != treedef.num_leaves:
+        raise ValueError(f"tree_unflatten: the structure {treedef} holds {treedef.num_leaves} "
+                         f"leaves, got {len(leaves)}; pass one leaf per '*'.")
+    return _build(treedef, iter(leaves))
 
 
 def _build(t: TreeDef, it: Iterator[Any]) -> Any:
@@ -100,9 +140,6 @@ def _build(t: TreeDef, it: Iterator[Any]) -> Any:
     if t.kind == "list":
         return kids
     return dict(zip(t.meta, kids))
-
-
-_SENTINEL = object()
 
 
 def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:

@@ -60,8 +60,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         >>> x.grad is None
         True
     """
-    outs = _tensors(outputs, "outputs")
-    ins = _tensors(inputs, "inputs")
+    outs = _tensors(outputs, "autograd.grad: outputs")
+    ins = _tensors(inputs, "autograd.grad: inputs")
     for k, t in enumerate(ins):
         if t._node is None:
             raise RuntimeError(
@@ -107,13 +107,13 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
         >>> x.grad                            # 2 x + 3
         array(7.)
     """
-    outs = _tensors(tensors, "tensors")
+    outs = _tensors(tensors, "autograd.backward: tensors")
     retain = create_graph if retain_graph is None else retain_graph
     seeds = _seeds(outs, grad_tensors, "autograd.backward", create_graph)
     grads = run_backward(seeds, retain, create_graph)
     kept = grads
     if inputs is not None:
-        wanted = {id(t._node) for t in _tensors(inputs, "inputs")}
+        wanted = {id(t._node) for t in _tensors(inputs, "autograd.backward: inputs")}
         kept = {n: g for n, g in grads.items() if id(n) in wanted}
     _accumulate(kept, () if grad_tensors is None else [s for _, s in seeds], create_graph)
     if not retain:

@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from dualad import ops
+from dualad._core.errors import UnsupportedOperationError
 from dualad._core.levels import Tracer, primal
 from dualad.engines import numpy_hooks
 from dualad.engines.numpy_hooks import namespace as dnp
+from dualad.ops import index_update
 from dualad.ops._util import shape_of
 from dualad.ops.gather import index as gather_index
 from dualad.ops.gather import is_value_index
@@ -67,6 +69,21 @@ class ArrayMethods(Tracer):
     @property
     def mT(self) -> Any:
         return dnp().matrix_transpose(self)
+
+    @property
+    def at(self) -> index_update.IndexUpdater:
+        """Functional updates, as in JAX: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``,
+        ``.get()`` return a new array (see :mod:`dualad.ops.index_update`)."""
+        return index_update.IndexUpdater(self)
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        raise UnsupportedOperationError(
+            f"{type(self).__name__} does not support item assignment (x[...] = v): changing a "
+            "traced value in place would make its derivative wrong. Build the array "
+            "functionally instead: x = x.at[idx].set(v) (or .add(v), .multiply(v)), "
+            "dualad.numpy.where(mask, v, x), or dualad.numpy.concatenate / stack of the "
+            "pieces. (To edit a Tensor's values outside the graph, e.g. to initialise a "
+            "parameter, write into t.data instead.)")
 
     def __len__(self) -> int:
         if not self.shape:
@@ -280,7 +297,9 @@ class ArrayMethods(Tracer):
         return TypeError(
             f"{what} of a traced value would drop its derivative. Use dualad.primal(x) (or "
             "x.detach() for a Tensor) to take the value explicitly, or keep computing with "
-            "dualad ops."
+            "dualad ops. (Assigning a traced value into a NumPy array, y[i] = x, lands here "
+            "too: build y with dualad.numpy.where / concatenate / stack, or functionally "
+            "with y = dualad.at(y)[i].set(x).)"
         )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -318,5 +337,5 @@ class ArrayMethods(Tracer):
             return func(*(primal(a) for a in args), **kwargs)
         fn = numpy_hooks.FUNCTIONS.get(func)
         if fn is None:
-            raise numpy_hooks.unsupported(getattr(func, "__name__", repr(func)), "function")
+            raise numpy_hooks.unsupported(numpy_hooks.public_name(func), "function")
         return fn(*args, **kwargs)

@@ -86,13 +86,14 @@ class BatchTracer(ArrayMethods):
 
     def __bool__(self) -> bool:
         raise TypeError(
-            "vmap: the truth value of a batched value differs from example to example, so "
-            "Python control flow (if/while/and/or) cannot depend on it inside vmap. Use "
+            f"{self._main.name}: the truth value of a batched value differs from example to "
+            "example, so Python control flow (if/while/and/or) cannot depend on it. Use "
             "dualad.where(cond, x, y) to choose elementwise instead.")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
-            "vmap: np.asarray() of a batched value would mix the examples into one array. Keep "
+            f"{self._main.name}: np.asarray() of a batched value would mix the examples into "
+            "one array. Keep "
             "computing with dualad ops; a derivative rule that needs NumPy on plain values "
             "can run it once per batch with dualad.ops._batching.on_values(fn, *values). "
             "(Indexing a plain array with a batched index, table[i], lands here too: "
@@ -198,7 +199,7 @@ def _per_example(main: MainTrace, fn: Callable[..., Any], args: Sequence[Any],
     for col in columns:
         shapes = {shape_of(c) for c in col}
         if len(shapes) > 1:
-            raise ShapeError(f"vmap: NumPy's {getattr(fn, '__name__', fn)} gives results of "
+            raise ShapeError(f"{main.name}: NumPy's {getattr(fn, '__name__', fn)} gives results of "
                              f"different shapes for different examples ({sorted(shapes)}), "
                              "which cannot be stacked into one batch")
         stacked.append(BatchTracer._make(main, stack(list(col)), 0))

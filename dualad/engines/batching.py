@@ -55,7 +55,7 @@ class BatchTrace(MainTrace):
             if rule is None and prim.name not in _WARNED:
                 _WARNED.add(prim.name)
                 warnings.warn(
-                    f"vmap: primitive {prim.name!r} has no batching rule, so it is applied to "
+                    f"{self.name}: primitive {prim.name!r} has no batching rule, so it is applied to "
                     "one example at a time and the results are stacked (correct, but slow). "
                     "Give it one with defprimitive(..., batch=rule), or batch='loop' to "
                     "declare the fallback and silence this warning.", UserWarning, stacklevel=4)
@@ -70,7 +70,7 @@ class BatchTrace(MainTrace):
         shape = shape_of(out)
         if not -len(shape) <= dim < len(shape) or shape[dim] != self.axis_size:
             raise ShapeError(
-                f"vmap: the batching rule of {prim.name!r} returned shape {shape} with batch "
+                f"{self.name}: the batching rule of {prim.name!r} returned shape {shape} with batch "
                 f"axis {dim}, which is not an axis of size {self.axis_size} (a bug in the rule)")
         return BatchTracer._make(self, out, dim % len(shape))
 

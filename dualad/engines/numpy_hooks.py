@@ -18,8 +18,8 @@ import numpy as np
 
 from dualad._core.errors import UnsupportedOperationError
 
-__all__ = ["DIRECT", "FUNCTIONS", "SHAPE_FUNCTIONS", "UFUNCS", "UFUNC_METHODS", "install",
-           "namespace", "unsupported"]
+__all__ = ["DIRECT", "FUNCTIONS", "SHAPE_FUNCTIONS", "SUPPORTED_HINT", "UFUNCS", "UFUNC_METHODS",
+           "install", "namespace", "public_name", "unsupported"]
 
 UFUNCS: dict[Any, Callable[..., Any]] = {}
 """NumPy ufunc -> the ``dualad.numpy`` function of the same name."""
@@ -55,12 +55,23 @@ def namespace() -> Any:
     return _NAMESPACE[0]
 
 
+def public_name(fn: Any) -> str:
+    """NumPy's public name of a function: ``sin``, ``linalg.solve``, ``fft.rfft``."""
+    module = getattr(fn, "__module__", "") or ""
+    sub = next((s for s in ("linalg", "fft") if module.startswith(f"numpy.{s}")), None)
+    return (f"{sub}." if sub else "") + getattr(fn, "__name__", repr(fn))
+
+
+SUPPORTED_HINT = (
+    "dualad.numpy.supported() lists the NumPy functions that work on traced values; the "
+    "API reference page 'dualad.numpy' (docs/api/numpy.md) documents each one.")
+
+
 def unsupported(name: str, kind: str) -> UnsupportedOperationError:
     """The error for a NumPy ufunc or function that has no dualad mirror."""
     return UnsupportedOperationError(
         f"NumPy {kind} {name!r} has no dualad rule, so it cannot be applied to a traced value "
-        "without losing its derivative. dualad.numpy.supported() lists the NumPy functions "
-        "that work on traced values (see the 'NumPy code' how-to, docs/howto/numpy.md). To "
-        "differentiate through this one, write it with dualad ops, or register a primitive "
-        "(dualad.defprimitive) and route NumPy's function to it with dualad.numpy.register."
+        f"without losing its derivative. {SUPPORTED_HINT} To differentiate through this one, "
+        "write it with dualad ops, or register a primitive (dualad.defprimitive) and route "
+        "NumPy's function to it with dualad.numpy.register."
     )

@@ -198,8 +198,9 @@ class Tensor(ArrayMethods, PicklableTensor, AutogradTensor):
             raise RuntimeError("requires_grad can only be changed on leaf tensors; use .detach()")
         if flag and np.result_type(self._value).kind not in "fc":
             raise NonDifferentiableError(
-                f"only floating point tensors can require gradients, this one has dtype "
-                f"{np.result_type(self._value)}; convert it, e.g. Tensor(x, dtype=np.float64)"
+                "requires_grad=True: only floating point tensors can require gradients, this one "
+                f"has dtype {np.result_type(self._value)}; convert it, e.g. "
+                "Tensor(x, dtype=np.float64)"
             )
         if self._node is not None:
             _inplace.let_go(self)

@@ -396,3 +396,4 @@ from dualad.numpy._protocol import supported as supported  # noqa: E402
 from dualad.numpy._protocol import unregister as unregister  # noqa: E402
 
 _protocol.install(_sys.modules[__name__])
+__getattr__ = _protocol.module_getattr  # a missing name says where the supported ones are listed

@@ -57,7 +57,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
     "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "nonzero", "ones", "ones_like",
     "outer", "pad", "partition", "percentile", "permute_dims", "poly", "polyadd", "polyder",
-    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real", "real_if_close",
+    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real",
     "repeat", "reshape", "resize", "result_type", "roll", "rollaxis", "rot90", "round", "row_stack",
     "searchsorted", "select", "setdiff1d", "setxor1d", "shape", "sinc", "size", "sort", "split",
     "squeeze", "stack", "std", "sum", "swapaxes", "take", "take_along_axis", "tensordot", "tile",
@@ -75,12 +75,11 @@ def _table(dnp: ModuleType, want_ufunc: bool) -> dict[Any, Callable[..., Any]]:
         np_fn = getattr(np, name, None)
         if np_fn is not None and isinstance(np_fn, np.ufunc) == want_ufunc:
             table[np_fn] = getattr(dnp, name)
-    if not want_ufunc:  # numpy.linalg and numpy.fft: each answered by its namesake in dnp's
-        for sub in ("linalg", "fft"):
-            for name in getattr(dnp, sub).__all__:
-                np_fn = getattr(getattr(np, sub), name, None)
-                if callable(np_fn) and not isinstance(np_fn, type):
-                    table[np_fn] = getattr(getattr(dnp, sub), name)
+    if not want_ufunc:  # numpy.linalg: each function answered by its namesake in dnp.linalg
+        for name in dnp.linalg.__all__:
+            np_fn = getattr(np.linalg, name, None)
+            if callable(np_fn) and not isinstance(np_fn, type):
+                table[np_fn] = getattr(dnp.linalg, name)
     return table
 
 
@@ -149,16 +148,28 @@ def supported() -> list[str]:
 
     Examples:
         >>> import dualad.numpy as dnp
-        >>> "sin" in dnp.supported() and "linalg.solve" in dnp.supported() and "fft.rfft" in dnp.supported()
+        >>> "sin" in dnp.supported() and "linalg.solve" in dnp.supported()
         True
     """
-    def name(fn: Any) -> str:
-        module = getattr(fn, "__module__", "") or ""
-        prefix = next((f"{sub}." for sub in ("linalg", "fft") if module.startswith(f"numpy.{sub}")), "")
-        return prefix + getattr(fn, "__name__", repr(fn))
-
     tables = (numpy_hooks.UFUNCS, numpy_hooks.FUNCTIONS, numpy_hooks.SHAPE_FUNCTIONS)
-    return sorted({name(fn) for table in tables for fn in table})
+    return sorted({numpy_hooks.public_name(fn) for table in tables for fn in table})
+
+
+def module_getattr(name: str) -> Any:
+    """``dualad.numpy.__getattr__``: a missing name raises :func:`missing_name`'s error."""
+    raise missing_name(name)
+
+
+def missing_name(name: str) -> AttributeError:
+    """The error for ``dualad.numpy.<name>`` that does not exist: what to use instead."""
+    if name.startswith("__"):  # Python's own probes (copy, pickle, doctest): the plain error
+        return AttributeError(f"module 'dualad.numpy' has no attribute {name!r}")
+    has = f"NumPy has numpy.{name}, but dualad does not differentiate it yet. " if hasattr(
+        np, name) else ""
+    return AttributeError(
+        f"module 'dualad.numpy' has no attribute {name!r}. {has}{numpy_hooks.SUPPORTED_HINT} "
+        "For something else, write it with dualad ops or register a primitive "
+        "(dualad.defprimitive; see the 'Write a custom primitive' how-to).")
 
 
 def register(numpy_function: Any, fn: Callable[..., Any]) -> None:

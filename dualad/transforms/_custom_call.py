@@ -23,7 +23,7 @@ from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms.grad_and_jvp import vjp
-from dualad.transforms.vmap import vmap
+from dualad.transforms.vmap import vmap_as
 
 __all__ = ["Call", "CustomFunction", "describe", "flat_outputs", "pull_back_inexact", "push_directions",
            "transpose_linear", "zeros_like_value"]
@@ -69,9 +69,10 @@ class Call:
         self.name = name
         args = _positional(fun, args, kwargs, name, what)
         nargs = len(args)
+        option = "static_argnums" if what == "checkpoint" else "nondiff_argnums"
         for i in nondiff_argnums:
             if not -nargs <= i < nargs:
-                raise ValueError(f"{name}: nondiff_argnums has {i}, but the call has {nargs} "
+                raise ValueError(f"{name}: {option} has {i}, but the call has {nargs} "
                                  f"positional argument(s); give indices from 0 to {nargs - 1}")
         fixed = sorted({i % nargs for i in nondiff_argnums})
         self.fixed = tuple(fixed)
@@ -79,7 +80,7 @@ class Call:
         for i, v in zip(fixed, self.nondiff):
             if any(isinstance(x, Tracer) for x in tree_flatten(v)[0]):
                 raise TypeError(
-                    f"{name}: argument {i} is in nondiff_argnums but holds a traced value, whose "
+                    f"{name}: argument {i} is in {option} but holds a traced value, whose "
                     "derivative would be lost. Pass it as an ordinary (differentiable) argument "
                     "(its rule may give it a zero tangent/cotangent), or pass "
                     "dualad.stop_gradient(value) if no derivative should flow through it.")
@@ -154,7 +155,9 @@ def push_directions(lin: Callable[..., tuple[Any, ...]], primals: Sequence[Any],
         return tuple(None if o is None else reshape(o, (1,) + shape_of(o)) for o in lin(*ts))
     axes = tuple(None if t is None else 0 for t in tangents)
     ts = [zeros_like_value(p) if t is None else t for p, t in zip(primals, tangents)]
-    out: tuple[Any, ...] = tuple(vmap(lambda *d: tuple(lin(*d)), in_axes=axes, out_axes=0)(*ts))
+    batched = vmap_as(lambda *d: tuple(lin(*d)), "jacfwd / hessian / grad(mode='forward') (all "
+                      "directions are pushed through the rule at once)", axes, 0)
+    out: tuple[Any, ...] = tuple(batched(*ts))
     return out
 
 

@@ -162,9 +162,10 @@ def vjp_primitive(name: str, fwd_flat: Callable[..., tuple[Any, ...]], bwd_flat:
 
     def jvp_joint(tangents: tuple[Any, ...], ans: Any, *primals: Any) -> Any:
         raise NonDifferentiableError(
-            f"{name} is a custom_vjp function: forward mode (jvp, jacfwd, hessian, linearize) "
-            "cannot use its backward rule. Define it with dualad.custom_jvp instead (its rule "
-            "serves both modes), or use reverse mode only (jacrev(jacrev(f)) for a Hessian).")
+            f"{name} is a custom_vjp function: forward mode (jvp, jacfwd, hessian, hvp, "
+            "grad(mode='forward')) cannot use its backward rule. Define it with "
+            "dualad.custom_jvp instead (its rule serves both modes), or use reverse mode only "
+            "(jacrev(jacrev(f)) for a Hessian).")
 
     def vjp_joint(g: tuple[Any, ...], ans: tuple[Any, ...], *args: Any) -> list[Any]:
         k = n_out()

@@ -22,11 +22,12 @@ from dualad.engines.reverse import backward_pass, in_dtype_of
 from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms import _holomorphic as holomorphic
-from dualad.transforms.arguments import as_input, check_callable, finish, split_args
+from dualad.transforms.arguments import Labels, as_input, check_callable, finish, leaf_paths, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
 from dualad.transforms.recording import pull_back, record
 
 __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
+# grad_as and value_and_grad_as are for the transforms built on these (hessian).
 
 
 # ----------------------------------------------------------------------------- reverse mode
@@ -47,8 +48,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     return _vjp(f, primals, has_aux, "vjp")
 
 
-def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str) -> Any:
-    rec = record(f, primals, has_aux, name)  # name: the transform the user called, for errors
+def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str,
+         labels: Labels | None = None) -> Any:
+    rec = record(f, primals, has_aux, name, labels)  # name: the transform the user called
 
     def vjp_fn(cotangent: Any) -> Any:
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -81,26 +83,33 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``.
     """
-    check_callable(f, "value_and_grad")
+    return value_and_grad_as(f, argnums, has_aux, mode, "value_and_grad", holomorphic)
+
+
+def value_and_grad_as(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+                      mode: str, name: str, holomorphic: bool = False) -> Callable[..., Any]:
+    """:func:`value_and_grad`, whose errors name ``name``: the transform the user called
+    (``grad``, ``hessian``, ``hvp``...), which may be built on this one."""
+    check_callable(f, name)
     if mode not in ("reverse", "forward"):
-        raise ValueError(f"grad: mode must be 'reverse' or 'forward', got {mode!r}")
+        raise ValueError(f"{name}: mode must be 'reverse' or 'forward', got {mode!r}")
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "grad")
+        g, diff, labels = split_args(f, args, kwargs, argnums, name)
         if holomorphic:
-            value, grads, aux = _holomorphic_grad(g, diff, has_aux, mode)
+            value, grads, aux = _holomorphic_grad(g, diff, has_aux, mode, name, labels)
         elif mode == "reverse":
-            value, grads, aux = _reverse_grad(g, diff, has_aux)
+            value, grads, aux = _reverse_grad(g, diff, has_aux, name, labels)
         elif any(map(is_complex, tree_flatten(diff)[0])):
-            value, grads, aux = _forward_grad_complex(g, diff, has_aux)
+            value, grads, aux = _forward_grad_complex(g, diff, has_aux, name, labels)
         else:
             def g_out(*d: Any) -> Any:
                 out = g(*d)
-                _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+                _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out, name)
                 return out
 
-            value, jac, aux = jacfwd_core(g_out, diff, has_aux)
-            _scalar_seed(value)
+            value, jac, aux = jacfwd_core(g_out, diff, has_aux, name, labels)
+            _scalar_seed(value, name)
             grads = tuple(tree_map(lambda j, x: finish(in_dtype_of(_drop_out_axes(j, value), x)),
                                    jk, xk) for jk, xk in zip(jac, diff))
         grads_out = grads[0] if isinstance(argnums, int) else tuple(grads)
@@ -109,15 +118,15 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     return wrapped
 
 
-def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
-                  ) -> tuple[Any, tuple[Any, ...], Any]:
+def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, name: str,
+                  labels: Labels) -> tuple[Any, tuple[Any, ...], Any]:
     """``vjp`` with the scalar seed, minus what a user's cotangent needs (structure and dtype
     checks) and with the graph freed during its one backward pass: ``grad`` in a loop pays
     this path's cost on every call."""
-    rec = record(g, diff, has_aux, "grad", checked=True)
+    rec = record(g, diff, has_aux, name, labels, checked=True)
     value = finish(rec.values[0]) if rec.out_tree is LEAF else \
         tree_unflatten(rec.out_tree, [finish(v) for v in rec.values])
-    seed = _scalar_seed(value)
+    seed = _scalar_seed(value, name)
     root = rec.roots[0]
     found = {} if root is None else backward_pass(root[0], root[1], seed, retain_graph=False)
     full = []
@@ -131,27 +140,27 @@ def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
     return value, tuple(tree_unflatten(rec.in_tree, full)), rec.aux
 
 
-def _holomorphic_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, mode: str
-                      ) -> tuple[Any, tuple[Any, ...], Any]:
+def _holomorphic_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, mode: str,
+                      name: str, labels: Labels) -> tuple[Any, tuple[Any, ...], Any]:
     """``f'(z)`` of a complex scalar ``f``: forward mode's JVP, or reverse mode's conjugated VJP."""
-    holomorphic.check_inputs(diff, "grad")
+    holomorphic.check_inputs(diff, name)
     if mode == "reverse":
-        value, pullback, *rest = _vjp(g, diff, has_aux, "grad")
-        grads = holomorphic.conjugated(pullback(holomorphic.check_output(value, "grad", True)))
+        value, pullback, *rest = _vjp(g, diff, has_aux, name, labels)
+        grads = holomorphic.conjugated(pullback(holomorphic.check_output(value, name, True)))
         return value, tuple(grads), rest[0] if rest else None
 
     def g_out(*d: Any) -> Any:
         out = g(*d)
-        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out, name)
         return out
 
-    value, jac, aux = jacfwd_core(g_out, diff, has_aux)
-    holomorphic.check_output(value, "grad", True)
+    value, jac, aux = jacfwd_core(g_out, diff, has_aux, name, labels)
+    holomorphic.check_output(value, name, True)
     return value, tuple(tree_map(lambda j: finish(_drop_out_axes(j, value)), jk) for jk in jac), aux
 
 
-def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool
-                          ) -> tuple[Any, tuple[Any, ...], Any]:
+def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool,
+                          name: str, labels: Labels) -> tuple[Any, tuple[Any, ...], Any]:
     """Forward-mode gradient with complex inputs: ``dL/dx + 1j * dL/dy`` per complex leaf.
 
     Each complex leaf is split into its real and imaginary parts, so the one batched
@@ -160,44 +169,47 @@ def _forward_grad_complex(g: Callable[..., Any], diff: tuple[Any, ...], has_aux:
     leaves, tree = tree_flatten(diff)
     split = [is_complex(x) for x in leaves]
     parts = tuple((np.real(x), np.imag(x)) if c else x for x, c in zip(leaves, split))
+    part_labels = [w for w, c in zip(labels, split) for w in ((f"{w}.real", f"{w}.imag")
+                                                              if c else (w,))]
 
     def g_parts(*ps: Any) -> Any:
         out = g(*tree_unflatten(tree, [p[0] + 1j * p[1] if c else p for p, c in zip(ps, split)]))
-        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out)
+        _check_scalar(out[0] if has_aux and isinstance(out, (tuple, list)) else out, name)
         return out
 
-    value, jac, aux = jacfwd_core(g_parts, parts, has_aux)
-    _scalar_seed(value)
+    value, jac, aux = jacfwd_core(g_parts, parts, has_aux, name, part_labels)
+    _scalar_seed(value, name)
     grads = [_drop_out_axes(j[0], value) + 1j * _drop_out_axes(j[1], value) if c
              else _drop_out_axes(j, value) for j, c in zip(jac, split)]
     return value, tuple(finish(x) for x in tree_unflatten(tree, grads)), aux
 
 
-def _check_scalar(out: Any) -> None:
+def _check_scalar(out: Any, name: str) -> None:
     if isinstance(out, (tuple, list, dict)):
+        aux = ", or has_aux=True to return extras" if name in ("grad", "value_and_grad") else ""
         raise NonDifferentiableError(
-            "grad: the function returned a container; grad needs a single scalar output. "
-            "Use jacobian or vjp for several outputs, or has_aux=True to return extras.")
+            f"{name}: the function returned a {type(out).__name__}; {name} needs a single scalar "
+            f"output. Use jacobian or vjp for several outputs{aux}.")
     if out is None or isinstance(out, (str, bytes)):
         raise NonDifferentiableError(
-            f"grad: the function returned {type(out).__name__}; grad needs a real floating point "
-            "scalar. Check that the function ends with a return statement.")
+            f"{name}: the function returned {type(out).__name__}; {name} needs a real floating "
+            "point scalar. Check that the function ends with a return statement.")
 
 
-def _scalar_seed(value: Any) -> Any:
-    _check_scalar(value)
+def _scalar_seed(value: Any, name: str) -> Any:
+    _check_scalar(value, name)
     v = primal(value)
     shape = shape_of(v)  # (v may be a tracer of an outer vmap: no np.size)
     dt = dtype_of(v)
     if shape and prod(shape) != 1:
         raise NonDifferentiableError(
-            f"grad: the function must return a scalar, got shape {shape}. Use "
+            f"{name}: the function must return a scalar, got shape {shape}. Use "
             "dualad.jacobian (all derivatives), dualad.vjp (a weighted sum of them), or reduce "
             "the output first (e.g. .sum()).")
     if dt.kind not in "f":
         raise NonDifferentiableError(
-            f"grad: the function returned dtype {dt}; grad needs a real floating point output "
-            "(for complex outputs use vjp with an explicit cotangent).")
+            f"{name}: the function returned dtype {dt}; {name} needs a real floating point "
+            "output (for complex outputs use vjp with an explicit cotangent).")
     return np.ones(shape, dtype=dt) if shape else dt.type(1.0)
 
 
@@ -229,8 +241,13 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
         >>> complex(dualad.grad(lambda z: z ** 3, holomorphic=True)(1j))   # 3 z^2
         (-3+0j)
     """
-    check_callable(f, "grad")
-    vg = value_and_grad(f, argnums, has_aux, mode, holomorphic)
+    return grad_as(f, argnums, has_aux, mode, "grad", holomorphic)
+
+
+def grad_as(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool, mode: str,
+            name: str, holomorphic: bool = False) -> Callable[..., Any]:
+    """:func:`grad`, whose errors name ``name`` (the transform the user called)."""
+    vg = value_and_grad_as(f, argnums, has_aux, mode, name, holomorphic)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)
@@ -251,24 +268,37 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         >>> float(value), float(tangent)
         (9.0, 6.0)
     """
-    check_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
-    p_leaves, p_tree = tree_flatten(tuple(primals))
-    t_leaves, t_tree = tree_flatten(tuple(tangents))
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples, e.g. "
+                        "jvp(f, (x,), (v,))")
+    return _jvp(f, tuple(primals), tuple(tangents), "jvp")
+
+
+def _jvp(f: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], name: str,
+         single: tuple[str, str] | None = None) -> tuple[Any, Any]:
+    """:func:`jvp`, whose errors name ``name`` (the transform called) and the argument:
+    ``primals[0]``/``tangents[0]``, or for a single primal the names in ``single``
+    (``("x", "v")`` for ``hvp(f, x, v)``)."""
+    check_callable(f, name)
+    what = single or ("primals", "tangents")
+    p_leaves, p_tree = tree_flatten(primals)
+    t_leaves, t_tree = tree_flatten(tangents)
     if p_tree != t_tree:
-        raise ShapeError(f"jvp: the tangents have structure {t_tree}, but the primals have "
-                         f"{p_tree}; pass one tangent per primal, nested the same way.")
-    p_leaves = [as_input(p, f"jvp: primal {k}") for k, p in enumerate(p_leaves)]
-    t_leaves = [as_cotangent(t, p, f"jvp: tangent {k}", f"primal {k}")
-                for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
-    with new_main(lambda level: ForwardTrace(level, batched=False, name="jvp")) as main:
+        shown = (t_tree.children[0], p_tree.children[0]) if single else (t_tree, p_tree)
+        raise ShapeError(f"{name}: {what[1]} has the structure {shown[0]}, but {what[0]} has "
+                         f"{shown[1]}; pass one tangent per primal, nested the same way.")
+    p_names = leaf_paths(primals[0] if single else primals, what[0])
+    t_names = [what[1] + p[len(what[0]):] for p in p_names]
+    p_leaves = [as_input(p, f"{name}: {w}") for p, w in zip(p_leaves, p_names)]
+    t_leaves = [as_cotangent(t, p, f"{name}: {tw}", pw)
+                for p, t, pw, tw in zip(p_leaves, t_leaves, p_names, t_names)]
+    with new_main(lambda level: ForwardTrace(level, batched=False, name=name)) as main:
         duals = [Dual._make(main, p, reshape(t, (1,) + shape_of(t))) for p, t in zip(p_leaves, t_leaves)]
         out = f(*tree_unflatten(p_tree, duals))
         o_leaves, o_tree = tree_flatten(out)
         values, tans = [], []
         for o in o_leaves:
-            check_output(o, main, "jvp")
+            check_output(o, main, name)
             if isinstance(o, Dual) and o._main is main:
                 values.append(o.primal)
                 tans.append(reshape(o._tangent, shape_of(o.primal)))
@@ -283,7 +313,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """Hessian-vector product of a scalar ``f`` at ``x`` along ``v`` (forward over reverse)."""
     check_callable(f, "hvp")
-    return jvp(grad(f), (x,), (v,))[1]
+    return _jvp(grad_as(f, 0, False, "reverse", "hvp"), (x,), (v,), "hvp", ("x", "v"))[1]
 
 
 def derivative(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -300,6 +330,6 @@ def derivative(f: Callable[..., Any]) -> Callable[..., Any]:
         if shape_of(x) != ():
             raise ShapeError(f"derivative: expects a scalar input, got shape {shape_of(x)}; "
                              "use jacfwd for array inputs")
-        return jvp(f, (x,), (1.0,))[1]
+        return _jvp(f, (x,), (1.0,), "derivative", ("x", "tangent"))[1]
 
     return wrapped

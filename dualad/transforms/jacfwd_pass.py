@@ -19,7 +19,7 @@ from dualad._core.tree import TreeDef, tree_flatten, tree_unflatten
 from dualad.engines.forward import Dual, ForwardTrace
 from dualad.ops._util import shape_of
 from dualad.ops.shape import getitem, reshape, transpose
-from dualad.transforms.arguments import as_input, finish, split_aux
+from dualad.transforms.arguments import Labels, as_input, finish, split_aux
 
 __all__ = ["assemble", "jacfwd_blocks", "jacfwd_core", "size"]
 
@@ -42,34 +42,38 @@ def assemble(blocks: list[list[Any]], out_tree: TreeDef, in_tree: TreeDef, singl
     return tree_unflatten(out_tree, per_out)
 
 
-def jacfwd_core(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool = False
-                ) -> tuple[Any, list[list[Any]] | Any, Any]:
+def jacfwd_core(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, name: str,
+                labels: Labels) -> tuple[Any, list[list[Any]] | Any, Any]:
     """One batched forward pass of ``g(*diff)``: (value, jac per input arg, aux)."""
-    value, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+    value, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux, name, labels)
     jac = assemble(blocks, out_tree, in_tree, single=False)
     return value, jac, aux
 
 
-def jacfwd_blocks(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool) -> Any:
+def jacfwd_blocks(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, name: str,
+                  labels: Labels) -> Any:
+    """The pass itself; ``name`` is the transform the user called and ``labels`` names each
+    input leaf (see :func:`~dualad.transforms.arguments.input_labels`), for errors."""
     leaves, in_tree = tree_flatten(diff)
-    leaves = [as_input(x, f"jacfwd: input {k}") for k, x in enumerate(leaves)]
+    leaves = [x if type(x) is np.ndarray and x.dtype.kind in "fc" else as_input(x, labels[k])
+              for k, x in enumerate(leaves)]  # (labels are built only if an error needs one)
     shapes = [shape_of(x) for x in leaves]
     sizes = [size(s) for s in shapes]
     n = sum(sizes)
     dtype = np.result_type(*[primal(x) for x in leaves]) if leaves else np.float64
     eye = np.eye(n, dtype=dtype)
     offsets = np.cumsum([0] + sizes)
-    with new_main(lambda level: ForwardTrace(level, batched=True, name="jacfwd")) as main:
+    with new_main(lambda level: ForwardTrace(level, batched=True, name=name)) as main:
         duals = [Dual._make(main, x, eye[:, offsets[k]:offsets[k + 1]].reshape((n,) + shapes[k]))
                  for k, x in enumerate(leaves)]
         out = g(*tree_unflatten(in_tree, duals))
         aux = None
         if has_aux:
-            out, aux = split_aux(out, "jacfwd")
+            out, aux = split_aux(out, name)
         o_leaves, out_tree = tree_flatten(out)
         values, blocks = [], []
         for o in o_leaves:
-            check_output(o, main, "jacfwd")
+            check_output(o, main, name)
             mine = isinstance(o, Dual) and o._main is main
             v = o.primal if mine else o
             values.append(v)

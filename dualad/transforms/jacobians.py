@@ -22,10 +22,10 @@ from dualad.ops._util import shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms import _holomorphic as holomorphic_
 from dualad.transforms.arguments import check_callable, finish, split_args
-from dualad.transforms.grad_and_jvp import grad
+from dualad.transforms.grad_and_jvp import grad_as
 from dualad.transforms.jacfwd_pass import assemble, jacfwd_blocks, size
 from dualad.transforms.recording import Recorded, record
-from dualad.transforms.vmap import vmap
+from dualad.transforms.vmap import vmap_as
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
@@ -43,23 +43,29 @@ def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         array([[2., 0.],
                [0., 4.]])
     """
-    check_callable(f, "jacfwd")
+    return _jacfwd(f, argnums, has_aux, "jacfwd", holomorphic)
+
+
+def _jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+            name: str, holomorphic: bool = False) -> Callable[..., Any]:
+    """:func:`jacfwd`, whose errors name ``name`` (the transform the user called)."""
+    check_callable(f, name)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "jacfwd")
+        g, diff, labels = split_args(f, args, kwargs, argnums, name)
         if holomorphic:
-            holomorphic_.check_inputs(diff, "jacfwd")
-        value, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux)
+            holomorphic_.check_inputs(diff, name)
+        value, blocks, out_tree, in_tree, aux = jacfwd_blocks(g, diff, has_aux, name, labels)
         if holomorphic:
             for v in tree_flatten(value)[0]:
-                holomorphic_.check_output(v, "jacfwd", False)
+                holomorphic_.check_output(v, name, False)
         jac = assemble(blocks, out_tree, in_tree, single=isinstance(argnums, int))
         return (jac, aux) if has_aux else jac
 
     return wrapped
 
 
-def _jacrev_from(rec: Recorded) -> list[list[Any]]:
+def _jacrev_from(rec: Recorded, name: str) -> list[list[Any]]:
     """Per output leaf, one backward pass for all its basis cotangents at once: ``vmap`` over
     the rows of an identity, so every VJP rule runs once on the whole batch of cotangents."""
     shapes = [shape_of(x) for x in rec.leaves]
@@ -72,7 +78,8 @@ def _jacrev_from(rec: Recorded) -> list[list[Any]]:
             blocks.append([finish(np.zeros(os + s, dtype=dtype)) for s in shapes])
             continue
         basis = np.eye(m, dtype=dtype).reshape((m,) + os)
-        rows = vmap(_pull_back_rows(rec, root, shapes, dtype))(basis)
+        rows = vmap_as(_pull_back_rows(rec, root, shapes, dtype),
+                       f"{name} (the backward pass runs on all rows of the Jacobian at once)")(basis)
         blocks.append([finish(reshape(r, os + s)) for r, s in zip(rows, shapes)])
     return blocks
 
@@ -104,17 +111,23 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         array([[4., 1.],
                [2., 5.]])
     """
-    check_callable(f, "jacrev")
+    return _jacrev(f, argnums, has_aux, "jacrev", holomorphic)
+
+
+def _jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+            name: str, holomorphic: bool = False) -> Callable[..., Any]:
+    """:func:`jacrev`, whose errors name ``name`` (the transform the user called)."""
+    check_callable(f, name)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "jacrev")
+        g, diff, labels = split_args(f, args, kwargs, argnums, name)
         if holomorphic:
-            holomorphic_.check_inputs(diff, "jacrev")
-        rec = record(g, diff, has_aux, "jacrev")
-        blocks = _jacrev_from(rec)
+            holomorphic_.check_inputs(diff, name)
+        rec = record(g, diff, has_aux, name, labels)
+        blocks = _jacrev_from(rec, name)
         if holomorphic:
             for v in rec.values:
-                holomorphic_.check_output(v, "jacrev", False)
+                holomorphic_.check_output(v, name, False)
             blocks = [[finish(b) for b in holomorphic_.conjugated(row)] for row in blocks]
         jac = assemble(blocks, rec.out_tree, rec.in_tree, isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
@@ -131,21 +144,22 @@ def jacobian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     reverse one backward pass per output element).
     """
     if mode == "forward":
-        return jacfwd(f, argnums, has_aux)
+        return _jacfwd(f, argnums, has_aux, "jacobian")
     if mode == "reverse":
-        return jacrev(f, argnums, has_aux)
+        return _jacrev(f, argnums, has_aux, "jacobian")
     if mode != "auto":
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     check_callable(f, "jacobian")
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = split_args(f, args, kwargs, argnums, "jacobian")
-        rec = record(g, diff, has_aux, "jacobian")
+        g, diff, labels = split_args(f, args, kwargs, argnums, "jacobian")
+        rec = record(g, diff, has_aux, "jacobian", labels)
         n_in = sum(size(shape_of(x)) for x in rec.leaves)
         n_out = sum(size(shape_of(v)) for v in rec.values)
         if n_in < n_out:
-            return jacfwd(f, argnums, has_aux)(*args, **kwargs)
-        jac = assemble(_jacrev_from(rec), rec.out_tree, rec.in_tree, isinstance(argnums, int))
+            return _jacfwd(f, argnums, has_aux, "jacobian")(*args, **kwargs)
+        jac = assemble(_jacrev_from(rec, "jacobian"), rec.out_tree, rec.in_tree,
+                       isinstance(argnums, int))
         return (jac, rec.aux) if has_aux else jac
 
     return wrapped
@@ -161,4 +175,4 @@ def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callab
                [ 0., 12.]])
     """
     check_callable(f, "hessian")
-    return jacfwd(grad(f, argnums), argnums)
+    return _jacfwd(grad_as(f, argnums, False, "reverse", "hessian"), argnums, False, "hessian")

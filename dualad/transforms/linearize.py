@@ -15,7 +15,7 @@ from dualad._core.errors import ShapeError
 from dualad._core.tree import tree_flatten, tree_unflatten
 from dualad.engines.cotangents import as_cotangent
 from dualad.transforms._custom_call import zeros_like_value
-from dualad.transforms.arguments import check_callable, finish
+from dualad.transforms.arguments import check_callable, finish, leaf_paths
 from dualad.transforms.recording import Recorded, pull_back, record
 
 __all__ = ["linearize"]
@@ -50,8 +50,9 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
             raise ShapeError(f"linearize's f_jvp: the tangents have structure {tree}, but the "
                              f"primals have {in_tree}; pass one tangent per primal, nested the "
                              "same way.")
-        seeds = [as_cotangent(t, x, f"f_jvp: tangent {k}", f"primal {k}")
-                 for k, (t, x) in enumerate(zip(leaves, in_like))]
+        seeds = [as_cotangent(t, x, f"linearize's f_jvp: {tw}", pw) for t, x, tw, pw in
+                 zip(leaves, in_like, leaf_paths(tangents, "tangents"), leaf_paths(primals,
+                                                                            "primals"))]
         tans = pull_back(lin.roots, seeds, lin.inputs)
         return tree_unflatten(out_tree, [finish(z if t is None else t)
                                          for t, z in zip(tans, out_like)])

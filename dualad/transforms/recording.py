@@ -17,7 +17,7 @@ from dualad._core.levels import check_output, new_main
 from dualad._core.tree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from dualad.engines.reverse import Node, backward_pass, leaf_node
 from dualad.engines.tensor import ReverseTrace, Tensor
-from dualad.transforms.arguments import as_input, check_callable, split_aux
+from dualad.transforms.arguments import InputLabels, Labels, as_input, check_callable, split_aux
 
 __all__ = ["Recorded", "pull_back", "record"]
 
@@ -56,15 +56,20 @@ class Recorded(NamedTuple):
 
 
 def record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str,
-           checked: bool = False) -> Recorded:
+           labels: Labels | None = None, checked: bool = False) -> Recorded:
     """Run ``f`` at a new reverse level and keep the graph from its inputs to its outputs.
 
-    ``checked``: the caller already checked that ``f`` is callable (``grad`` does, once).
+    ``name`` is the transform the user called and ``labels`` names each input leaf, for
+    errors (default: the primals as positional arguments of ``name``). ``checked``: the
+    caller already checked that ``f`` is callable (``grad`` does, once).
     """
     if not checked:
         check_callable(f, name)
     leaves, in_tree = tree_flatten(primals)
-    leaves = [x if type(x) is ndarray and x.dtype.kind in "fc" else as_input(x, f"{name}: input {k}")
+    if labels is None:
+        labels = InputLabels(primals, tuple(range(len(primals))), name)
+    # (float arrays, the usual inputs, pass as they are: their labels are never built)
+    leaves = [x if type(x) is ndarray and x.dtype.kind in "fc" else as_input(x, labels[k])
               for k, x in enumerate(leaves)]
     with new_main(partial(ReverseTrace, name=name)) as main:
         inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]

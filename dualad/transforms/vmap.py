@@ -22,7 +22,7 @@ from dualad.ops._util import shape_of
 from dualad.ops.shape import broadcast_to, moveaxis
 from dualad.transforms.arguments import finish
 
-__all__ = ["vmap"]
+__all__ = ["vmap", "vmap_as"]
 
 Axes = Any  # an int, None, or a (nested) tuple/list/dict of them
 
@@ -77,7 +77,17 @@ def vmap(f: Callable[..., Any], in_axes: Axes = 0, out_axes: Axes = 0,
 
     @functools.wraps(f)
     def batched(*args: Any, **kwargs: Any) -> Any:
-        return _vmap_call(f, args, kwargs, in_axes, out_axes, axis_size)
+        return _vmap_call(f, args, kwargs, in_axes, out_axes, axis_size, "vmap")
+
+    return batched
+
+
+def vmap_as(f: Callable[..., Any], name: str, in_axes: Axes = 0, out_axes: Axes = 0
+            ) -> Callable[..., Any]:
+    """``vmap`` for transforms built on it (``jacrev``'s one backward pass for all rows);
+    ``name`` says, in errors, what the user called and why values are batched there."""
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        return _vmap_call(f, args, kwargs, in_axes, out_axes, None, name)
 
     return batched
 
@@ -90,7 +100,7 @@ def _check_axes(axes: Axes, what: str) -> None:
 
 
 def _vmap_call(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-               in_axes: Axes, out_axes: Axes, axis_size: int | None) -> Any:
+               in_axes: Axes, out_axes: Axes, axis_size: int | None, name: str) -> Any:
     if isinstance(in_axes, (tuple, list)):
         if len(in_axes) != len(args):
             raise ValueError(
@@ -102,13 +112,13 @@ def _vmap_call(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
     leaves, in_tree = tree_flatten(args)
     axes = _match_prefix(prefix, args, "args", "in_axes")
     size = _batch_size(leaves, axes, _paths(args, "args"), axis_size)
-    with new_main(lambda level: BatchTrace(level, size)) as main:
+    with new_main(lambda level: BatchTrace(level, size, name)) as main:
         wrapped = [x if a is None else BatchTracer._make(main, x, a) for x, a in zip(leaves, axes)]
         out = f(*tree_unflatten(in_tree, wrapped), **kwargs)
         out_leaves, out_tree = tree_flatten(out)
         parts: list[tuple[Any, int | None]] = []
         for leaf in out_leaves:
-            check_output(leaf, main, "vmap")
+            check_output(leaf, main, name)
             if isinstance(leaf, BatchTracer) and leaf._main is main:
                 parts.append((leaf.value, leaf.dim))
             else:

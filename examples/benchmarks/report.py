@@ -2,6 +2,9 @@
 
 Run: python examples/benchmarks/report.py RESULTS_DIR [--markdown out.md] [--plot out.png]
      [--into docs/benchmarks.md]
+Redraw the docs' picture from the published tables (no JSON needed):
+     python examples/benchmarks/report.py - --plot docs/img/benchmarks.png \
+         --plot-from-page docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -175,8 +178,39 @@ def fill(path: str, results: str) -> None:
         f.write(text)
 
 
-def plot(results: str, path: str) -> bool:
-    """Two panels: MLP step time relative to NumPy, and scalar per-op time. False if no matplotlib."""
+def rows_from_page(page: str, name: str, numeric: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of the table between ``<!-- name -->`` and ``<!-- /name -->`` in a page this
+    script filled (``--into``), keyed like the JSON results: redraw the plot from a page."""
+    with open(page) as f:
+        text = f.read().split(f"<!-- {name} -->", 1)[1].split(f"<!-- /{name} -->", 1)[0]
+    lines = [ln.strip().strip("|").split("|") for ln in text.splitlines() if ln.startswith("|")]
+    head, body = [c.strip() for c in lines[0]], lines[2:]
+    rows = []
+    for cells in body:
+        row: dict[str, Any] = dict(zip(head, (c.strip() for c in cells)))
+        for key in numeric:
+            row[key] = float(row[key].replace(",", ""))
+        rows.append(row)
+    return rows
+
+
+def _results_from_page(page: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What :func:`plot` reads (``mlp_step``, ``per_op_overhead``), from the page's tables."""
+    mlp = [{"dtype": r["dtype"], "batch": int(r["batch"]), "contender": r["contender"],
+            "vs_numpy": r["x NumPy"]} for r in rows_from_page(page, "mlp", ("x NumPy",))]
+    per_op = [{"input": r["input"], "what": r["what"], "contender": r["contender"],
+               "us_per_op": r["us / op"]} for r in rows_from_page(page, "per_op", ("us / op",))]
+    return {"results": mlp}, {"results": per_op}
+
+
+def plot(results: str, path: str, page: str | None = None) -> bool:
+    """Two panels, one above the other, sized to be read at the docs' page width (about
+    700 px): the MLP step time relative to NumPy, and the per-op time of a scalar chain.
+
+    Both value axes are logarithmic, so every bar is drawn whole and labelled with its value.
+    ``page``: read the numbers from a page's tables instead of ``results``' JSON files.
+    False if matplotlib is missing.
+    """
     try:
         import matplotlib
 
@@ -184,47 +218,61 @@ def plot(results: str, path: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    mlp, per_op = _load(results, "mlp_step"), _load(results, "per_op_overhead")
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    if mlp:
-        ax = axes[0]
-        rows = [r for r in mlp["results"] if r["dtype"] == "float32"]
-        batches = sorted({r["batch"] for r in rows})
-        names = list(dict.fromkeys(r["contender"] for r in rows))
-        width = 0.8 / len(names)
-        for k, name in enumerate(names):
-            ys = [next(r["vs_numpy"] for r in rows if r["batch"] == b and r["contender"] == name)
-                  for b in batches]
-            ax.bar([i + k * width for i in range(len(batches))], ys, width, label=name)
-        ax.axhline(1.0, color="black", linewidth=0.8)
-        top = 2.5  # linear scale near 1, where the differences are; taller bars are labelled
-        for k, name in enumerate(names):
-            for i, b in enumerate(batches):
-                v = next(r["vs_numpy"] for r in rows if r["batch"] == b and r["contender"] == name)
-                if v > top:
-                    ax.text(i + k * width, top * 0.97, f"{v:.0f}x", ha="center", va="top", fontsize=6,
-                            rotation=90, color="white")
-        ax.set_ylim(0, top)
-        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(batches))], [f"batch {b}" for b in batches])
-        ax.set_ylabel("step time / hand-written NumPy")
-        ax.set_title("MLP 784-128-64-10 SGD step, float32")
-        ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08))
-    if per_op:
-        ax = axes[1]
-        rows = [r for r in per_op["results"] if r["input"] == "scalar" and r["what"] == "gradient"]
-        ax.barh([r["contender"] for r in rows], [r["us_per_op"] for r in rows], color="tab:blue")
-        ax.set_xscale("log")
-        ax.invert_yaxis()
-        ax.set_xlabel("microseconds per op (log)")
-        ax.set_title("Gradient of a 1,000-op scalar chain")
-        ax.tick_params(axis="y", labelsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if page:
+        mlp, per_op = _results_from_page(page)
+    else:
+        mlp, per_op = _load(results, "mlp_step"), _load(results, "per_op_overhead")  # type: ignore[assignment]
+    with plt.rc_context({"font.size": 11, "axes.titlesize": 12, "legend.fontsize": 10,
+                         "xtick.labelsize": 10, "ytick.labelsize": 10}):
+        fig = plt.figure(figsize=(7.5, 9.5), layout="constrained")
+        top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1], hspace=0.04)  # own margins
+        if mlp:
+            _plot_mlp(top.subplots(), mlp)
+        if per_op:
+            _plot_per_op(bottom.subplots(), per_op)
+        fig.savefig(path, dpi=160)
+        plt.close(fig)
     return True
 
 
+def _plot_mlp(ax: Any, mlp: dict[str, Any]) -> None:
+    rows = [r for r in mlp["results"] if r["dtype"] == "float32"]
+    batches = sorted({r["batch"] for r in rows})
+    names = list(dict.fromkeys(r["contender"] for r in rows))
+    width = 0.84 / len(names)
+    for k, name in enumerate(names):
+        xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(batches))]
+        ys = [next(r["vs_numpy"] for r in rows if r["batch"] == b and r["contender"] == name)
+              for b in batches]
+        ax.bar(xs, ys, width, label=name)
+        for x, y in zip(xs, ys):
+            ax.text(x, y * 1.06, f"{y:.3g}", ha="center", va="bottom", rotation=90, fontsize=10)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    top = max(r["vs_numpy"] for r in rows)
+    ax.set_ylim(0.7, top * 3.0)  # room above the tallest bar for its label
+    ax.set_yticks([1, 2, 5, 10, 20, 50], ["1", "2", "5", "10", "20", "50"])
+    ax.set_xticks(range(len(batches)), [f"batch {b}" for b in batches])
+    ax.set_ylabel("step time / hand-written NumPy")
+    ax.set_title("MLP 784-128-64-10 SGD step, float32 (lower is better)")
+    ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.09), frameon=False)
+
+
+def _plot_per_op(ax: Any, per_op: dict[str, Any]) -> None:
+    rows = [r for r in per_op["results"] if r["input"] == "scalar" and r["what"] == "gradient"]
+    values = [r["us_per_op"] for r in rows]
+    ax.barh([r["contender"] for r in rows], values, color="tab:blue")
+    for y, v in enumerate(values):
+        ax.text(v * 1.1, y, f"{v:.0f} µs" if v >= 10 else f"{v:.2g} µs", va="center", fontsize=10)
+    ax.set_xscale("log")
+    ax.set_xlim(min(values) / 2, max(values) * 6)  # room right of the longest bar for its label
+    ax.invert_yaxis()
+    ax.set_xlabel("microseconds per op (log scale; lower is better)")
+    ax.set_title("Gradient of a 1,000-op scalar chain")
+
+
 def write(results: str, markdown_path: str | None, plot_path: str | None,
-          into: str | None = None) -> None:
+          into: str | None = None, page: str | None = None) -> None:
     if into:
         fill(into, results)
         print(f"filled the tables of {into}")
@@ -236,7 +284,7 @@ def write(results: str, markdown_path: str | None, plot_path: str | None,
     else:
         print(text)
     if plot_path:
-        print(f"wrote {plot_path}" if plot(results, plot_path) else "matplotlib missing: no plot")
+        print(f"wrote {plot_path}" if plot(results, plot_path, page) else "matplotlib missing: no plot")
 
 
 def main() -> None:
@@ -245,7 +293,16 @@ def main() -> None:
     p.add_argument("--markdown", help="write the tables here instead of printing them")
     p.add_argument("--plot", help="write the plot to this PNG file")
     p.add_argument("--into", help="fill the <!-- name --> ... <!-- /name --> blocks of this page")
+    p.add_argument("--plot-from-page", metavar="PAGE",
+                   help="draw --plot from the tables of PAGE (a page filled with --into) instead "
+                        "of the JSON files, e.g. to redraw docs/img/benchmarks.png")
     args = p.parse_args()
+    if args.plot_from_page:  # only the plot: the page's tables are the data
+        if not args.plot:
+            p.error("--plot-from-page needs --plot")
+        print(f"wrote {args.plot}" if plot(args.results, args.plot, args.plot_from_page)
+              else "matplotlib missing: no plot")
+        return
     write(args.results, args.markdown, args.plot, args.into)
 
 
