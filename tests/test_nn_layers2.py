@@ -349,3 +349,12 @@ def test_vmap_equals_stacking(name: str, f: Callable[[Any], Any]) -> None:
     per_example = dualad.vmap(dualad.grad(lambda x: ops.sum(f(x))))(xs)
     looped = np.stack([dualad.grad(lambda x: ops.sum(f(x)))(x) for x in xs])
     np.testing.assert_allclose(per_example, looped, rtol=1e-12, atol=1e-12)
+
+
+def test_is_causal_is_the_upper_triangular_mask() -> None:
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, dtype=np.float64, rng=_rng())
+    x = _normal(5, 2, 8)
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
+    np.testing.assert_array_equal(layer(x, is_causal=True).detach().numpy(),
+                                  layer(x, src_mask=causal).detach().numpy())
+    assert not np.allclose(layer(x).detach().numpy(), layer(x, src_mask=causal).detach().numpy())
