@@ -289,3 +289,12 @@ def test_the_registry_driven_tests_collect_every_scipy_backed_primitive() -> Non
         missing = [n for n in names if not any(f"[{n}]" in line or f"[{n}-" in line
                                                or f"-{n}]" in line for line in lines)]
         assert not missing, f"{file} does not cover {missing}"
+
+
+def test_plain_import_dualad_does_not_load_scipy() -> None:
+    """The SciPy-backed ops modules are reached only through dualad.scipy."""
+    code = ("import sys, dualad, dualad.numpy, dualad.nn\n"
+            "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('dualad.ops.special_')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=_env())
+    assert out.stdout.strip() == "[]", out.stdout

@@ -136,7 +136,7 @@ def gammaln(x: Any) -> Any:
 
 
 def rgamma(x: Any) -> Any:
-    """Elementwise ``1 / Gamma(x)``."""
+    """Elementwise ``1 / Gamma(x)`` (0 at the poles of Gamma, where its derivative is nan)."""
     return bind(rgamma_p, x)
 
 

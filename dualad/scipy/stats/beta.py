@@ -18,9 +18,9 @@ from typing import Any
 import dualad.numpy as dnp
 from dualad.ops.special_gamma import betainc, betaln
 from dualad.ops.special_xlogy import xlog1py, xlogy
-from dualad.scipy.stats._common import bad_scale, mask, outside, refuse_shape, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, outside, refuse_shape, safe, standardize
 
-__all__ = ["cdf", "logpdf", "pdf", "sf"]
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 
 def logpdf(x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
@@ -54,3 +54,15 @@ def cdf(x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
 def sf(x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """Beta survival function ``1 - cdf``; not differentiable in ``a`` or ``b``."""
     return 1.0 - _cdf("sf", x, a, b, loc, scale)
+
+
+@log_of_zero
+def logcdf(x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`cdf`."""
+    return dnp.log(cdf(x, a, b, loc, scale))
+
+
+@log_of_zero
+def logsf(x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`sf`."""
+    return dnp.log(sf(x, a, b, loc, scale))

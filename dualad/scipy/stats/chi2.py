@@ -17,9 +17,9 @@ from typing import Any
 import dualad.numpy as dnp
 from dualad.ops.special_gamma import gammainc, gammaincc, gammaln
 from dualad.ops.special_xlogy import xlogy
-from dualad.scipy.stats._common import bad_scale, mask, outside, refuse_shape, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, outside, refuse_shape, safe, standardize
 
-__all__ = ["cdf", "logpdf", "pdf", "sf"]
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 _LOG2 = math.log(2.0)
 
@@ -55,3 +55,15 @@ def sf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     inside = mask(lambda v: v > 0, z)
     return bad_scale(outside(inside, gammaincc(0.5 * df, 0.5 * safe(inside, z, 1.0)), 1.0),
                      scale, df)
+
+
+@log_of_zero
+def logcdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`cdf`."""
+    return dnp.log(cdf(x, df, loc, scale))
+
+
+@log_of_zero
+def logsf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`sf`."""
+    return dnp.log(sf(x, df, loc, scale))

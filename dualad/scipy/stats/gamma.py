@@ -18,9 +18,9 @@ from typing import Any
 import dualad.numpy as dnp
 from dualad.ops.special_gamma import gammainc, gammaincc, gammaln
 from dualad.ops.special_xlogy import xlogy
-from dualad.scipy.stats._common import bad_scale, mask, outside, refuse_shape, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, outside, refuse_shape, safe, standardize
 
-__all__ = ["cdf", "logpdf", "pdf", "sf"]
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 
 def logpdf(x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
@@ -51,3 +51,15 @@ def sf(x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     z, _ = standardize(x, loc, scale)
     inside = mask(lambda v: v > 0, z)
     return bad_scale(outside(inside, gammaincc(a, safe(inside, z, 1.0)), 1.0), scale, a)
+
+
+@log_of_zero
+def logcdf(x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`cdf`."""
+    return dnp.log(cdf(x, a, loc, scale))
+
+
+@log_of_zero
+def logsf(x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`sf`."""
+    return dnp.log(sf(x, a, loc, scale))

@@ -18,9 +18,9 @@ import numpy as np
 
 import dualad.numpy as dnp
 from dualad.ops.special_gamma import gammaln, stdtr
-from dualad.scipy.stats._common import bad_scale, mask, refuse_shape, safe, standardize
+from dualad.scipy.stats._common import bad_scale, log_of_zero, mask, refuse_shape, safe, standardize
 
-__all__ = ["cdf", "logpdf", "pdf", "sf"]
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 _LOG_PI = math.log(math.pi)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -57,3 +57,15 @@ def sf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     refuse_shape("t.sf", "df", df)
     z, _ = standardize(x, loc, scale)
     return bad_scale(stdtr(df, -z), scale, df)
+
+
+@log_of_zero
+def logcdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`cdf`."""
+    return dnp.log(cdf(x, df, loc, scale))
+
+
+@log_of_zero
+def logsf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """``log`` of :func:`sf`."""
+    return dnp.log(sf(x, df, loc, scale))
