@@ -118,14 +118,20 @@ def tree_unflatten(treedef: TreeDef, leaves: list[Any]) -> Any:
 
     Raises ``ValueError`` when the number of leaves does not match the structure.
     """
-    leaves = list(leaves)
+    if type(leaves) is not list:
+        leaves = list(leaves)
     if not isinstance(treedef, TreeDef):
         raise TypeError(f"tree_unflatten: treedef must be a structure from tree_structure or "
                         f"tree_flatten, got {type(treedef).__name__}")
-    if len(leaves) != treedef.num_leaves:
+    it = iter(leaves)
+    try:  # (counted only when wrong: every transform call unflattens its results)
+        out = _build(treedef, it)
+    except StopIteration:
+        out = _SENTINEL
+    if out is _SENTINEL or next(it, _SENTINEL) is not _SENTINEL:
         raise ValueError(f"tree_unflatten: the structure {treedef} holds {treedef.num_leaves} "
                          f"leaves, got {len(leaves)}; pass one leaf per '*'.")
-    return _build(treedef, iter(leaves))
+    return out
 
 
 def _build(t: TreeDef, it: Iterator[Any]) -> Any:
@@ -152,3 +158,4 @@ def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
             raise ValueError(f"tree_map: structures differ: {treedef} vs {rd}")
         others.append(rl)
     return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others)])
+_SENTINEL = object()  # tree_unflatten: the iterator is exhausted
