@@ -15,7 +15,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHMARKS = ("mlp_step", "per_op_overhead", "jacobians", "per_example", "hessian", "long_chain")
+BENCHMARKS = ("mlp_step", "per_op_overhead", "jacobians", "per_example", "hessian", "long_chain",
+              "recurrent")
 
 
 def main() -> None:
