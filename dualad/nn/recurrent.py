@@ -19,6 +19,7 @@ so training time is linear in the sequence length.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,16 +102,18 @@ class _RecurrentBase(Module):
     def _run(self, x: Any, state: tuple[Any, ...], suffix: str, reverse: bool) -> tuple[Any, tuple[Any, ...]]:
         """One layer in one direction over ``(L, N, features)``; outputs ``(L, N, H)``."""
         w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
-        if self.bias:  # the input projection of every step at once
-            b_ih, b_hh = getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
-            xw = ops.linear(x, w_ih, b_ih)
+        hidden: Callable[[Any], Any]  # the hidden state's projection for all gates: one node
+        if self.bias:
+            b_hh = getattr(self, "bias_hh" + suffix)
+            xw = ops.linear(x, w_ih, getattr(self, "bias_ih" + suffix))  # every step at once
+            hidden = lambda h: ops.linear(h, w_hh, b_hh)  # noqa: E731
         else:
             xw, w_hh_t = ops.matmul(x, ops.transpose(w_ih)), ops.transpose(w_hh)
+            hidden = lambda h: ops.matmul(h, w_hh_t)  # noqa: E731
         length = shape_of(x)[0]
         hs: list[Any] = [None] * length
         for t in (range(length - 1, -1, -1) if reverse else range(length)):
-            gh = ops.linear(state[0], w_hh, b_hh) if self.bias else ops.matmul(state[0], w_hh_t)
-            state = self._cell(ops.getitem(xw, (t,)), gh, state)
+            state = self._cell(ops.getitem(xw, (t,)), hidden(state[0]), state)
             hs[t] = state[0]
         return stack(hs, axis=0), state
 

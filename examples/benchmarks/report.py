@@ -92,8 +92,56 @@ def sections(results: str) -> dict[str, str]:
             ("engine", "engine"), ("ops", "ops"), ("total_s", "total s"), ("forward_s", "forward s"),
             ("backward_s", "backward s"), ("rss", "peak RSS MiB"), ("traced", "peak traced MiB"),
             ("traced_peak_per_op", "traced bytes / op"), ("after", "held after backward MiB")])
-    out["summary"] = _summary(mlp, per_op, jac, chain)
+    recurrent = _load(results, "recurrent")
+    if recurrent:
+        out["recurrent"] = _recurrent_table(recurrent["results"])
+    out["summary"] = _summary(mlp, per_op, jac, chain) + _recurrent_targets(recurrent)
     return out
+
+
+def _range(r: dict[str, Any], key: str, n: str) -> str:
+    lo, hi = r[key + "_range"][n] if n else r[key + "_range"]
+    mid = r[key][n] if n else r[key]
+    return f"{mid:.2f} ({lo:.2f}-{hi:.2f})"
+
+
+def _recurrent_table(results: list[dict[str, Any]]) -> str:
+    """One row per (threads, layer, library): ms per step at each L, exponent, ratios, memory."""
+    lengths = list(results[0]["ms"])
+    rows = []
+    for r in results:
+        row = {"threads": r.get("threads"), "layer": r["layer"], "contender": r["contender"],
+               "exponent": _range(r, "exponent", "")}
+        row.update({f"ms{n}": r["ms"][n] for n in lengths})
+        if "vs_torch" in r:
+            row.update({"x16": _range(r, "vs_torch", lengths[0]), "x256": _range(r, "vs_torch", lengths[-1]),
+                        "kib": r["bytes_per_step"] / 1024})
+        rows.append(row)
+    cols = [("threads", "threads"), ("layer", "layer"), ("contender", "contender")]
+    cols += [(f"ms{n}", f"ms L={n}") for n in lengths]
+    cols += [("exponent", "exponent"), ("x16", f"x PyTorch L={lengths[0]}"),
+             ("x256", f"x PyTorch L={lengths[-1]}"), ("kib", "KiB / step")]
+    return _table(rows, cols)
+
+
+def _recurrent_targets(recurrent: Any) -> str:
+    """The recurrent rows of the targets table (its header is already there)."""
+    if not recurrent:
+        return ""
+    lines = []
+    for r in recurrent["results"]:
+        if r["contender"] != "dualad":
+            continue
+        lo, hi = r["exponent_range"]  # "met" asks every run (the worst of the range) to meet it
+        who = f"{r['layer']} ({r.get('threads')} BLAS thread(s))"
+        lines.append(f"| {who}: time exponent over L <= 1.05 | {r['exponent']:.2f} "
+                     f"({lo:.2f}-{hi:.2f}) | {'yes' if hi <= 1.05 else 'no'} |")
+        if "vs_torch" in r:
+            limit = 2.5 if r["layer"] == "LSTM" else 1.5
+            v, (lo, hi) = r["vs_torch"]["256"], r["vs_torch_range"]["256"]
+            lines.append(f"| {who}: <= {limit}x PyTorch eager at L = 256 | {v:.2f}x "
+                         f"({lo:.2f}-{hi:.2f}) | {'yes' if hi <= limit else 'no'} |")
+    return "\n" + "\n".join(lines)
 
 
 def _pick(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
@@ -161,6 +209,7 @@ def markdown(results: str) -> str:
     """All sections, one after another."""
     titles = {"summary": "Targets", "mlp": "MLP training step", "per_op": "Per-op overhead",
               "call_overhead": "Cost of one gradient call",
+              "recurrent": "Recurrent layers against sequence length",
               "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain"}
     return "\n\n".join(f"### {titles[k]}\n\n{v}" for k, v in sections(results).items())
 
