@@ -57,7 +57,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
     "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "nonzero", "ones", "ones_like",
     "outer", "pad", "partition", "percentile", "permute_dims", "poly", "polyadd", "polyder",
-    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real",
+    "polyint", "polymul", "polysub", "polyval", "prod", "ptp", "quantile", "ravel", "real", "real_if_close",
     "repeat", "reshape", "resize", "result_type", "roll", "rollaxis", "rot90", "round", "row_stack",
     "searchsorted", "select", "setdiff1d", "setxor1d", "shape", "sinc", "size", "sort", "split",
     "squeeze", "stack", "std", "sum", "swapaxes", "take", "take_along_axis", "tensordot", "tile",
@@ -75,11 +75,12 @@ def _table(dnp: ModuleType, want_ufunc: bool) -> dict[Any, Callable[..., Any]]:
         np_fn = getattr(np, name, None)
         if np_fn is not None and isinstance(np_fn, np.ufunc) == want_ufunc:
             table[np_fn] = getattr(dnp, name)
-    if not want_ufunc:  # numpy.linalg: each function answered by its namesake in dnp.linalg
-        for name in dnp.linalg.__all__:
-            np_fn = getattr(np.linalg, name, None)
-            if callable(np_fn) and not isinstance(np_fn, type):
-                table[np_fn] = getattr(dnp.linalg, name)
+    if not want_ufunc:  # numpy.linalg and numpy.fft: each answered by its namesake in dnp's
+        for sub in ("linalg", "fft"):
+            for name in getattr(dnp, sub).__all__:
+                np_fn = getattr(getattr(np, sub), name, None)
+                if callable(np_fn) and not isinstance(np_fn, type):
+                    table[np_fn] = getattr(getattr(dnp, sub), name)
     return table
 
 
@@ -148,7 +149,7 @@ def supported() -> list[str]:
 
     Examples:
         >>> import dualad.numpy as dnp
-        >>> "sin" in dnp.supported() and "linalg.solve" in dnp.supported()
+        >>> "sin" in dnp.supported() and "linalg.solve" in dnp.supported() and "fft.rfft" in dnp.supported()
         True
     """
     tables = (numpy_hooks.UFUNCS, numpy_hooks.FUNCTIONS, numpy_hooks.SHAPE_FUNCTIONS)
