@@ -306,3 +306,16 @@ def test_torch_convention_on_the_simplest_complex_loss() -> None:
     ours = d.grad(lambda z: dnp.sum(dnp.abs(z) ** 2))(np.array([1.0 + 2.0j]))
     np.testing.assert_allclose(tz.grad.numpy(), [2 + 4j])
     np.testing.assert_allclose(ours, [2 + 4j])
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "ihfft", "fft2", "rfftn"])
+def test_vjps_with_complex_cotangents_match_torch_backward(name: str) -> None:
+    """torch's ``backward(gradient=g)`` is dualad's VJP of ``g`` exactly: both are the adjoint
+    for Re <u, v> (JAX's VJP is the conjugate of it)."""
+    torch = pytest.importorskip("torch")
+    x = _real((3, 4)) if name in REAL_INPUT else _complex((3, 4))
+    out, pullback = d.vjp(getattr(dnp.fft, name), x)
+    g = _complex(np.shape(out))
+    tx = torch.tensor(x, requires_grad=True)
+    getattr(torch.fft, name)(tx).backward(gradient=torch.tensor(g))
+    np.testing.assert_allclose(pullback(g)[0], tx.grad.numpy(), rtol=1e-12, atol=1e-12)
