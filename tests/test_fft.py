@@ -100,15 +100,23 @@ S_AXES = [
 ]
 
 
-@pytest.mark.parametrize("name", N_D)
-@pytest.mark.parametrize("s, axes", S_AXES)
+def _n_d_cases() -> list[tuple[str, Any, Any]]:
+    """The (function, s, axes) combinations NumPy accepts (2-D functions: two axes)."""
+    cases = []
+    for name in N_D:
+        for s, axes in S_AXES:
+            if name.endswith("2") and axes is None:
+                axes = (-2, -1)
+            if name.endswith("2") and len(axes) != 2 or (s is not None and len(s) != len(axes or s)):
+                continue
+            cases.append((name, s, axes))
+    return cases
+
+
+@pytest.mark.parametrize("name, s, axes", _n_d_cases())
 def test_n_d_values_match_numpy(name: str, s: Any, axes: Any) -> None:
     x = _real((3, 4, 5)) if name in REAL_INPUT else _complex((3, 4, 5))
     np_fn, d_fn = getattr(np.fft, name), getattr(dnp.fft, name)
-    if name.endswith("2") and axes is None:
-        axes = (-2, -1)
-    if name.endswith("2") and len(axes) != 2 or (s is not None and len(s) != len(axes or s)):
-        return
     kw = {} if axes is None else {"axes": axes}
     for norm in NORMS:
         with warnings.catch_warnings():  # s without axes: deprecated in NumPy 2.0, still valid
@@ -306,3 +314,16 @@ def test_torch_convention_on_the_simplest_complex_loss() -> None:
     ours = d.grad(lambda z: dnp.sum(dnp.abs(z) ** 2))(np.array([1.0 + 2.0j]))
     np.testing.assert_allclose(tz.grad.numpy(), [2 + 4j])
     np.testing.assert_allclose(ours, [2 + 4j])
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "ihfft", "fft2", "rfftn"])
+def test_vjps_with_complex_cotangents_match_torch_backward(name: str) -> None:
+    """torch's ``backward(gradient=g)`` is dualad's VJP of ``g`` exactly: both are the adjoint
+    for Re <u, v> (JAX's VJP is the conjugate of it)."""
+    torch = pytest.importorskip("torch")
+    x = _real((3, 4)) if name in REAL_INPUT else _complex((3, 4))
+    out, pullback = d.vjp(getattr(dnp.fft, name), x)
+    g = _complex(np.shape(out))
+    tx = torch.tensor(x, requires_grad=True)
+    getattr(torch.fft, name)(tx).backward(gradient=torch.tensor(g))
+    np.testing.assert_allclose(pullback(g)[0], tx.grad.numpy(), rtol=1e-12, atol=1e-12)

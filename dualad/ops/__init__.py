@@ -9,6 +9,9 @@
 ``solvers``        inv, solve, det, slogdet, pinv
 ``decompositions`` cholesky, qr
 ``spectral``       eigh, svd, svdvals
+``eig``            eig (general matrices, complex eigenvalues and vectors)
+``fft``            fftn, rfftn, irfftn (the transforms behind dualad.numpy.fft)
+``gather``         gather, scatter_at (indices that are batched values)
 ``norms``          norm, vector_norm, matrix_norm, cond (compositions)
 ``matrix_functions`` matrix_power, lstsq, multi_dot, ... (compositions)
 ``activation``     relu, sigmoid, log_softmax (fused rules)
