@@ -3,7 +3,10 @@
 Constraint functions see ``x`` in the structure of ``x0``, like the objective. Old-style
 dicts (``{'type': 'eq' | 'ineq', 'fun': ..., 'jac': ..., 'args': ...}``) and
 ``NonlinearConstraint`` get a Jacobian unless they bring one; ``LinearConstraint`` and
-anything else pass through to SciPy unchanged.
+anything else pass through to SciPy unchanged. For trust-constr, a ``NonlinearConstraint``
+whose ``hess`` is SciPy's default (``BFGS()``, which is what ``hess=None`` becomes) gets the
+exact Hessian of its Lagrangian term instead; pass ``hess=SR1()`` or a callable to keep
+your own.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.optimize import NonlinearConstraint
+from scipy.optimize import BFGS, NonlinearConstraint
 
 from dualad.optimize._derivatives import VectorFunction
 from dualad.optimize._flat import Flattener
@@ -48,7 +51,7 @@ def _from_nonlinear(con: NonlinearConstraint, flat: Flattener, method: str | Non
     vf = VectorFunction(_CALLER, "a NonlinearConstraint's fun", lambda x: user_fun(flat.unflatten(x)))
     jac = _user_jac(con.jac, flat, ()) if callable(con.jac) else vf.jac
     hess = con.hess
-    if hess is None and method == "trust-constr":
+    if method == "trust-constr" and (hess is None or type(hess) is BFGS):
         hess = vf.lagrangian_hess
     return NonlinearConstraint(vf.fun, con.lb, con.ub, jac=jac, hess=hess,
                                keep_feasible=con.keep_feasible)

@@ -49,7 +49,7 @@ class Objective:
 
     def jac(self, x: Any) -> np.ndarray:
         self._evaluate(x)
-        return self._grad.copy()
+        return np.array(self._grad, dtype=np.float64)
 
     def hess(self, x: Any) -> np.ndarray:
         return np.array(hessian(self.scalar)(_point(x)), dtype=np.float64)
