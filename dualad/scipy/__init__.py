@@ -20,6 +20,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without SciPy
 
 SUBMODULES = ("special", "stats", "linalg", "signal", "integrate")
 __all__: list[str] = []  # each submodule is added here when it lands
+__all__.append("integrate")
 
 
 def __getattr__(name: str) -> ModuleType:
