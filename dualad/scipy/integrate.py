@@ -46,6 +46,8 @@ class _Layout:
         return parts[0] if len(parts) == 1 else concatenate(parts)
 
     def tree(self, v: Any, lead: tuple[int, ...] = ()) -> Any:
+        if len(self.shapes) == 1:  # no slicing needed (the common case, and the fast one)
+            return tree_unflatten(self.treedef, [reshape(v, lead + self.shapes[0])])
         leaves, start = [], 0
         for shape, size in zip(self.shapes, self.sizes):
             index = (Ellipsis, slice(start, start + size))
@@ -119,35 +121,36 @@ def _solver(func: Callable[..., Any], y_layout: _Layout, arg_layouts: list[_Layo
             start += lay.size
         return out
 
-    def rhs(y: Any, t: Any, theta: Any) -> Any:
-        return y_layout.flat(func(y_layout.tree(y), t, *args_of(theta)))
+    def field(y: Any, t: Any, args: list[Any]) -> Any:
+        return y_layout.flat(func(y_layout.tree(y), t, *args))
 
     def solve_impl(y0: np.ndarray, t: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        plain = lambda y, s: np.asarray(rhs(y, s, theta), dtype=np.float64)  # noqa: E731
+        args = args_of(theta)  # unflattened once: plain arrays, constants of the solve
+        plain = lambda y, s: np.asarray(field(y, s, args), dtype=np.float64)  # noqa: E731
         return integrate(plain, y0, _check_times(t), rtol, atol, mxstep, hmax)
 
-    def augmented(state: np.ndarray, s: float, theta: np.ndarray) -> np.ndarray:
+    def augmented(state: np.ndarray, s: float, args: list[Any]) -> np.ndarray:
+        """The adjoint system's right-hand side: one VJP of func at (y, s, args)."""
         y, a = state[:n], state[n:2 * n]
-        if theta.size:
-            f, pull = vjp(lambda yy, th: rhs(yy, s, th), y, theta)
-            a_y, a_theta = pull(a)
-        else:
-            f, pull = vjp(lambda yy: rhs(yy, s, theta), y)
-            (a_y,), a_theta = pull(a), np.zeros(0)
-        return np.concatenate([np.asarray(f), -np.asarray(a_y), -np.asarray(a_theta)])
+        f, pull = vjp(lambda yy, *aa: field(yy, s, list(aa)), y, *args)
+        a_y, *a_args = pull(a)
+        a_theta = [np.asarray(lay.flat(c), dtype=np.float64).ravel()
+                   for lay, c in zip(arg_layouts, a_args)]
+        return np.concatenate([np.asarray(f), -np.asarray(a_y), *(-c for c in a_theta)])
 
     def adjoint_impl(ys: np.ndarray, t: np.ndarray, theta: np.ndarray, g: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ts = np.asarray(t, dtype=np.float64)
         a, theta_bar, ts_bar = g[-1].copy(), np.zeros(theta.size), np.zeros(ts.size)
+        args = args_of(theta)
 
         def f_at(i: int) -> np.ndarray:
-            return np.asarray(rhs(ys[i], ts[i], theta), np.float64)
+            return np.asarray(field(ys[i], ts[i], args), np.float64)
 
         for i in range(ts.size - 1, 0, -1):
             ts_bar[i] = g[i] @ f_at(i)
             state = np.concatenate([ys[i], a, theta_bar])
-            state = integrate(lambda z, s_: augmented(z, s_, theta), state,
+            state = integrate(lambda z, s_: augmented(z, s_, args), state,
                               ts[[i, i - 1]], rtol, atol, mxstep, hmax)[-1]
             a, theta_bar = state[n:2 * n] + g[i - 1], state[2 * n:]
         ts_bar[0] = -(a - g[0]) @ f_at(0)
