@@ -21,6 +21,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without SciPy
 SUBMODULES = ("special", "stats", "linalg", "signal", "integrate")
 __all__: list[str] = []  # each submodule is added here when it lands
 __all__.append("integrate")
+__all__.append("linalg")
+__all__.append("signal")
 
 
 def __getattr__(name: str) -> ModuleType:
