@@ -23,7 +23,15 @@ from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, defprimitive
 from dualad.ops import _linalg_samples as S
 from dualad.ops._batching_axes import leading_rule, stacked_rule
-from dualad.ops._matrix import check_matrix, linalg_errors, mask_like, mH, mT, strictly_lower
+from dualad.ops._matrix import (
+    align_stack,
+    check_matrix,
+    linalg_errors,
+    mask_like,
+    mH,
+    mT,
+    strictly_lower,
+)
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add, mul, neg
 from dualad.ops.complex import conj
@@ -48,14 +56,24 @@ def _solve_triangular_impl(a: Any, b: Any, *, trans: int, lower: bool, unit_diag
     stack = np.broadcast_shapes(np.shape(a)[:-2], np.shape(b)[:-2])
     a = np.broadcast_to(a, stack + np.shape(a)[-2:])
     b = np.broadcast_to(b, stack + np.shape(b)[-2:])
+    kw = {"trans": trans, "lower": lower, "unit_diagonal": unit_diagonal}
+    out = np.empty(b.shape, dtype=np.result_type(a, b, np.float64))
     with linalg_errors("solve_triangular", a, "The triangle has a zero on its diagonal."):
-        out = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
-    return np.asarray(out, dtype=np.result_type(a, b, np.float64))
+        if b.shape[-1] > 8:
+            out[...] = sl.solve_triangular(a, b, **kw)
+        else:  # column by column: one right-hand side is a level-2 BLAS call, which avoids
+            # multithreaded trsm's start-up cost on small systems (milliseconds under load)
+            for index in np.ndindex(stack):
+                for k in range(b.shape[-1]):
+                    column = index + (slice(None), k)
+                    out[column] = sl.solve_triangular(a[index], b[column], **kw)
+    return out
 
 
 def _tri_jvp_a(t: Any, ans: Any, a: Any, b: Any, **p: Any) -> Any:
     dt = mul(t, mask_like(_mask(shape_of(a)[-1], p["lower"], p["unit_diagonal"]), t))
-    return neg(solve_triangular_matrix(a, matmul(_op(dt, p["trans"]), ans), **p))
+    dt = align_stack(_op(dt, p["trans"]), len(shape_of(ans)))  # t's direction axis first
+    return neg(solve_triangular_matrix(a, matmul(dt, ans), **p))
 
 
 def _tri_vjp_b(g: Any, ans: Any, a: Any, b: Any, **p: Any) -> Any:
@@ -88,7 +106,8 @@ def _tri_sample(rng: np.random.Generator, complex_: bool = False) -> Example:
 
 solve_triangular_p = defprimitive(
     "solve_triangular", _solve_triangular_impl,
-    jvp=[_tri_jvp_a, lambda t, ans, a, b, **p: solve_triangular_matrix(a, t, **p)],
+    jvp=[_tri_jvp_a, lambda t, ans, a, b, **p: solve_triangular_matrix(
+        a, align_stack(t, len(shape_of(ans))), **p)],
     vjp=[_tri_vjp_a, _tri_vjp_b],
     sample=_tri_sample, complex_sample=lambda rng: _tri_sample(rng, True),
     batch=stacked_rule("solve_triangular", (2, 2)),
