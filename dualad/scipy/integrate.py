@@ -201,7 +201,8 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
         y0: the initial state.
         t: 1-D monotonic array of times; ``t[0]`` is where ``y0`` holds.
         *args: extra arguments of ``func`` (arrays or pytrees of arrays).
-        rtol, atol: relative and absolute tolerances of the adaptive steps.
+        rtol: relative tolerance of the adaptive steps.
+        atol: absolute tolerance of the adaptive steps.
         mxstep: the most steps between two consecutive times (a RuntimeError beyond).
         hmax: the largest step.
 
