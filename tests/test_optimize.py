@@ -269,3 +269,27 @@ def test_root_without_jacobian_methods_and_pytree():
     res = root(system, np.zeros(2), method="broyden1")
     assert res.success
     np.testing.assert_allclose(system_np(res.x), 0.0, atol=1e-5)
+
+
+def test_user_hess_jac_pairs_and_new_style_callbacks():
+    hess_calls, seen = [], []
+
+    def hess(x):
+        hess_calls.append(1)
+        return so.rosen_hess(x)
+
+    res = minimize(rosen, X0, method="trust-exact", hess=hess)
+    ref = so.minimize(so.rosen, X0, jac=so.rosen_der, hess=so.rosen_hess, method="trust-exact")
+    assert len(hess_calls) == res.nhev > 0 and res.nit == ref.nit
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-9)
+    res = minimize(lambda x: (so.rosen(x), so.rosen_der(x)), X0, method="BFGS", jac=True)
+    ref = so.minimize(so.rosen, X0, jac=so.rosen_der, method="BFGS")
+    assert res.nit == ref.nit
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-12)
+
+    def callback(intermediate_result):
+        seen.append(intermediate_result.x)
+
+    res = minimize(lambda p: rosen(p["x"]), {"x": X0}, method="L-BFGS-B", callback=callback)
+    assert len(seen) == res.nit and set(seen[-1]) == {"x"}
+    np.testing.assert_allclose(res.x["x"], 1.0, atol=1e-4)
