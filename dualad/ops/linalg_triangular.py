@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sl
 
-from dualad._core.levels import bind, primal
+from dualad._core.levels import bind
 from dualad._core.registry import Example, defprimitive
 from dualad.ops import _linalg_samples as S
+from dualad.ops._batching import on_values
 from dualad.ops._batching_axes import leading_rule, stacked_rule
 from dualad.ops._matrix import (
     align_stack,
@@ -138,6 +139,12 @@ def permutation_matrices(piv: np.ndarray) -> np.ndarray:
     return out.reshape(piv.shape[:-1] + (n, n))
 
 
+def permutations_like(piv: Any, x: Any) -> Any:
+    """:func:`permutation_matrices` of (possibly batched) pivots, in ``x``'s real precision."""
+    dtype = mask_like(np.zeros(0), x).dtype
+    return on_values(lambda p: permutation_matrices(p).astype(dtype), piv)
+
+
 def _lu_impl(a: Any) -> tuple[Any, Any]:
     with linalg_errors("lu_factor", a, "The matrix is singular."):
         lu, piv = sl.lu_factor(a)
@@ -154,7 +161,7 @@ def _upper(lu: Any) -> Any:
 
 def _lu_jvp(t: Any, ans: Any, a: Any) -> Any:
     lu, piv = ans
-    p = mask_like(permutation_matrices(primal(piv)), lu)
+    p = permutations_like(piv, lu)
     y = solve_triangular_matrix(lu, matmul(p, t), lower=True, unit_diagonal=True)
     f = mT(solve_triangular_matrix(lu, mT(y), trans=1, lower=False))  # L^-1 P dA U^-1
     return add(matmul(_unit_lower(lu), strictly_lower(f)), matmul(_upper(f), _upper(lu))), None
@@ -162,7 +169,7 @@ def _lu_jvp(t: Any, ans: Any, a: Any) -> Any:
 
 def _lu_vjp(g: Any, ans: Any, a: Any) -> Any:
     (g_lu, _), (lu, piv) = g, ans
-    p = mask_like(permutation_matrices(primal(piv)), lu)
+    p = permutations_like(piv, lu)
     m = add(strictly_lower(matmul(mH(_unit_lower(lu)), g_lu)), _upper(matmul(g_lu, mH(_upper(lu)))))
     z = solve_triangular_matrix(lu, m, trans=2, lower=True, unit_diagonal=True)  # L^-H M
     w = mH(solve_triangular_matrix(lu, mH(z), trans=0, lower=False))  # ... U^-H

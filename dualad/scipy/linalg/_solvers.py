@@ -13,15 +13,14 @@ from typing import Any
 import numpy as np
 
 from dualad._core.errors import ShapeError
-from dualad._core.levels import primal
 from dualad.ops import cholesky as _lower_cholesky
-from dualad.ops._matrix import check_matrix, mask_like, mH
+from dualad.ops._matrix import check_matrix, mH
 from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.arithmetic import add, where
 from dualad.ops.linalg import matmul
 from dualad.ops.linalg_triangular import (
     lu_factor_packed,
-    permutation_matrices,
+    permutations_like,
     solve_triangular_matrix,
 )
 from dualad.ops.reorder import tril, triu
@@ -177,7 +176,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: Any = 0, overwrite_b: b
     lu, piv = lu_and_piv
     t = _trans("lu_solve", trans)
     rhs, vector = _as_matrix_rhs("lu_solve", lu, b)
-    p = mask_like(permutation_matrices(np.asarray(primal(piv))), lu)  # P a = L U
+    p = permutations_like(piv, lu)  # P a = L U
     if t == 0:
         y = solve_triangular_matrix(lu, matmul(p, rhs), lower=True, unit_diagonal=True)
         x = solve_triangular_matrix(lu, y, lower=False)
