@@ -7,3 +7,5 @@ here, and every one of them is covered like any other primitive.
 """
 
 import dualad.scipy.special  # noqa: F401
+import dualad.scipy.linalg  # noqa: F401
+import dualad.scipy.signal  # noqa: F401

@@ -13,4 +13,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without SciPy
         "(or pip install scipy)"
     ) from exc
 
-__all__: list[str] = []
+from dualad.optimize.equations import least_squares as least_squares
+from dualad.optimize.equations import root as root
+from dualad.optimize.minimizers import minimize as minimize
+
+__all__: list[str] = ["minimize", "least_squares", "root"]

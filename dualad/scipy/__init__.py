@@ -19,7 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without SciPy
     ) from exc
 
 SUBMODULES = ("special", "stats", "linalg", "signal", "integrate")
-__all__: list[str] = ["special", "stats"]  # each submodule is added here when it lands
+__all__: list[str] = ["integrate", "linalg", "signal", "special", "stats"]
 
 
 def __getattr__(name: str) -> ModuleType:
