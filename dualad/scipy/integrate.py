@@ -185,7 +185,8 @@ def _solver(func: Callable[..., Any], y_layout: _Layout, arg_layouts: list[_Layo
 
 
 def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 1.4e-8,
-           atol: float = 1.4e-8, mxstep: float = np.inf, hmax: float = np.inf) -> Any:
+           atol: float = 1.4e-8, mxstep: float = np.inf, hmax: float = np.inf,
+           **scipy_style: Any) -> Any:
     """Solve ``dy/dt = func(y, t, *args)`` from ``y(t[0]) = y0``; see ``jax.experimental.ode``.
 
     Returns ``y`` at every time in ``t`` (a new leading axis of length ``len(t)`` on each
@@ -205,6 +206,9 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
         atol: absolute tolerance of the adaptive steps.
         mxstep: the most steps between two consecutive times (a RuntimeError beyond).
         hmax: the largest step.
+        args: (keyword) SciPy's and HIPS autograd's spelling of the extra arguments,
+            ``odeint(func, y0, t, args=(w,))``; the same as ``odeint(func, y0, t, w)``. (A
+            tuple passed positionally is one argument, as in JAX.)
 
     Examples:
         >>> import numpy as np, dualad
@@ -220,6 +224,16 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     if not callable(func):
         raise TypeError(f"odeint: func must be a function func(y, t, *args), got "
                         f"{type(func).__name__}")
+    if scipy_style:
+        unknown = sorted(set(scipy_style) - {"args"})
+        if unknown:
+            raise TypeError(f"odeint: unexpected keyword argument(s) {unknown}; the options are "
+                            "rtol, atol, mxstep, hmax and args")
+        if args:
+            raise TypeError("odeint: pass func's extra arguments positionally (JAX's style) or "
+                            "as args=(...) (SciPy's), not both")
+        extra = scipy_style["args"]
+        args = tuple(extra) if isinstance(extra, (tuple, list)) else (extra,)
     for name, value in (("rtol", rtol), ("atol", atol)):
         if not value > 0:
             raise ValueError(f"odeint: {name} must be positive, got {value}")
