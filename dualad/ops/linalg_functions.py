@@ -14,6 +14,7 @@ Imports SciPy: reached only through :mod:`dualad.scipy.linalg`.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,12 @@ from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.arithmetic import neg
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import broadcast_to, concatenate, getitem, unbroadcast
+
+
+def inexact_type(*xs: Any) -> np.dtype[Any]:
+    """The inputs' common dtype if floating or complex (float32 stays float32), else float64."""
+    dt = np.result_type(*xs)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
 def _block_frechet(f: Any, a: Any, e: Any) -> Any:
@@ -48,14 +55,14 @@ def _real_if_real(a: Any, out: Any) -> Any:
             raise ValueError("the principal branch is complex for this real matrix (it has "
                              "eigenvalues on the closed negative real axis); pass a complex matrix")
         out = out.real
-    return np.asarray(out, dtype=np.result_type(a, np.float64))
+    return np.asarray(out, dtype=inexact_type(a))
 
 
 # ----------------------------------------------------------------------------- expm, logm
 
 
 def _expm_impl(a: Any) -> Any:
-    return np.asarray(sl.expm(a), dtype=np.result_type(a, np.float64))
+    return np.asarray(sl.expm(a), dtype=inexact_type(a))
 
 
 expm_p = defprimitive(
@@ -83,7 +90,11 @@ def expm(a: Any) -> Any:
 
 
 def _logm_impl(a: Any) -> Any:
-    with linalg_errors("logm", a, "logm needs a matrix without zero eigenvalues."):
+    with linalg_errors("logm", a, "logm needs a matrix without zero eigenvalues."), \
+            warnings.catch_warnings():
+        if np.finfo(inexact_type(a)).bits < 64:
+            # SciPy's error estimate is relative to float64; float32 rounding trips it
+            warnings.filterwarnings("ignore", "logm result may be inaccurate", RuntimeWarning)
         out = np.asarray(sl.logm(a))
     try:
         return _real_if_real(a, out)
@@ -129,7 +140,7 @@ def _sylvester_impl(a: Any, b: Any, q: Any) -> Any:
     a2 = np.broadcast_to(a, stack + np.shape(a)[-2:]).reshape((-1,) + np.shape(a)[-2:])
     b2 = np.broadcast_to(b, stack + np.shape(b)[-2:]).reshape((-1,) + np.shape(b)[-2:])
     q2 = np.broadcast_to(q, stack + np.shape(q)[-2:]).reshape((-1,) + np.shape(q)[-2:])
-    dtype = np.result_type(a, b, q, np.float64)
+    dtype = inexact_type(a, b, q)
     with linalg_errors("solve_sylvester", a, "A and -B must have no eigenvalue in common."):
         out = [sl.solve_sylvester(x, y, z) for x, y, z in zip(a2, b2, q2)]
     return np.asarray(out, dtype=dtype).reshape(stack + np.shape(q)[-2:])

@@ -37,6 +37,7 @@ from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add, mul, neg
 from dualad.ops.complex import conj
 from dualad.ops.linalg import matmul
+from dualad.ops.linalg_functions import inexact_type
 from dualad.ops.shape import unbroadcast
 
 # ----------------------------------------------------------------------------- solve_triangular
@@ -58,7 +59,7 @@ def _solve_triangular_impl(a: Any, b: Any, *, trans: int, lower: bool, unit_diag
     a = np.broadcast_to(a, stack + np.shape(a)[-2:])
     b = np.broadcast_to(b, stack + np.shape(b)[-2:])
     kw = {"trans": trans, "lower": lower, "unit_diagonal": unit_diagonal}
-    out = np.empty(b.shape, dtype=np.result_type(a, b, np.float64))
+    out = np.empty(b.shape, dtype=inexact_type(a, b))
     with linalg_errors("solve_triangular", a, "The triangle has a zero on its diagonal."):
         if b.shape[-1] > 8:
             out[...] = sl.solve_triangular(a, b, **kw)
@@ -148,7 +149,7 @@ def permutations_like(piv: Any, x: Any) -> Any:
 def _lu_impl(a: Any) -> tuple[Any, Any]:
     with linalg_errors("lu_factor", a, "The matrix is singular."):
         lu, piv = sl.lu_factor(a)
-    return np.asarray(lu, dtype=np.result_type(a, np.float64)), np.asarray(piv)
+    return np.asarray(lu, dtype=inexact_type(a)), np.asarray(piv)
 
 
 def _unit_lower(lu: Any) -> Any:
