@@ -65,7 +65,7 @@ cos_p = unary("cos", np.cos, lambda ans, x: neg(sin(x)), doc="Elementwise cosine
 tanh_p = unary("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)), doc="Hyperbolic tangent.",
                complex_domain="unit", plain_deriv=lambda ans, x: 1.0 - ans * ans, saves="ans")
 sqrt_p = unary("sqrt", np.sqrt, lambda ans, x: div(0.5, ans), "positive", "Square root.",
-               complex_domain="positive", saves="ans")
+               complex_domain="positive")  # saves its input: detect_anomaly reports it at 0
 
 
 def _phase(ans: Any, x: Any) -> Any:
