@@ -25,6 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops import _scratch as scratch
 from dualad.ops._batching_axes import to_front
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
@@ -81,11 +82,11 @@ def _spans(kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> list[tuple[
 def _channels_first(x: np.ndarray, padding: Pair) -> np.ndarray:
     """``x`` (N, C, H, W) as a C-contiguous, zero-padded ``(C, H, W, N)`` array (a view if it
     already is one, e.g. the output of :func:`conv2d`)."""
-    xt = x.transpose(1, 2, 3, 0)
+    xt: np.ndarray = x.transpose(1, 2, 3, 0)
     if padding == (0, 0) and xt.flags.c_contiguous:
         return xt
     (ph, pw), (n, c, h, w) = padding, x.shape
-    out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    out = scratch.zeros((c, h + 2 * ph, w + 2 * pw, n), x.dtype)
     out[:, ph : ph + h, pw : pw + w] = xt
     return out
 
@@ -101,7 +102,7 @@ def _im2col_impl(x: Any, *, kernel: Pair, stride: Pair, padding: Pair, dilation:
     x = np.asarray(x)
     (ho, wo), (kh, kw) = output_size(x.shape[2:], kernel, stride, padding, dilation), kernel
     xp = _channels_first(x, padding)
-    cols = np.empty((x.shape[1], kh, kw, ho, wo, x.shape[0]), dtype=x.dtype)
+    cols = scratch.empty((x.shape[1], kh, kw, ho, wo, x.shape[0]), x.dtype)
     for k, (rows, columns) in enumerate(_spans(kernel, stride, dilation, (ho, wo))):
         cols[:, k // kw, k % kw] = xp[:, rows, columns]
     return cols.transpose(0, 1, 2, 5, 3, 4)
@@ -116,7 +117,7 @@ def _col2im_impl(cols: Any, *, shape: tuple[int, int, int, int], kernel: Pair, s
     # Accumulate in the layout the columns have (N innermost, as im2col makes them, or N
     # before Ho, Wo): each offset's block is then read in memory order. Same sums either way.
     if cols.strides[3] <= min(cols.strides[4:]):
-        out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+        out = scratch.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
         blocks = cols.transpose(0, 1, 2, 4, 5, 3)
         for k, (rows, columns) in enumerate(spans):
             out[:, rows, columns] += blocks[:, k // kw, k % kw]

@@ -23,6 +23,7 @@ import numpy as np
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, defprimitive
+from dualad.ops import _scratch as scratch
 from dualad.ops._batching import on_values
 from dualad.ops._batching_axes import to_front
 from dualad.ops._util import shape_of
@@ -72,7 +73,8 @@ def _winner_mask(x: Any, ans: Any, kernel: Pair) -> Any:
 
 def _max_tiles_impl(x: Any, *, kernel: Pair) -> Any:
     tiles = _tiles(np.asarray(x), kernel)
-    out = np.array(tiles[0])  # keeps the input's memory layout
+    out = scratch.empty_like(tiles[0])  # keeps the input's memory layout
+    np.copyto(out, tiles[0])
     for tile in tiles[1:]:
         np.maximum(out, tile, out=out)  # propagates NaN
     return out
@@ -98,7 +100,7 @@ def _max_tiles_vjp(g: Any, ans: Any, x: Any, *, kernel: Pair) -> Any:
 
 
 def _max_tiles_vjp_plain(g: np.ndarray, ans: Any, x: np.ndarray, *, kernel: Pair) -> Any:
-    out = np.empty_like(x, dtype=np.result_type(g, x))
+    out = scratch.empty_like(x, dtype=np.result_type(g, x))
     finite = bool(np.isfinite(g).all()) if g.dtype.kind in "fc" else True
     for view, m in zip(_tiles(out, kernel), _winners(x, ans, kernel)):
         if finite:  # g * 0 is 0: a multiply by the mask, much faster than np.where
