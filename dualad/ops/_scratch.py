@@ -43,7 +43,8 @@ def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         return np.empty(shape, dtype)
     with _lock:
         block = _take(nbytes)
-    return block.view(dtype).reshape(shape)
+    out: np.ndarray = block.view(dtype).reshape(shape)
+    return out
 
 
 def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -59,7 +60,8 @@ def empty_like(a: np.ndarray, shape: tuple[int, ...] | None = None, dtype: Any =
     shape = a.shape if shape is None else shape
     order = sorted(range(a.ndim), key=lambda k: -a.strides[k])  # outermost axis first
     out = empty(tuple(shape[k] for k in order), a.dtype if dtype is None else dtype)
-    return out.transpose(np.argsort(order))
+    back: np.ndarray = out.transpose(np.argsort(order))
+    return back
 
 
 def _take(nbytes: int) -> np.ndarray:
