@@ -195,11 +195,19 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
     """
     if len(shape_of(x)) == 3:
         return _unbatched(max_pool2d, x, kernel_size, stride, padding, dilation, return_indices)
-    (n, c, h, w), geom = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
+    _, geom = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
+    kernel = geom["kernel"]
+    if (geom["stride"] == kernel and geom["padding"] == (0, 0) and geom["dilation"] == (1, 1)
+            and np.asarray(primal(x)).dtype.kind in "fiu"):
+        return _max_pool_tiled(x, kernel, return_indices)
+    return _max_pool_gathered(x, geom, return_indices)
+
+
+def _max_pool_gathered(x: Any, geom: dict[str, Pair], return_indices: bool) -> Any:
+    """:func:`max_pool2d` for any windows: the winners' flat indices, then one ``getitem``."""
+    n, c, h, w = shape_of(x)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (geom[k] for k in ("kernel", "stride", "padding", "dilation"))
     value = np.asarray(primal(x))
-    if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0) and (dh, dw) == (1, 1) and value.dtype.kind in "fiu":
-        return _max_pool_tiled(x, (kh, kw), return_indices)
     fill = -np.inf if value.dtype.kind == "f" else np.iinfo(value.dtype).min
     win = _windows(padded(value, (ph, pw), fill), (kh, kw), (sh, sw), (dh, dw))
     ho, wo = win.shape[2:4]
