@@ -25,7 +25,8 @@ from dualad.ops import _scratch as scratch
 from dualad.ops.pool import _max_pool_gathered
 
 GEOMETRIES = [((3, 3), (1, 1), (0, 0), (1, 1)), ((3, 2), (2, 1), (1, 0), (1, 2)),
-              ((2, 2), (2, 2), (1, 1), (1, 1)), ((1, 3), (1, 2), (0, 1), (2, 1)), ((5, 5), (1, 1), (2, 2), (1, 1))]
+              ((2, 2), (2, 2), (1, 1), (1, 1)), ((1, 3), (1, 2), (0, 1), (2, 1)),
+              ((5, 5), (1, 1), (2, 2), (1, 1))]
 
 
 def _layouts(x: np.ndarray) -> list[np.ndarray]:
