@@ -98,13 +98,22 @@ def _channels_first(x: np.ndarray, padding: Pair) -> np.ndarray:
 # (weights @ columns) comes out as (O, Ho, Wo, N): the next layer's input in the same layout.
 
 
+def _channel_chunks(image: np.ndarray, cache_bytes: int = 1 << 18) -> list[slice]:
+    """Slices of the leading (channel) axis of ``image`` each about ``cache_bytes`` big (at
+    least one channel): the kernel offsets of one chunk reuse it from the CPU cache."""
+    step = max(1, cache_bytes * image.shape[0] // max(image.nbytes, 1))
+    return [slice(c, c + step) for c in range(0, image.shape[0], step)]
+
+
 def _im2col_impl(x: Any, *, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Any:
     x = np.asarray(x)
     (ho, wo), (kh, kw) = output_size(x.shape[2:], kernel, stride, padding, dilation), kernel
     xp = _channels_first(x, padding)
     cols = scratch.empty((x.shape[1], kh, kw, ho, wo, x.shape[0]), x.dtype)
-    for k, (rows, columns) in enumerate(_spans(kernel, stride, dilation, (ho, wo))):
-        cols[:, k // kw, k % kw] = xp[:, rows, columns]
+    spans = _spans(kernel, stride, dilation, (ho, wo))
+    for chunk in _channel_chunks(xp):  # all offsets of a few channels while they are in cache
+        for k, (rows, columns) in enumerate(spans):
+            cols[chunk, k // kw, k % kw] = xp[chunk, rows, columns]
     return cols.transpose(0, 1, 2, 5, 3, 4)
 
 
@@ -119,8 +128,9 @@ def _col2im_impl(cols: Any, *, shape: tuple[int, int, int, int], kernel: Pair, s
     if cols.strides[3] <= min(cols.strides[4:]):
         out = scratch.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
         blocks = cols.transpose(0, 1, 2, 4, 5, 3)
-        for k, (rows, columns) in enumerate(spans):
-            out[:, rows, columns] += blocks[:, k // kw, k % kw]
+        for chunk in _channel_chunks(out):
+            for k, (rows, columns) in enumerate(spans):
+                out[chunk, rows, columns] += blocks[chunk, k // kw, k % kw]
         return out[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
     out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for k, (rows, columns) in enumerate(spans):
