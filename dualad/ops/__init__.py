@@ -15,7 +15,7 @@
 ``reductions``     mean, prod, amax, amin, cumsum, cumprod, cummax, cummin
 ``composite``      logsumexp, softmax
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
-``pool``           max_pool2d, avg_pool2d (compositions)
+``pool``           max_pool2d (max_pool_tiles or getitem), avg_pool2d
 ``special``        erf
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)
 =================  ==========================================================
