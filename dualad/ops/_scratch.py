@@ -27,7 +27,10 @@ __all__ = ["clear", "empty", "empty_like", "zeros"]
 _MIN_BYTES = 1 << 20  # smaller blocks come from the allocator's own free lists anyway
 _MAX_CACHED = 8
 _MAX_BYTES = 256 << 20
-_REFCOUNTED = platform.python_implementation() == "CPython"
+# Reference counts say who holds a block only on CPython with its GIL (the free-threaded
+# build defers some counts): elsewhere every call gets fresh memory.
+_REFCOUNTED = (platform.python_implementation() == "CPython"
+               and getattr(sys, "_is_gil_enabled", lambda: True)())
 _lock = threading.Lock()
 _blocks: list[np.ndarray] = []  # raw uint8 blocks, least recently handed out first
 _FREE = 3  # sys.getrefcount of a block only the cache holds: the list, a local name, the call
