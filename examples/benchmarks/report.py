@@ -87,7 +87,10 @@ def sections(results: str) -> dict[str, str]:
     convs = [c for c in (_load(results, "conv_step"), _load(results, "conv_step_2threads")) if c]
     if convs:
         rows = [r for c in convs for r in c["results"]]
-        out["conv"] = _machine(convs[0]) + "\n\n" + _table(rows, [
+        threads = " and ".join(str(c["machine"]["threads"]) for c in convs)
+        first = f"threads = {convs[0]['machine']['threads']}"
+        machine = _machine(convs[0]).replace(first, f"threads = {threads}")
+        out["conv"] = machine + "\n\n" + _table(rows, [
             ("threads", "threads"), ("case", "case"), ("contender", "contender"), ("ms", "ms"),
             ("vs_torch", "x PyTorch"), ("vs_torch_range", "x PyTorch, range over runs")])
     out["summary"] = _summary(mlp, per_op, jac, chain, convs)

@@ -34,7 +34,9 @@ def main() -> None:
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name in args.only or BENCHMARKS:
-        runs = [(args.threads, name)] + [(2, f"{name}_2threads")] * (name in TWO_THREADS and args.threads == 1)
+        runs = [(args.threads, name)]
+        if name in TWO_THREADS and args.threads == 1:
+            runs.append((2, f"{name}_2threads"))
         for threads, out in runs:
             cmd = [sys.executable, os.path.join(HERE, f"{name}.py"), "--json",
                    os.path.join(args.out, f"{out}.json"), "--threads", str(threads),
