@@ -19,7 +19,7 @@
 ``composite``      logsumexp, softmax
 ``conv``           im2col, col2im (primitives); conv2d (im2col + matmul)
 ``conv_variants``  conv1d, conv_transpose2d (compositions of conv2d / col2im)
-``pool``           max_pool2d, avg_pool2d, adaptive_avg_pool2d (compositions)
+``pool``           max_pool2d (max_pool_tiles or getitem), avg_pool2d, adaptive_avg_pool2d
 ``special``        erf
 ``special_*``      SciPy-backed special functions (imported only by ``dualad.scipy``)
 ``nn_ops``         linear (x @ W.T + b), softmax_cross_entropy (fused, stable)

@@ -9,8 +9,10 @@ derivatives of every order come for free. :func:`conv2d` is a composition -- ``i
 
 Layouts follow PyTorch: images are ``(N, C, H, W)``, weights ``(O, C // groups, kh, kw)``.
 ``im2col`` returns ``(C, kh, kw, N, Ho, Wo)``: with the image axis next to the output
-positions, a convolution is ONE large matrix product ``(O, C*kh*kw) @ (C*kh*kw, N*Ho*Wo)``
-(several times faster than a batch of N small ones), and so are both of its VJPs.
+positions, a convolution is ONE large matrix product ``(O, C*kh*kw) @ (C*kh*kw, Ho*Wo*N)``
+(several times faster than a batch of N small ones), and so are both of its VJPs. In memory
+the image axis is innermost (see ``_im2col_impl``), which makes every copy and sum of the
+two primitives move long contiguous runs; the shapes, and so the API, are PyTorch's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from dualad._core.errors import ShapeError
 from dualad._core.levels import bind
 from dualad._core.registry import Example, Primitive, defprimitive
+from dualad.ops import _scratch as scratch
 from dualad.ops._batching_axes import to_front
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
@@ -68,22 +71,70 @@ def padded(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
+def _spans(kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> list[tuple[slice, slice]]:
+    """For each kernel offset ``(i, j)`` (row-major), the rows and columns of the padded image
+    that it meets across all output positions."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out
+    return [(slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+            for i in range(kh) for j in range(kw)]
+
+
+def _channels_first(x: np.ndarray, padding: Pair) -> np.ndarray:
+    """``x`` (N, C, H, W) as a C-contiguous, zero-padded ``(C, H, W, N)`` array (a view if it
+    already is one, e.g. the output of :func:`conv2d`)."""
+    xt: np.ndarray = x.transpose(1, 2, 3, 0)
+    if padding == (0, 0) and xt.flags.c_contiguous:
+        return xt
+    (ph, pw), (n, c, h, w) = padding, x.shape
+    out = scratch.zeros((c, h + 2 * ph, w + 2 * pw, n), x.dtype)
+    out[:, ph : ph + h, pw : pw + w] = xt
+    return out
+
+
+# Both primitives keep the image axis N innermost in memory: the columns are a (C, kh, kw, N,
+# Ho, Wo) view of a C-contiguous (C, kh, kw, Ho, Wo, N) array, and images come back as views of
+# (C, H, W, N) arrays. A kernel offset then moves whole runs of Wo * N contiguous values (a
+# (C, Ho, Wo, N) block per offset) instead of rows of Wo, and a convolution's matrix product
+# (weights @ columns) comes out as (O, Ho, Wo, N): the next layer's input in the same layout.
+
+
+def _channel_chunks(image: np.ndarray, cache_bytes: int = 1 << 18) -> list[slice]:
+    """Slices of the leading (channel) axis of ``image`` each about ``cache_bytes`` big (at
+    least one channel): the kernel offsets of one chunk reuse it from the CPU cache."""
+    step = max(1, cache_bytes * image.shape[0] // max(image.nbytes, 1))
+    return [slice(c, c + step) for c in range(0, image.shape[0], step)]
+
+
 def _im2col_impl(x: Any, *, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Any:
-    win = _windows(padded(np.asarray(x), padding), kernel, stride, dilation)
-    return np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))
+    x = np.asarray(x)
+    (ho, wo), (kh, kw) = output_size(x.shape[2:], kernel, stride, padding, dilation), kernel
+    xp = _channels_first(x, padding)
+    cols = scratch.empty((x.shape[1], kh, kw, ho, wo, x.shape[0]), x.dtype)
+    spans = _spans(kernel, stride, dilation, (ho, wo))
+    for chunk in _channel_chunks(xp):  # all offsets of a few channels while they are in cache
+        for k, (rows, columns) in enumerate(spans):
+            cols[chunk, k // kw, k % kw] = xp[chunk, rows, columns]
+    return cols.transpose(0, 1, 2, 5, 3, 4)
 
 
 def _col2im_impl(cols: Any, *, shape: tuple[int, int, int, int], kernel: Pair, stride: Pair,
                  padding: Pair, dilation: Pair) -> Any:
     cols = np.asarray(cols)
     n, c, h, w = shape
-    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-    ho, wo = cols.shape[-2:]
-    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)  # cols' axis order
-    for i in range(kernel[0]):  # a loop over the small kernel window, never over pixels
-        for j in range(kernel[1]):
-            out[:, :, i * dh : i * dh + sh * (ho - 1) + 1 : sh,
-                j * dw : j * dw + sw * (wo - 1) + 1 : sw] += cols[:, i, j]
+    (ph, pw), kw = padding, kernel[1]
+    spans = _spans(kernel, stride, dilation, cols.shape[-2:])
+    # Accumulate in the layout the columns have (N innermost, as im2col makes them, or N
+    # before Ho, Wo): each offset's block is then read in memory order. Same sums either way.
+    if cols.strides[3] <= min(cols.strides[4:]):
+        out = scratch.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
+        blocks = cols.transpose(0, 1, 2, 4, 5, 3)
+        for chunk in _channel_chunks(out):
+            for k, (rows, columns) in enumerate(spans):
+                out[chunk, rows, columns] += blocks[chunk, k // kw, k % kw]
+        return out[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
+    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for k, (rows, columns) in enumerate(spans):
+        out[:, :, rows, columns] += cols[:, k // kw, k % kw]
     return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
 
 
@@ -263,9 +314,14 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     o, _, kh, kw = ws
     cols = im2col(x, (kh, kw), stride, padding, dilation)
     ho, wo = shape_of(cols)[-2:]
-    cols = reshape(cols, (groups, c // groups * kh * kw, n * ho * wo))
-    out = matmul(reshape(weight, (groups, o // groups, c // groups * kh * kw)), cols)
-    out = transpose(reshape(out, (o, n, ho, wo)), (1, 0, 2, 3))
+    # (C, kh, kw, Ho, Wo, N) is the columns' memory order: these are views, no copies
+    cols = transpose(cols, (0, 1, 2, 4, 5, 3))
+    k = c // groups * kh * kw
+    if groups == 1:
+        out = matmul(reshape(weight, (o, k)), reshape(cols, (k, ho * wo * n)))
+    else:
+        out = matmul(reshape(weight, (groups, o // groups, k)), reshape(cols, (groups, k, ho * wo * n)))
+    out = transpose(reshape(out, (o, ho, wo, n)), (3, 0, 1, 2))
     if bias is not None:
         if shape_of(bias) != (o,):
             raise ShapeError(f"conv2d: bias must have shape ({o},), got {shape_of(bias)}")

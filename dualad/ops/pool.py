@@ -1,9 +1,13 @@
-"""Max and average pooling, composed from registered primitives (no rules of their own).
+"""Max and average pooling.
 
 * :func:`max_pool2d` picks each window's winner on the plain values (a constant, like the
-  mask of ``relu``) and gathers it with ``getitem``; the gradient goes to that element only.
+  mask of ``relu``); the gradient goes to that element only.
   **Ties:** the first maximum in row-major window order wins (as in PyTorch), so tied
-  elements get no gradient except the first one. A NaN in a window wins, as in PyTorch.
+  elements get no gradient except the first one. A NaN in a window wins (the first NaN).
+  Non-overlapping windows (``stride == kernel_size``, no padding or dilation: the usual
+  ``MaxPool2d(2)``) are one primitive, ``max_pool_tiles``: the maximum of ``kh * kw``
+  strided views, and a backward that writes each view's share of the gradient through the
+  winner mask. Other windows gather the winners with ``getitem`` (whose VJP scatters).
 * :func:`avg_pool2d` is ``im2col`` followed by a sum and a division.
 * :func:`adaptive_avg_pool2d` is two matrix products with constant averaging matrices
   (its windows overlap and vary in size when the sizes do not divide).
@@ -19,14 +23,128 @@ from typing import Any
 import numpy as np
 
 from dualad._core.errors import ShapeError
-from dualad._core.levels import primal
+from dualad._core.levels import bind, primal
+from dualad._core.registry import Example, defprimitive
+from dualad.ops import _scratch as scratch
+from dualad.ops._batching import on_values
+from dualad.ops._batching_axes import to_front
 from dualad.ops._util import shape_of
-from dualad.ops.arithmetic import div
+from dualad.ops.arithmetic import div, where
 from dualad.ops.conv import _windows, im2col, output_size, padded, pair
 from dualad.ops.linalg import matmul
-from dualad.ops.shape import getitem, reshape, sum, transpose
+from dualad.ops.shape import broadcast_to, getitem, reshape, sum, transpose
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
+
+Pair = tuple[int, int]
+
+
+def _tiles(x: np.ndarray, kernel: Pair) -> list[np.ndarray]:
+    """The ``kh * kw`` strided views ``x[:, :, a::kh, b::kw]``, one per window offset
+    ``(a, b)`` in row-major order: view ``a * kw + b`` holds element ``(a, b)`` of every window."""
+    kh, kw = kernel
+    return [x[..., a::kh, b::kw] for a in range(kh) for b in range(kw)]
+
+
+def _winners(x: Any, ans: Any, kernel: Pair) -> list[np.ndarray]:
+    """Per window offset (as :func:`_tiles`), where that element is its window's first maximum
+    (the first NaN in a window holding one): exactly one ``True`` per window."""
+    x, ans = np.asarray(primal(x)), np.asarray(primal(ans))
+    nan_windows = x.dtype.kind == "f" and bool(np.isnan(ans).any())
+    taken: np.ndarray | None = None
+    masks = []
+    for tile in _tiles(x, kernel):
+        hit = tile == ans
+        if nan_windows:
+            hit |= np.isnan(tile)
+        masks.append(hit if taken is None else hit & ~taken)
+        taken = hit if taken is None else taken | hit
+    return masks
+
+
+def _mask_of(x: np.ndarray, ans: np.ndarray, kernel: Pair) -> np.ndarray:
+    mask = np.empty_like(x, dtype=bool)
+    for view, m in zip(_tiles(mask, kernel), _winners(x, ans, kernel)):
+        view[...] = m
+    return mask
+
+
+def _winner_mask(x: Any, ans: Any, kernel: Pair) -> Any:
+    """:func:`_winners` as one boolean array shaped like ``x`` (a constant; batched in vmap)."""
+    return on_values(lambda xv, av: _mask_of(np.asarray(xv), np.asarray(av), kernel), x, ans)
+
+
+def _max_tiles_impl(x: Any, *, kernel: Pair) -> Any:
+    tiles = _tiles(np.asarray(x), kernel)
+    out = scratch.empty_like(tiles[0])  # keeps the input's memory layout
+    np.copyto(out, tiles[0])
+    for tile in tiles[1:]:
+        np.maximum(out, tile, out=out)  # propagates NaN
+    return out
+
+
+def _upsample(g: Any, kernel: Pair) -> Any:
+    """Each element of ``g`` (..., Ho, Wo) repeated over its window: (..., Ho * kh, Wo * kw)."""
+    *lead, ho, wo = shape_of(g)
+    kh, kw = kernel
+    tall = broadcast_to(reshape(g, (*lead, ho, 1, wo, 1)), (*lead, ho, kh, wo, kw))
+    return reshape(tall, (*lead, ho * kh, wo * kw))
+
+
+def _max_tiles_jvp(t: Any, ans: Any, x: Any, *, kernel: Pair) -> Any:
+    *lead, h, w = shape_of(t)  # (B, N, C, H, W): each window's sum has only its winner in it
+    picked = where(_winner_mask(x, ans, kernel), t, 0.0)
+    kh, kw = kernel
+    return sum(reshape(picked, (*lead, h // kh, kh, w // kw, kw)), axis=(-3, -1))
+
+
+def _max_tiles_vjp(g: Any, ans: Any, x: Any, *, kernel: Pair) -> Any:
+    return where(_winner_mask(x, ans, kernel), _upsample(g, kernel), 0.0)
+
+
+def _max_tiles_vjp_plain(g: np.ndarray, ans: Any, x: np.ndarray, *, kernel: Pair) -> Any:
+    out = scratch.empty_like(x, dtype=np.result_type(g, x))
+    finite = bool(np.isfinite(g).all()) if g.dtype.kind in "fc" else True
+    for view, m in zip(_tiles(out, kernel), _winners(x, ans, kernel)):
+        if finite:  # g * 0 is 0: a multiply by the mask, much faster than np.where
+            np.multiply(g, m, out=view)
+        else:  # inf * 0 would be nan: only the winners may see a non-finite g
+            view[...] = np.where(m, g, 0)
+    return out
+
+
+def _max_tiles_batch(args: Any, dims: Any, *, kernel: Pair) -> tuple[Any, int]:
+    x = to_front(args[0], dims[0])  # (B, N, C, H, W): fold B into N
+    s = shape_of(x)
+    out = bind(max_pool_tiles_p, reshape(x, (s[0] * s[1],) + s[2:]), kernel=kernel)
+    return reshape(out, s[:2] + shape_of(out)[1:]), 0
+
+
+def _max_tiles_sample(rng: np.random.Generator) -> Example:
+    kernel = [(2, 2), (1, 2), (2, 3), (3, 1)][rng.integers(4)]
+    shape = (2, 2, kernel[0] * int(rng.integers(1, 3)), kernel[1] * int(rng.integers(1, 3)))
+    size = int(np.prod(shape))  # distinct values 0.25 apart: no ties, no kinks
+    x = (rng.permutation(size).reshape(shape) - size / 2) * 0.25 + rng.uniform(-0.05, 0.05, shape)
+    return Example((x,), {"kernel": kernel})
+
+
+def _near_tie(args: tuple[Any, ...], params: dict[str, Any], eps: float) -> bool:
+    """A stencil of half-width eps can swap a window's winner (its top two are within 2 eps)."""
+    x = np.asarray(args[0], dtype=float)
+    kh, kw = params["kernel"]
+    n, c, h, w = x.shape
+    windows = np.sort(x.reshape(n, c, h // kh, kh, w // kw, kw).transpose(0, 1, 2, 4, 3, 5)
+                      .reshape(n, c, h // kh, w // kw, kh * kw), axis=-1)
+    return kh * kw > 1 and bool(np.any(windows[..., -1] - windows[..., -2] <= 2 * eps))
+
+
+max_pool_tiles_p = defprimitive(
+    "max_pool_tiles", _max_tiles_impl,
+    jvp=[_max_tiles_jvp], vjp=[_max_tiles_vjp], vjp_plain=[_max_tiles_vjp_plain],
+    sample=_max_tiles_sample, kink=_near_tie, batch=_max_tiles_batch,
+    doc="Maximum over non-overlapping (kh, kw) windows of (N, C, kh * Ho, kw * Wo); the "
+        "derivative goes to each window's first maximum.",
+)
 
 
 def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any,
@@ -80,7 +198,17 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
     """
     if len(shape_of(x)) == 3:
         return _unbatched(max_pool2d, x, kernel_size, stride, padding, dilation, return_indices)
-    (n, c, h, w), geom = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
+    _, geom = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
+    kernel = geom["kernel"]
+    if (geom["stride"] == kernel and geom["padding"] == (0, 0) and geom["dilation"] == (1, 1)
+            and np.asarray(primal(x)).dtype.kind in "fiu"):
+        return _max_pool_tiled(x, kernel, return_indices)
+    return _max_pool_gathered(x, geom, return_indices)
+
+
+def _max_pool_gathered(x: Any, geom: dict[str, Pair], return_indices: bool) -> Any:
+    """:func:`max_pool2d` for any windows: the winners' flat indices, then one ``getitem``."""
+    n, c, h, w = shape_of(x)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (geom[k] for k in ("kernel", "stride", "padding", "dilation"))
     value = np.asarray(primal(x))
     fill = -np.inf if value.dtype.kind == "f" else np.iinfo(value.dtype).min
@@ -94,6 +222,23 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
     channel = (np.arange(n)[:, None, None, None] * c + np.arange(c)[:, None, None]) * (h * w)
     out = getitem(reshape(x, (n * c * h * w,)), channel + within)
     return (out, within) if return_indices else out
+
+
+def _max_pool_tiled(x: Any, kernel: Pair, return_indices: bool) -> Any:
+    """:func:`max_pool2d` with non-overlapping windows: one ``max_pool_tiles`` node (the
+    rows and columns past the last whole window are dropped first, as the windows skip them)."""
+    (n, c, h, w), (kh, kw) = shape_of(x), kernel
+    ho, wo = h // kh, w // kw
+    if (ho * kh, wo * kw) != (h, w):
+        x = getitem(x, (slice(None), slice(None), slice(0, ho * kh), slice(0, wo * kw)))
+    out = bind(max_pool_tiles_p, x, kernel=kernel)
+    if not return_indices:
+        return out
+    offset = np.zeros((n, c, ho, wo), dtype=np.int64)  # each winner's place in its window
+    for k, m in enumerate(_winners(x, out, kernel)):
+        offset[m] = k
+    i, j = np.divmod(offset, kw)
+    return out, (np.arange(ho)[:, None] * kh + i) * w + np.arange(wo) * kw + j
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

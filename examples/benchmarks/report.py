@@ -50,7 +50,7 @@ def _machine(data: dict[str, Any]) -> str:
 
 def sections(results: str) -> dict[str, str]:
     """Markdown per benchmark (keys: summary, mlp, per_op, jacobians, per_example, hessian,
-    long_chain)."""
+    long_chain, conv)."""
     out: dict[str, str] = {}
     mlp = _load(results, "mlp_step")
     if mlp:
@@ -95,7 +95,16 @@ def sections(results: str) -> dict[str, str]:
     recurrent = _load(results, "recurrent")
     if recurrent:
         out["recurrent"] = _recurrent_table(recurrent["results"])
-    out["summary"] = _summary(mlp, per_op, jac, chain) + _recurrent_targets(recurrent)
+    convs = [c for c in (_load(results, "conv_step"), _load(results, "conv_step_2threads")) if c]
+    if convs:
+        rows = [r for c in convs for r in c["results"]]
+        threads = " and ".join(str(c["machine"]["threads"]) for c in convs)
+        first = f"threads = {convs[0]['machine']['threads']}"
+        machine = _machine(convs[0]).replace(first, f"threads = {threads}")
+        out["conv"] = machine + "\n\n" + _table(rows, [
+            ("threads", "threads"), ("case", "case"), ("contender", "contender"), ("ms", "ms"),
+            ("vs_torch", "x PyTorch"), ("vs_torch_range", "x PyTorch, range over runs")])
+    out["summary"] = _summary(mlp, per_op, jac, chain, convs) + _recurrent_targets(recurrent)
     return out
 
 
@@ -148,7 +157,12 @@ def _pick(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
     return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
 
 
-def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any) -> str:
+# The convolutional targets (issue 19): dualad nn / PyTorch eager at most this
+CONV_TARGETS = {"CNN step, batch 64": 1.3, "CNN step, batch 256": 1.3,
+                "Conv2d 32->64 3x3, fwd+bwd": 1.5, "MaxPool2d(2), fwd+bwd": 1.2}
+
+
+def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any, convs: list[Any] | None = None) -> str:
     """Each target of the speed work, what was measured, and whether it was met."""
     rows: list[dict[str, Any]] = []
 
@@ -196,6 +210,14 @@ def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any) -> str:
             linear = max(per) <= 1.25 * min(per)
             add(f"{longest:,}-op chain completes; peak memory linear in length", longest, linear,
                 _per_op_text(mine))
+    for conv in convs or []:
+        for case, limit in CONV_TARGETS.items():
+            r = _pick(conv["results"], case=case, contender="dualad nn")
+            v = r and r["vs_torch"]
+            if r is not None:
+                add(f"{case}, {r['threads']} thread(s): dualad nn <= {limit:.1f}x PyTorch eager", v,
+                    v is not None and v <= limit,
+                    f"{v:.2f}x (runs: {r['vs_torch_range']})" if v else "")
     return _table(rows, [("target", "target"), ("measured", "measured"), ("met", "met")])
 
 
@@ -210,7 +232,8 @@ def markdown(results: str) -> str:
     titles = {"summary": "Targets", "mlp": "MLP training step", "per_op": "Per-op overhead",
               "call_overhead": "Cost of one gradient call",
               "recurrent": "Recurrent layers against sequence length",
-              "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain"}
+              "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain",
+              "per_example": "Per-example gradients", "conv": "Convolutional training"}
     return "\n\n".join(f"### {titles[k]}\n\n{v}" for k, v in sections(results).items())
 
 

@@ -16,7 +16,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = ("mlp_step", "per_op_overhead", "call_overhead", "jacobians", "per_example", "hessian",
-              "long_chain", "recurrent")
+              "long_chain", "recurrent", "conv_step")
+# Benchmarks also run with two BLAS/torch threads, into <name>_2threads.json
+TWO_THREADS = ("conv_step",)
 
 
 def main() -> None:
@@ -32,13 +34,17 @@ def main() -> None:
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name in args.only or BENCHMARKS:
-        cmd = [sys.executable, os.path.join(HERE, f"{name}.py"), "--json",
-               os.path.join(args.out, f"{name}.json"), "--threads", str(args.threads),
-               "--clock", args.clock] + ([] if args.full else ["--quick"])
-        print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True)
-        print(f"=== {name} took {time.perf_counter() - t0:.0f} s", flush=True)
+        runs = [(args.threads, name)]
+        if name in TWO_THREADS and args.threads == 1:
+            runs.append((2, f"{name}_2threads"))
+        for threads, out in runs:
+            cmd = [sys.executable, os.path.join(HERE, f"{name}.py"), "--json",
+                   os.path.join(args.out, f"{out}.json"), "--threads", str(threads),
+                   "--clock", args.clock] + ([] if args.full else ["--quick"])
+            print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True)
+            print(f"=== {name} took {time.perf_counter() - t0:.0f} s", flush=True)
     sys.path.insert(0, HERE)
     import report
 
