@@ -6,6 +6,6 @@ ops modules that plain ``import dualad`` does not load (they import SciPy), so t
 here, and every one of them is covered like any other primitive.
 """
 
-import dualad.scipy.special  # noqa: F401
 import dualad.scipy.linalg  # noqa: F401
 import dualad.scipy.signal  # noqa: F401
+import dualad.scipy.special  # noqa: F401

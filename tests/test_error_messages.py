@@ -174,11 +174,11 @@ def _traced() -> d.Tensor:
 
 @pytest.mark.parametrize("call, names", [
     (lambda: np.spacing(_traced()), r"NumPy ufunc 'spacing'"),
-    (lambda: np.fft.hfft(_traced()), r"NumPy function 'fft\.hfft'"),
+    (lambda: np.sort_complex(_traced()), r"NumPy function 'sort_complex'"),
     (lambda: d.grad(lambda x: np.i0(x)[0])(X3), r"NumPy function 'i0'"),
     (lambda: d.numpy.no_such_function, r"no attribute 'no_such_function'"),
     (lambda: d.numpy.histogramdd, r"NumPy has numpy\.histogramdd, but dualad does not"),
-], ids=["ufunc", "fft-function", "under-grad", "dualad.numpy-missing", "dualad.numpy-numpy-name"])
+], ids=["ufunc", "function", "under-grad", "dualad.numpy-missing", "dualad.numpy-numpy-name"])
 def test_unsupported_numpy_names_the_public_list(call: Callable[[], Any], names: str) -> None:
     with pytest.raises((d.UnsupportedOperationError, AttributeError)) as info:
         call()
