@@ -187,3 +187,22 @@ def test_cosine_schedule_and_its_effect_on_steps() -> None:
     np.testing.assert_allclose(p.data, -sum(want), rtol=1e-14)  # each step used the scheduled rate
     with pytest.raises(ValueError, match="T_max"):
         optim.CosineAnnealingLR(opt, T_max=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.1),
+    lambda p: optim.AdamW(p, lr=0.1), lambda p: optim.RMSprop(p, lr=0.1, centered=True),
+    lambda p: optim.Adagrad(p, lr=0.1), lambda p: optim.NAdam(p, lr=0.1),
+], ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam"])
+def test_a_0d_parameter_keeps_its_shape(make: Callable[[Any], Any]) -> None:
+    """A scalar parameter (a temperature, a log-scale) steps like any other: its gradient
+    stays 0-d (np.ascontiguousarray used to make it shape (1,), and the update then failed)."""
+
+    w = nn.Parameter(np.array(2.0))
+    opt = make([w])
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w).backward()
+        opt.step()
+    assert w.shape == () and np.asarray(w.data).shape == ()
+    assert float(w.data) < 2.0

@@ -81,7 +81,7 @@ class Adam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
         m += (1.0 - b1) * grad
-        scratch = np.multiply(grad, grad)
+        scratch = np.multiply(grad, grad, out=np.empty_like(grad))  # (an array even when 0-d)
         scratch *= 1.0 - b2
         v *= b2
         v += scratch

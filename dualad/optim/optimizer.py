@@ -176,6 +176,7 @@ def _in_layout_of(param: np.ndarray, grad: Any) -> np.ndarray:
     The several elementwise passes of an update run ~5x slower on arrays of different
     layouts (e.g. a C-ordered gradient for ``nn.Linear``'s column-major weight).
     """
+    g = np.asarray(grad)  # (not np.ascontiguousarray: it turns a 0-d gradient into shape (1,))
     if column_major(param):
-        return np.asfortranarray(grad)
-    return np.ascontiguousarray(grad)
+        return g if g.flags.f_contiguous else np.asfortranarray(g)
+    return g if g.flags.c_contiguous else np.ascontiguousarray(g)
