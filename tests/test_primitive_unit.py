@@ -102,3 +102,28 @@ def test_none_in_vjp_plain_falls_back_to_the_traced_rule() -> None:
     p = Primitive("fallback", np.add, jvp=[None, None], vjp=[rule, rule],
                   vjp_plain=[None, lambda g, ans, x, y: g])
     assert p.plain_rules is not None and p.plain_rules[0] is rule
+
+
+def test_a_traced_float_at_a_nondiff_argnum_raises_in_both_modes() -> None:
+    """``nondiff_argnums`` drops masks and indices; a float that depends on the inputs there
+    must raise in reverse mode as it does in forward mode, never give a silent zero."""
+    import dualad.numpy as dnp
+    from dualad._core.levels import bind
+
+    p = d.defprimitive("scale_by_nondiff_test", lambda x, s: x * s,
+                       jvp=[lambda t, ans, x, s: t * s, None], vjp=[lambda g, ans, x, s: g * s, None],
+                       nondiff_argnums=(1,))
+    try:
+        f = lambda s: d.sum(bind(p, np.ones(3), s))  # noqa: E731
+        for mode in ("reverse", "forward"):
+            with pytest.raises(d.NonDifferentiableError, match="argument 1"):
+                d.grad(f, mode=mode)(2.0)
+        s = d.Tensor(2.0, requires_grad=True)
+        with pytest.raises(d.NonDifferentiableError, match="argument 1"):
+            bind(p, np.ones(3), s)
+        np.testing.assert_array_equal(d.grad(lambda x: d.sum(bind(p, x, 2.0)))(np.ones(3)), [2.0] * 3)
+        # an integer (an index, a mask) at that position is dropped, as before
+        g = d.grad(lambda x: d.sum(bind(p, x, dnp.argmax(x))))(np.arange(3.0))
+        np.testing.assert_array_equal(g, [2.0] * 3)  # argmax = 2
+    finally:
+        unregister("scale_by_nondiff_test")

@@ -21,7 +21,7 @@ from dualad.engines.reverse import NO_PARAMS, Node, leaf_node
 from dualad.engines.tensor_autograd import AutogradTensor
 from dualad.engines.tensor_pickle import PicklableTensor
 from dualad.engines.unsaved import unsaved_args, unsaved_output
-from dualad.ops._util import shape_of
+from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.elementwise import astype_p
 
 __all__ = ["ReverseTrace", "Tensor"]
@@ -72,7 +72,7 @@ class ReverseTrace(MainTrace):
         if not track or not _state.grad_enabled or (
                 not (type(ans) is np.ndarray and ans.dtype.kind in "fc") and _discrete(ans, prim)):
             return self._wrap(ans, None, prim)
-        if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents):
+        if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents, vals):
             return self._wrap(ans, None, prim)
         pidx = tuple(a._index if p is not None else None for a, p in zip(args, parents)) \
             if multi_output_parent else None
@@ -114,16 +114,21 @@ def _discrete(ans: Any, prim: Primitive) -> bool:
     return dtype.kind in "biu"
 
 
-def _differentiable_parents(prim: Primitive, parents: list[Node | None]) -> bool:
-    """Drop parents at ``nondiff_argnums``; raise for one without a rule. Any left?"""
+def _differentiable_parents(prim: Primitive, parents: list[Node | None], vals: list[Any]) -> bool:
+    """Drop parents at ``nondiff_argnums``; raise for one without a rule. Any left?
+
+    A mask or an index (bool, integer) at a ``nondiff_argnums`` position is dropped: no
+    gradient flows there. A floating point value that depends on the inputs is refused, as
+    forward mode refuses it: dropping it would make its gradient a silent zero.
+    """
     rules = prim.vjp
     assert rules is not None
     for k, p in enumerate(parents):
         if p is None:
             continue
-        if k in prim.nondiff_argnums:
+        if k in prim.nondiff_argnums and dtype_of(vals[k]).kind not in "fc":
             parents[k] = None  # e.g. a mask: no gradient flows there
-        elif k >= len(rules) or rules[k] is None:
+        elif k in prim.nondiff_argnums or k >= len(rules) or rules[k] is None:
             raise NonDifferentiableError(
                 f"{prim.name} is not differentiable with respect to its argument {k}; "
                 "detach that input (x.detach()) if no gradient is needed."
