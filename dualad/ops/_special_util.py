@@ -63,8 +63,8 @@ def no_derivative(function: str, argument: str, why: str) -> Callable[..., Any]:
 def refuse_traced(function: str, argument: str, why: str, value: Any) -> None:
     """Raise if ``value`` carries derivative information (a vmap batch alone is fine).
 
-    The reverse engine drops ``nondiff_argnums`` inputs silently (they are masks and indices
-    elsewhere), so the public functions check their parameter arguments here.
+    The engines refuse a traced float at a ``nondiff_argnums`` position too, but with a
+    generic message; this one names the SciPy function, the argument and why.
     """
     while isinstance(value, Tracer):
         if not value._keeps_primal and getattr(value, "requires_grad", True):
