@@ -50,7 +50,7 @@ def _machine(data: dict[str, Any]) -> str:
 
 def sections(results: str) -> dict[str, str]:
     """Markdown per benchmark (keys: summary, mlp, per_op, jacobians, per_example, hessian,
-    long_chain)."""
+    long_chain, recurrent, char_transformer)."""
     out: dict[str, str] = {}
     mlp = _load(results, "mlp_step")
     if mlp:
@@ -95,6 +95,12 @@ def sections(results: str) -> dict[str, str]:
     recurrent = _load(results, "recurrent")
     if recurrent:
         out["recurrent"] = _recurrent_table(recurrent["results"])
+    chars = _load(results, "char_transformer_step")
+    if chars:
+        out["char_transformer"] = _table(
+            [{**r, "range": "{:.2f}-{:.2f}".format(*r["vs_torch_range"])} for r in chars["results"]],
+            [("threads", "threads"), ("batch", "batch"), ("dualad_ms", "dualad ms / step"),
+             ("torch_ms", "PyTorch ms / step"), ("vs_torch", "x PyTorch"), ("range", "range over runs")])
     out["summary"] = _summary(mlp, per_op, jac, chain) + _recurrent_targets(recurrent)
     return out
 
@@ -210,6 +216,7 @@ def markdown(results: str) -> str:
     titles = {"summary": "Targets", "mlp": "MLP training step", "per_op": "Per-op overhead",
               "call_overhead": "Cost of one gradient call",
               "recurrent": "Recurrent layers against sequence length",
+              "char_transformer": "Character-level Transformer step",
               "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain"}
     return "\n\n".join(f"### {titles[k]}\n\n{v}" for k, v in sections(results).items())
 

@@ -16,7 +16,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = ("mlp_step", "per_op_overhead", "call_overhead", "jacobians", "per_example", "hessian",
-              "long_chain", "recurrent")
+              "long_chain", "recurrent", "char_transformer_step")
 
 
 def main() -> None:
