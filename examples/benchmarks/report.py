@@ -101,7 +101,8 @@ def sections(results: str) -> dict[str, str]:
             [{**r, "range": "{:.2f}-{:.2f}".format(*r["vs_torch_range"])} for r in chars["results"]],
             [("threads", "threads"), ("batch", "batch"), ("dualad_ms", "dualad ms / step"),
              ("torch_ms", "PyTorch ms / step"), ("vs_torch", "x PyTorch"), ("range", "range over runs")])
-    out["summary"] = _summary(mlp, per_op, jac, chain) + _recurrent_targets(recurrent)
+    if mlp or per_op or jac or chain or recurrent:  # else --into would empty the page's targets
+        out["summary"] = _summary(mlp, per_op, jac, chain) + _recurrent_targets(recurrent)
     return out
 
 
