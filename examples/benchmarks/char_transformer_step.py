@@ -195,7 +195,7 @@ def _both(args: Any) -> list[dict[str, Any]]:
                 cmd += ["--repeats", str(args.repeats)]
             subprocess.run(cmd, check=True)
             with open(path) as f:
-                rows += json.load(f)["results"]
+                rows += json.loads(f.read())["results"]  # (plain JSON: never a pickle)
     return rows
 
 

@@ -172,7 +172,7 @@ def _both(args: Any) -> None:
                 cmd += ["--repeats", str(args.repeats)]
             subprocess.run(cmd, check=True)
             with open(path) as f:
-                data = json.load(f)
+                data = json.loads(f.read())
         merged["machine"][f"threads_{n}"] = data["machine"]["thread_env"]
         merged["results"] += [{**r, "threads": n} for r in data["results"]]
     merged["machine"]["threads"] = "1 and 2"
