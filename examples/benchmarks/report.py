@@ -50,7 +50,7 @@ def _machine(data: dict[str, Any]) -> str:
 
 def sections(results: str) -> dict[str, str]:
     """Markdown per benchmark (keys: summary, mlp, per_op, jacobians, per_example, hessian,
-    long_chain, conv)."""
+    long_chain, conv, recurrent, char_transformer)."""
     out: dict[str, str] = {}
     mlp = _load(results, "mlp_step")
     if mlp:
@@ -104,7 +104,14 @@ def sections(results: str) -> dict[str, str]:
         out["conv"] = machine + "\n\n" + _table(rows, [
             ("threads", "threads"), ("case", "case"), ("contender", "contender"), ("ms", "ms"),
             ("vs_torch", "x PyTorch"), ("vs_torch_range", "x PyTorch, range over runs")])
-    out["summary"] = _summary(mlp, per_op, jac, chain, convs) + _recurrent_targets(recurrent)
+    chars = _load(results, "char_transformer_step")
+    if chars:
+        out["char_transformer"] = _table(
+            [{**r, "range": "{:.2f}-{:.2f}".format(*r["vs_torch_range"])} for r in chars["results"]],
+            [("threads", "threads"), ("batch", "batch"), ("dualad_ms", "dualad ms / step"),
+             ("torch_ms", "PyTorch ms / step"), ("vs_torch", "x PyTorch"), ("range", "range over runs")])
+    if mlp or per_op or jac or chain or recurrent or convs:  # else --into would empty the targets
+        out["summary"] = _summary(mlp, per_op, jac, chain, convs) + _recurrent_targets(recurrent)
     return out
 
 
@@ -232,6 +239,7 @@ def markdown(results: str) -> str:
     titles = {"summary": "Targets", "mlp": "MLP training step", "per_op": "Per-op overhead",
               "call_overhead": "Cost of one gradient call",
               "recurrent": "Recurrent layers against sequence length",
+              "char_transformer": "Character-level Transformer step",
               "jacobians": "Jacobians", "hessian": "Hessian", "long_chain": "Long chain",
               "per_example": "Per-example gradients", "conv": "Convolutional training"}
     return "\n\n".join(f"### {titles[k]}\n\n{v}" for k, v in sections(results).items())

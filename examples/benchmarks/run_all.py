@@ -16,7 +16,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = ("mlp_step", "per_op_overhead", "call_overhead", "jacobians", "per_example", "hessian",
-              "long_chain", "recurrent", "conv_step")
+              "long_chain", "recurrent", "conv_step", "char_transformer_step")
 # Benchmarks also run with two BLAS/torch threads, into <name>_2threads.json
 TWO_THREADS = ("conv_step",)
 
