@@ -229,7 +229,8 @@ sum_p: Primitive = defprimitive(
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """Sum over ``axis`` (all axes when None); see ``numpy.sum``."""
-    axes = normalize_axis(axis, ndim_of(x), "sum")
+    # (axis=None, the usual call: all axes, without normalize_axis's checks)
+    axes = tuple(range(len(shape_of(x)))) if axis is None else normalize_axis(axis, ndim_of(x), "sum")
     if not axes and not keepdims:
         return x
     return bind(sum_p, x, axis=axes, keepdims=bool(keepdims))
