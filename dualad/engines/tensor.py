@@ -77,8 +77,9 @@ class ReverseTrace(MainTrace):
                 raise better from err
         else:
             ans = bind(prim, *vals, **params)
-        if not track or not _state.grad_enabled or (
-                not (type(ans) is np.ndarray and ans.dtype.kind in "fc") and _discrete(ans, prim)):
+        ta = type(ans)  # (float arrays and scalars, the usual results, are never discrete)
+        if not track or not _state.grad_enabled or (not (
+                (ta is np.ndarray and ans.dtype.kind in "fc") or ta is np.float64) and _discrete(ans, prim)):
             return self._wrap(ans, None, prim)
         if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents):
             return self._wrap(ans, None, prim)

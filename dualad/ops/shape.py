@@ -199,12 +199,20 @@ def _sum_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool)
     return bind(broadcast_to_p, g, shape=xs) if shape_of(g) != xs else g
 
 
+_SMALL = 4096  # elements: up to this, filling a new array costs less than building a view
+
+
 def _sum_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
     """:func:`_sum_vjp` on plain arrays, calling the two impls directly (a bias's every step)."""
     xs = shape_of(x)
+    if not keepdims and len(axis) == len(xs) and (type(g) is np.ndarray or isinstance(g, np.generic)) \
+            and math.prod(xs) <= _SMALL:  # a sum of everything, as a loss ends: g everywhere
+        out = np.empty(xs, g.dtype)
+        out.fill(g)
+        return out
     if not keepdims:
         g = reshape_p.impl(g, shape=tuple(1 if i in axis else d for i, d in enumerate(xs)))
-    return _broadcast_impl(g, shape=xs) if np.shape(g) != xs else g
+    return _broadcast_impl(g, shape=xs) if shape_of(g) != xs else g
 
 
 def _sum_sample(rng: np.random.Generator) -> Example:
