@@ -141,7 +141,9 @@ def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, n
         if c is None:
             full.append(np.zeros_like(primal(x)))
             continue
-        full.append(finish(_own(c, [seed]) if aliasable else c))
+        if aliasable:
+            c = _own(c, [seed])
+        full.append(c[()] if isinstance(c, np.ndarray) and c.ndim == 0 else c)  # finish(c)
     return value, tuple(full if in_tree is FLAT.get(len(full)) else tree_unflatten(in_tree, full)), aux
 
 

@@ -89,7 +89,9 @@ def record_parts(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool,
     # a new level for the duration of the call (new_main's work, without the with block)
     main = ReverseTrace(new_level(), name)
     try:
-        inputs = [Tensor._make(v, leaf_node(), None, main) for v in leaves]
+        inputs = []  # (loops, not comprehensions: no function call each in Python 3.11)
+        for v in leaves:
+            inputs.append(Tensor._make(v, leaf_node(), None, main))
         out = f(*(inputs if in_tree.children == LEAVES.get(len(inputs)) else
                   tree_unflatten(in_tree, inputs)))
         aux = None
@@ -104,7 +106,10 @@ def record_parts(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool,
             values, out_tree, roots = _output_roots(out, main, name)
     finally:
         main.active = False
-    nodes = [t._node for t in inputs if t._node is not None]
+    nodes = []
+    for t in inputs:
+        if t._node is not None:
+            nodes.append(t._node)
     return values, out_tree, roots, nodes, leaves, in_tree, aux
 
 
