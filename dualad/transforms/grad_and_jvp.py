@@ -125,11 +125,11 @@ def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, n
     this path's cost on every call."""
     values, out_tree, roots, inputs, leaves, in_tree, aux = record_parts(
         g, diff, has_aux, name, labels, checked=True)
-    value = values[0]
-    if out_tree is LEAF and type(value) in _FLOAT_SCALARS:  # what finish and _scalar_seed give
+    if out_tree is LEAF and type(values[0]) in _FLOAT_SCALARS:  # what finish and _scalar_seed give
+        value = values[0]
         seed = type(value)(1.0)
     else:
-        value = finish(value) if out_tree is LEAF else \
+        value = finish(values[0]) if out_tree is LEAF else \
             tree_unflatten(out_tree, [finish(v) for v in values])
         seed = _scalar_seed(value, name)
     root = roots[0]
