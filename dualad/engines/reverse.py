@@ -69,6 +69,7 @@ class Node:
         return self.args is None
 
 
+_new = object.__new__
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by parameterless nodes (read-only)
 
 
@@ -77,8 +78,12 @@ def leaf_node() -> Node:
 
     Only leaves have ``guard``: the value that recorded ops froze for them (see ``_inplace``).
     """
-    node = Node(None, (), None, (), NO_PARAMS, None, 0)
-    node.guard = None
+    node = _new(Node)  # Node(None, (), None, (), NO_PARAMS, None, 0), inlined: one per input
+    node.prim = node.pidx = node.ans = node.grad = node.guard = None
+    node.parents = node.args = ()
+    node.params = NO_PARAMS
+    node.depth = 0
+    node.plain = False
     return node
 
 
@@ -110,18 +115,23 @@ def backward_from(seeds: list[tuple[Node, int | None, Any]], retain_graph: bool,
     tensors). Tensor hooks (:mod:`~dualad.engines.grad_hooks`) run on finished cotangents;
     ``expect`` converts what a hook returns.
     """
-    cts: dict[Node, Any] = {}
-    heap: Heap = []
-    for k, (root, index, seed) in enumerate(seeds):
-        old = cts.get(root, _UNSEEN)
-        if old is _UNSEEN:
-            cts[root] = seed if index is None else _slot(root, index, seed)
-            heap.append((-root.depth, -k, root))
-        elif index is None:
-            cts[root] = old + seed
-        else:
-            old[index] = seed if old[index] is None else old[index] + seed
-    heap.sort()
+    if len(seeds) == 1:  # (one seed, the usual case: the loop below, without the sort)
+        root, index, seed = seeds[0]
+        cts: dict[Node, Any] = {root: seed if index is None else _slot(root, index, seed)}
+        heap: Heap = [(-root.depth, 0, root)]
+    else:
+        cts = {}
+        heap = []
+        for k, (root, index, seed) in enumerate(seeds):
+            old = cts.get(root, _UNSEEN)
+            if old is _UNSEEN:
+                cts[root] = seed if index is None else _slot(root, index, seed)
+                heap.append((-root.depth, -k, root))
+            elif index is None:
+                cts[root] = old + seed
+            else:
+                old[index] = seed if old[index] is None else old[index] + seed
+        heap.sort()
     # ids of cotangent sums this pass allocated and nobody else has seen: only those may be
     # added into in place (rules and users may hold every other array).
     owned: set[int] = set()
@@ -175,7 +185,8 @@ def backward_from(seeds: list[tuple[Node, int | None, Any]], retain_graph: bool,
     # Leaves never enter the heap (nothing runs for them): their sums are what is left.
     for node, g in cts.items():
         if g is not None:
-            g = dense(g)
+            if type(g) is SliceCotangent or type(g) is list:
+                g = dense(g)
             leaves[node] = grad_hooks.run_hooks(node, g, expect) if watch else g
     return leaves
 
@@ -244,7 +255,10 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             if complex_out and is_complex(c) and not is_complex(args[i]):
                 c = real(c)
             if parent.prim is None:  # a leaf's gradient has its dtype (float32 weights, float64 data)
-                c = in_dtype_of(c, args[i])
+                a = args[i]  # (in_dtype_of's answer for a plain array of the leaf's dtype, inlined)
+                if not (type(c) is np.ndarray and (type(a) is np.ndarray or type(a) is Unsaved)
+                        and c.dtype == a.dtype):
+                    c = in_dtype_of(c, a)
         k = None if pidx is None else pidx[i]
         old = cts.get(parent, _UNSEEN)
         if old is _UNSEEN:  # first contribution: schedule the parent (a leaf just collects)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from dualad._core import levels
-from dualad._core.errors import NonDifferentiableError, ShapeError
+from dualad._core.errors import NonDifferentiableError, ShapeError, explain_impl_error
 from dualad._core.levels import EAGER_REVERSE_LEVEL, MainTrace, Tracer, _state, bind
 from dualad._core.registry import Primitive
 from dualad.engines import inplace as _inplace
@@ -25,6 +25,8 @@ from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.elementwise import astype_p
 
 __all__ = ["ReverseTrace", "Tensor"]
+
+_new = object.__new__
 
 
 class ReverseTrace(MainTrace):
@@ -64,13 +66,20 @@ class ReverseTrace(MainTrace):
                     plain = False
         if plain and not levels._observer_count:
             # Nothing traced below this level (always so for eager tensors): the second bind
-            # would find no tracer and call the impl, so call it directly. This is the hot
-            # path of every training step and of every op under grad.
-            ans = levels.call_impl(prim, vals, params)
+            # would find no tracer and call the impl, so call it directly (``call_impl``,
+            # inlined). This is the hot path of every training step and of every op under grad.
+            try:
+                ans = prim.impl(*vals, **params)
+            except (ValueError, IndexError) as err:
+                better = explain_impl_error(prim.name, tuple(vals), err)
+                if better is None:
+                    raise
+                raise better from err
         else:
             ans = bind(prim, *vals, **params)
-        if not track or not _state.grad_enabled or (
-                not (type(ans) is np.ndarray and ans.dtype.kind in "fc") and _discrete(ans, prim)):
+        ta = type(ans)  # (float arrays and scalars, the usual results, are never discrete)
+        if not track or not _state.grad_enabled or (not (
+                (ta is np.ndarray and ans.dtype.kind in "fc") or ta is np.float64) and _discrete(ans, prim)):
             return self._wrap(ans, None, prim)
         if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents, vals):
             return self._wrap(ans, None, prim)
@@ -79,16 +88,27 @@ class ReverseTrace(MainTrace):
         # Keep only the values the VJP rules read (see ``defprimitive(saves=...)``).
         saved_args = tuple(vals) if prim.saves_args else unsaved_args(prim, vals)
         saved_ans = ans if prim.saves_ans else unsaved_output(prim, ans)
-        if not eager and plain and params and any(isinstance(v, Tracer) for v in params.values()):
-            plain = False
-        node = Node(prim, tuple(parents), pidx, saved_args, params or NO_PARAMS, saved_ans, depth,
-                    plain)
+        if not eager and plain and params:
+            for v in params.values():
+                if isinstance(v, Tracer):
+                    plain = False
+                    break
+        node = _new(Node)  # Node(prim, tuple(parents), ...), inlined: one per recorded op
+        node.prim = prim
+        node.parents = tuple(parents)
+        node.pidx = pidx
+        node.args = saved_args
+        node.params = params or NO_PARAMS
+        node.ans = saved_ans
+        node.grad = None
+        node.depth = depth
+        node.plain = plain
         if fresh_leaf and prim.saves_args and self is EAGER_REVERSE:  # protect the saved leaf values
             _inplace.freeze_saved_leaves(
                 [p if s is v else None for p, s, v in zip(parents, saved_args, vals)], vals)
         if prim.multiple_results:
             return self._wrap(ans, node, prim)
-        t = object.__new__(Tensor)  # Tensor._make, inlined: one per recorded op
+        t = _new(Tensor)  # Tensor._make, inlined: one per recorded op
         t._value = ans
         t._node = node
         t._index = None
@@ -189,7 +209,8 @@ class Tensor(ArrayMethods, PicklableTensor, AutogradTensor):
     @property
     def shape(self) -> tuple[int, ...]:
         """The shape of the underlying array."""
-        return shape_of(self._value)  # without the generic ``_inner()`` hop: a hot path
+        v = self._value  # (shape_of, without the generic ``_inner()`` hop: a hot path)
+        return v.shape if type(v) is np.ndarray else shape_of(v)
 
     # ------------------------------------------------------------------ autograd API
     @property

@@ -202,4 +202,12 @@ def unsaved_output(prim: Primitive, ans: Any) -> Any:
     """Placeholders for the output(s) of a primitive that does not save them."""
     if prim.multiple_results:
         return tuple([_unsaved(a, prim, -2 - k) for k, a in enumerate(ans)])
+    tx = type(ans)
+    if tx is np.ndarray or tx is np.float64:  # the usual outputs: _unsaved, inlined
+        u = _new(Unsaved)
+        u.shape = ans.shape
+        u.dtype = ans.dtype
+        u.prim = prim
+        u.which = OUTPUT
+        return u
     return _unsaved(ans, prim, OUTPUT)

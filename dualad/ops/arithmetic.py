@@ -92,12 +92,25 @@ def _conj_plain(x: Any) -> Any:
     return np.conj(x) if (dt.kind == "c" if dt is not None else type(x) is complex) else x
 
 
+# mul's plain VJPs: g * conj(y) and conj(x) * g, real arrays first (no conj, no scalar dispatch)
+def _mul_vjp_plain_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if type(g) is np.ndarray and type(y) is np.ndarray and y.dtype.kind != "c":
+        return np.multiply(g, y)
+    return _MUL(g, _conj_plain(y))
+
+
+def _mul_vjp_plain_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if type(g) is np.ndarray and type(x) is np.ndarray and x.dtype.kind != "c":
+        return np.multiply(x, g)
+    return _MUL(_conj_plain(x), g)
+
+
 mul_p = _binary(
     "mul", np.multiply,
     jvp=[lambda t, ans, x, y: mul(t, y), lambda t, ans, x, y: mul(x, t)],
     vjp=[lambda g, ans, x, y: mul(g, conj(y)), lambda g, ans, x, y: mul(conj(x), g)],
     # the same products without bind (every multiply of a training step has one or two)
-    vjp_plain=[lambda g, ans, x, y: _MUL(g, _conj_plain(y)), lambda g, ans, x, y: _MUL(_conj_plain(x), g)],
+    vjp_plain=[_mul_vjp_plain_x, _mul_vjp_plain_y],
     sample=elementwise("real", "real"), doc="Elementwise x * y.",
     complex_sample=complex_elementwise("real", "real"),
     saves="args",

@@ -199,12 +199,20 @@ def _sum_vjp(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool)
     return bind(broadcast_to_p, g, shape=xs) if shape_of(g) != xs else g
 
 
+_SMALL = 4096  # elements: up to this, filling a new array costs less than building a view
+
+
 def _sum_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
     """:func:`_sum_vjp` on plain arrays, calling the two impls directly (a bias's every step)."""
     xs = shape_of(x)
+    if not keepdims and len(axis) == len(xs) and (type(g) is np.ndarray or isinstance(g, np.generic)) \
+            and math.prod(xs) <= _SMALL:  # a sum of everything, as a loss ends: g everywhere
+        out = np.empty(xs, g.dtype)
+        out.fill(g)
+        return out
     if not keepdims:
         g = reshape_p.impl(g, shape=tuple(1 if i in axis else d for i, d in enumerate(xs)))
-    return _broadcast_impl(g, shape=xs) if np.shape(g) != xs else g
+    return _broadcast_impl(g, shape=xs) if shape_of(g) != xs else g
 
 
 def _sum_sample(rng: np.random.Generator) -> Example:
@@ -229,7 +237,8 @@ sum_p: Primitive = defprimitive(
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """Sum over ``axis`` (all axes when None); see ``numpy.sum``."""
-    axes = normalize_axis(axis, ndim_of(x), "sum")
+    # (axis=None, the usual call: all axes, without normalize_axis's checks)
+    axes = tuple(range(len(shape_of(x)))) if axis is None else normalize_axis(axis, ndim_of(x), "sum")
     if not axes and not keepdims:
         return x
     return bind(sum_p, x, axis=axes, keepdims=bool(keepdims))

@@ -18,13 +18,13 @@ from dualad._core.levels import check_output, new_main, primal
 from dualad._core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
 from dualad.engines.cotangents import as_cotangent
 from dualad.engines.forward import Dual, ForwardTrace
-from dualad.engines.reverse import backward_pass, in_dtype_of
+from dualad.engines.reverse import backward_from, in_dtype_of
 from dualad.ops._util import dtype_of, is_complex, shape_of
 from dualad.ops.shape import reshape
 from dualad.transforms import _holomorphic as holomorphic
 from dualad.transforms.arguments import Labels, as_input, check_callable, finish, leaf_paths, split_args
 from dualad.transforms.jacfwd_pass import jacfwd_core
-from dualad.transforms.recording import pull_back, record
+from dualad.transforms.recording import FLAT, pull_back, record, record_parts
 
 __all__ = ["derivative", "grad", "hvp", "jvp", "value_and_grad", "vjp"]
 # grad_as and value_and_grad_as are for the transforms built on these (hessian).
@@ -119,25 +119,32 @@ def value_and_grad_as(f: Callable[..., Any], argnums: int | tuple[int, ...], has
 
 
 def _reverse_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, name: str,
-                  labels: Labels) -> tuple[Any, tuple[Any, ...], Any]:
+                  labels: Labels | None) -> tuple[Any, tuple[Any, ...], Any]:
     """``vjp`` with the scalar seed, minus what a user's cotangent needs (structure and dtype
     checks) and with the graph freed during its one backward pass: ``grad`` in a loop pays
     this path's cost on every call."""
-    rec = record(g, diff, has_aux, name, labels, checked=True)
-    value = finish(rec.values[0]) if rec.out_tree is LEAF else \
-        tree_unflatten(rec.out_tree, [finish(v) for v in rec.values])
-    seed = _scalar_seed(value, name)
-    root = rec.roots[0]
-    found = {} if root is None else backward_pass(root[0], root[1], seed, retain_graph=False)
+    values, out_tree, roots, inputs, leaves, in_tree, aux = record_parts(
+        g, diff, has_aux, name, labels, checked=True)
+    if out_tree is LEAF and type(values[0]) in _FLOAT_SCALARS:  # what finish and _scalar_seed give
+        value = values[0]
+        seed = type(value)(1.0)
+    else:
+        value = finish(values[0]) if out_tree is LEAF else \
+            tree_unflatten(out_tree, [finish(v) for v in values])
+        seed = _scalar_seed(value, name)
+    root = roots[0]
+    found = {} if root is None else backward_from([(root[0], root[1], seed)], retain_graph=False)
     full = []
     aliasable = type(seed) is np.ndarray  # a scalar seed: no gradient can be a view of it
-    for node, x in zip(rec.inputs, rec.leaves):
+    for node, x in zip(inputs, leaves):
         c = found.get(node)
         if c is None:
             full.append(np.zeros_like(primal(x)))
             continue
-        full.append(finish(_own(c, [seed]) if aliasable else c))
-    return value, tuple(tree_unflatten(rec.in_tree, full)), rec.aux
+        if aliasable:
+            c = _own(c, [seed])
+        full.append(c[()] if isinstance(c, np.ndarray) and c.ndim == 0 else c)  # finish(c)
+    return value, tuple(full if in_tree is FLAT.get(len(full)) else tree_unflatten(in_tree, full)), aux
 
 
 def _holomorphic_grad(g: Callable[..., Any], diff: tuple[Any, ...], has_aux: bool, mode: str,
@@ -196,6 +203,9 @@ def _check_scalar(out: Any, name: str) -> None:
             "point scalar. Check that the function ends with a return statement.")
 
 
+_FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16, np.longdouble})
+
+
 def _scalar_seed(value: Any, name: str) -> Any:
     _check_scalar(value, name)
     v = primal(value)
@@ -248,8 +258,13 @@ def grad_as(f: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool
             name: str, holomorphic: bool = False) -> Callable[..., Any]:
     """:func:`grad`, whose errors name ``name`` (the transform the user called)."""
     vg = value_and_grad_as(f, argnums, has_aux, mode, name, holomorphic)
+    reverse_of_first = mode == "reverse" and not holomorphic and type(argnums) is int and argnums == 0
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if reverse_of_first and len(args) == 1 and not kwargs:
+            # grad(f)(x), the common call: what vg does, minus split_args and its wrapper
+            _, grads, aux = _reverse_grad(f, args, has_aux, name, None)
+            return (grads[0], aux) if has_aux else grads[0]
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
