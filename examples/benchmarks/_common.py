@@ -14,7 +14,9 @@ import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -210,3 +212,20 @@ def write_json(path: str | None, name: str, threads: int, results: Any) -> None:
     with open(path, "w") as f:
         json.dump({"benchmark": name, "machine": machine(threads), "results": results}, f, indent=1)
     print(f"\nwrote {path}")
+
+
+def run_per_thread_count(script: str, args: argparse.Namespace) -> dict[int, dict[str, Any]]:
+    """Run ``script`` (a benchmark with ``--runs``) in a subprocess per BLAS thread count, 1
+    and 2 (the count must be set before NumPy loads); their JSON results, by thread count."""
+    out: dict[int, dict[str, Any]] = {}
+    for n in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "out.json")
+            cmd = [sys.executable, os.path.abspath(script), "--threads", str(n), "--json", path,
+                   "--runs", str(args.runs), "--clock", args.clock] + (["--quick"] if args.quick else [])
+            if args.repeats:
+                cmd += ["--repeats", str(args.repeats)]
+            subprocess.run(cmd, check=True)
+            with open(path) as f:
+                out[n] = json.loads(f.read())  # (plain JSON: never a pickle)
+    return out

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +35,7 @@ from _common import pin_threads  # noqa: E402
 THREADS = pin_threads()
 
 import numpy as np  # noqa: E402
-from _common import machine, measure, parser, peers, print_table, use_clock  # noqa: E402
+from _common import machine, measure, parser, peers, print_table, run_per_thread_count, use_clock  # noqa: E402
 
 from dualad import nn, optim  # noqa: E402
 
@@ -185,18 +183,7 @@ def over_runs(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def _both(args: Any) -> list[dict[str, Any]]:
     """The whole benchmark in two subprocesses, with 1 and 2 threads."""
-    rows: list[dict[str, Any]] = []
-    for n in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "out.json")
-            cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(n), "--json", path,
-                   "--runs", str(args.runs), "--clock", args.clock] + (["--quick"] if args.quick else [])
-            if args.repeats:
-                cmd += ["--repeats", str(args.repeats)]
-            subprocess.run(cmd, check=True)
-            with open(path) as f:
-                rows += json.loads(f.read())["results"]  # (plain JSON: never a pickle)
-    return rows
+    return [r for data in run_per_thread_count(__file__, args).values() for r in data["results"]]
 
 
 def main() -> None:

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +35,7 @@ from _common import pin_threads  # noqa: E402
 THREADS = pin_threads()
 
 import numpy as np  # noqa: E402
-from _common import machine, now, parser, peers, print_table, use_clock  # noqa: E402
+from _common import machine, now, parser, peers, print_table, run_per_thread_count, use_clock  # noqa: E402
 
 import dualad as d  # noqa: E402
 
@@ -163,16 +161,7 @@ def run(runs: int, repeats: int, has_torch: bool) -> list[dict[str, Any]]:
 def _both(args: Any) -> None:
     """Run in two subprocesses (1 and 2 threads) and merge their JSON."""
     merged: dict[str, Any] = {"benchmark": "recurrent", "machine": machine(THREADS), "results": []}
-    for n in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "out.json")
-            cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(n), "--json", path,
-                   "--runs", str(args.runs), "--clock", args.clock] + (["--quick"] if args.quick else [])
-            if args.repeats:
-                cmd += ["--repeats", str(args.repeats)]
-            subprocess.run(cmd, check=True)
-            with open(path) as f:
-                data = json.loads(f.read())  # (plain JSON: never a pickle)
+    for n, data in run_per_thread_count(__file__, args).items():
         merged["machine"][f"threads_{n}"] = data["machine"]["thread_env"]
         merged["results"] += [{**r, "threads": n} for r in data["results"]]
     merged["machine"]["threads"] = "1 and 2"
