@@ -314,3 +314,71 @@ def test_minmax_plain_rule_with_ties_equals_the_traced_rule(name: str, dtype: ty
     f = getattr(d, name)
     grads = d.grad(lambda a: d.sum(f(a, y) * g))(h)  # the engine takes the plain rule
     np.testing.assert_array_equal(grads, want.astype(dtype))
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis,keepdims", [((1,), True), ((1,), False), ((0, 1), False), ((0,), True)])
+@pytest.mark.parametrize("values", ["distinct", "ties", "nan"])
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # NaN row: 0/0 weights
+def test_extreme_plain_rule_equals_the_traced_rule(name: str, dtype: type, axis: tuple[int, ...],
+                                                  keepdims: bool, values: str) -> None:
+    """max/min: the plain rule's no-tie shortcut and its tie weights, value for value against
+    the traced rule (the registry samples are distinct, so ties and NaN are drawn here)."""
+    from dualad.debug.gradcheck.fast_path import check_fast_path
+
+    prim = d.primitives()[name]
+    x = RNG.normal(size=(6, 5)).astype(dtype)
+    if values != "distinct":
+        x[1] = x[1, 0]  # a whole row tied (5 ways), and three-way ties in column 2
+        x[3:6, 2] = x[1, 0]
+    if values == "nan":
+        x[4, 3] = np.nan
+    params = {"axis": axis, "keepdims": keepdims}
+    assert check_fast_path(prim, (x,), params, np.random.default_rng(0)) is None
+    ans = prim.impl(x, **params)
+    g = RNG.normal(size=np.shape(ans)).astype(dtype)
+    fast = prim.plain_rules[0](g, ans, x, **params)
+    traced = prim.vjp[0](g, ans, x, **params)
+    assert fast.dtype == dtype and fast.shape == x.shape
+    np.testing.assert_array_equal(fast, traced)
+    f = {"amax": d.numpy.max, "amin": d.numpy.min}[name]
+    grads = d.grad(lambda a: d.sum(f(a, axis=axis, keepdims=keepdims) * g))(x)  # plain rule
+    np.testing.assert_array_equal(grads, traced)
+
+
+def test_fast_path_check_takes_nan_on_both_sides_as_agreement_only() -> None:
+    """NaN where both rules give NaN agrees (max over a NaN row); NaN on one side is caught."""
+    from dualad.debug.gradcheck.fast_path import check_fast_path
+
+    def sample(rng: np.random.Generator) -> Any:
+        raise AssertionError("not drawn")
+
+    x = np.array([1.0, np.nan, 3.0])
+    for name, plain, caught in [("test_nan_both", lambda g, ans, x: g * x, False),
+                                ("test_nan_one", lambda g, ans, x: np.nan_to_num(g * x), True)]:
+        prim = d.defprimitive(name, lambda x: 0.5 * x * x, jvp=[lambda t, ans, x: t * x],
+                              vjp=[lambda g, ans, x: g * x], vjp_plain=[plain], sample=sample)
+        try:
+            found = check_fast_path(prim, (x,), {}, np.random.default_rng(0))
+            assert (found is not None) == caught, name
+        finally:
+            unregister(name)
+
+
+@pytest.mark.parametrize("shape", [(300, 10), (1024, 64), (256, 1), (40, 65), (5, 10)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("keepdims", [True, False])
+def test_row_max_and_min_impls_equal_numpy(shape: tuple[int, ...], dtype: type, keepdims: bool) -> None:
+    """amax/amin over the last axis of a matrix (the transposed-copy path) give NumPy's
+    values, dtype and shape, NaN and infinities included."""
+    z = (RNG.normal(size=shape) * 100).astype(dtype)
+    if dtype != np.int64:
+        z.reshape(-1)[::97] = np.inf
+        z.reshape(-1)[5::101] = -np.inf
+        z.reshape(-1)[7::211] = np.nan
+    for name, ref in [("amax", np.max), ("amin", np.min)]:
+        got = d.primitives()[name].impl(z, axis=(1,), keepdims=keepdims)
+        want = ref(z, axis=1, keepdims=keepdims)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)

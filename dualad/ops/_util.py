@@ -80,12 +80,13 @@ def column_major(a: Any) -> bool:
 _MANY_ROWS_MAX, _MANY_ROWS_SUM, _SHORT_ROW = 32, 64, 64
 
 
-def last_axis_max(z: np.ndarray) -> np.ndarray:
-    """``np.max(z, axis=-1, keepdims=True)`` of a plain array (NaN propagates the same way)."""
+def last_axis_max(z: np.ndarray, reduce: Any = np.maximum.reduce) -> np.ndarray:
+    """``np.max(z, axis=-1, keepdims=True)`` of a plain array (NaN propagates the same way);
+    ``np.min`` with ``reduce=np.minimum.reduce``."""
     if z.ndim == 2 and z.shape[0] >= _MANY_ROWS_MAX and 0 < z.shape[1] <= _SHORT_ROW:
         # reduce over the leading axis of a transposed copy: one vectorised pass per class
-        return np.maximum.reduce(z.T.copy(), axis=0)[:, None]  # type: ignore[no-any-return]
-    return np.maximum.reduce(z, axis=-1, keepdims=True)
+        return reduce(z.T.copy(), axis=0)[:, None]  # type: ignore[no-any-return]
+    return reduce(z, axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
 def last_axis_sum(z: np.ndarray) -> np.ndarray:

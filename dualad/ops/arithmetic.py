@@ -82,6 +82,7 @@ sub_p = _binary(
     "sub", np.subtract,
     jvp=[lambda t, ans, x, y: t, lambda t, ans, x, y: neg(t)],
     vjp=[lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g)],
+    vjp_plain=[lambda g, ans, x, y: g, lambda g, ans, x, y: np.negative(g)],  # (no bind)
     sample=elementwise("real", "real"), doc="Elementwise x - y.",
     complex_sample=complex_elementwise("real", "real"),
     saves="none",
@@ -125,7 +126,7 @@ div_p = _binary(
 neg_p = defprimitive(
     "neg", np.negative,
     jvp=[lambda t, ans, x: neg(t)],
-    vjp=[lambda g, ans, x: neg(g)],
+    vjp=[lambda g, ans, x: neg(g)], vjp_plain=[lambda g, ans, x: np.negative(g)],
     sample=elementwise("real"), complex_sample=complex_elementwise("real"), doc="Elementwise -x.",
     saves="none",
     batch=elementwise_batch("neg"),

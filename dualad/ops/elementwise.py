@@ -53,9 +53,9 @@ def unary(name: str, impl: Callable[..., Any], deriv: Callable[[Any, Any], Any],
 
 
 exp_p = unary("exp", np.exp, lambda ans, x: ans, doc="Elementwise e**x.", complex_domain="real",
-              saves="ans")
+              plain_deriv=lambda ans, x: ans, saves="ans")
 log_p = unary("log", np.log, lambda ans, x: div(1.0, x), "positive", "Natural logarithm.",
-              complex_domain="positive")
+              complex_domain="positive", plain_deriv=lambda ans, x: np.true_divide(1.0, x))
 log1p_p = unary("log1p", np.log1p, lambda ans, x: div(1.0, add(x, 1.0)), "positive",
                 "log(1 + x), accurate for small x.", complex_domain="positive")
 expm1_p = unary("expm1", np.expm1, lambda ans, x: add(ans, 1.0), doc="exp(x) - 1, accurate for small x.",

@@ -21,7 +21,15 @@ from dualad._core.registry import Example, Primitive, defprimitive
 from dualad.ops._batching_axes import axis_rule
 from dualad.ops._complex_samples import with_imaginary_parts
 from dualad.ops._sampling import draw
-from dualad.ops._util import batched, dtype_of, ndim_of, normalize_axis, normalize_one_axis, shape_of
+from dualad.ops._util import (
+    batched,
+    dtype_of,
+    last_axis_max,
+    ndim_of,
+    normalize_axis,
+    normalize_one_axis,
+    shape_of,
+)
 from dualad.ops.arithmetic import div, mul, where
 from dualad.ops.complex import conj
 from dualad.ops.reorder import flip, scatter_by, take_by
@@ -164,6 +172,28 @@ def _tie_weights(x: Any, ans: Any, axis: tuple[int, ...], keepdims: bool) -> Any
     return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(dtype_of(x))
 
 
+def _extreme_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+    """The max/min VJP on plain arrays: ``g`` where the extreme is, one comparison and one
+    multiply (log-sum-exp's max, every step); the tie weights only where ties exist."""
+    x, ans, g = np.asarray(x), np.asarray(ans), np.asarray(g)
+    if not keepdims:
+        ans, g = np.expand_dims(ans, axis), np.expand_dims(g, axis)
+    hit = np.equal(x, ans)
+    if np.count_nonzero(hit) != ans.size:  # ties (or NaN): weights 1/k, as the traced rule
+        weights = (hit / np.add.reduce(hit, axis=axis, keepdims=True)).astype(x.dtype)
+        return np.multiply(g, weights)
+    return np.multiply(g, hit, dtype=np.result_type(g, x))
+
+
+def _extreme_impl(reduce: Any) -> Any:
+    def impl(x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
+        if type(x) is np.ndarray and x.ndim == 2 and axis == (1,):  # log-sum-exp's row max
+            m = last_axis_max(x, reduce)  # (many short rows: 5-10x faster, the same values)
+            return m if keepdims else m[:, 0]
+        return reduce(x, axis=axis, keepdims=keepdims)
+    return impl
+
+
 def _extreme(name: str, impl: Any, doc: str) -> Any:
     def jvp(t: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
         return sum(mul(t, _tie_weights(x, ans, axis, keepdims)), batched(axis), keepdims=keepdims)
@@ -172,14 +202,15 @@ def _extreme(name: str, impl: Any, doc: str) -> Any:
         return mul(_expand(g, x, axis, keepdims), _tie_weights(x, ans, axis, keepdims))
 
     return defprimitive(
-        name, lambda x, *, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
-        jvp=[jvp], vjp=[vjp], sample=lambda rng: _reduce_sample(rng, distinct=True), doc=doc,
+        name, _extreme_impl(impl),
+        jvp=[jvp], vjp=[vjp], vjp_plain=[_extreme_vjp_plain],
+        sample=lambda rng: _reduce_sample(rng, distinct=True), doc=doc,
         batch=axis_rule(name, "axis"),
     )
 
 
-amax_p = _extreme("amax", np.max, "Maximum over the given axes; tied maxima share the derivative.")
-amin_p = _extreme("amin", np.min, "Minimum over the given axes; tied minima share the derivative.")
+amax_p = _extreme("amax", np.maximum.reduce, "Maximum over the given axes; tied maxima share the derivative.")
+amin_p = _extreme("amin", np.minimum.reduce, "Minimum over the given axes; tied minima share the derivative.")
 
 
 def amax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
