@@ -280,6 +280,32 @@ def test_nn_functional() -> None:
     np.testing.assert_allclose(grads, [np.outer((x @ W) > 0, x) for x in X], rtol=1e-12)
 
 
+@pytest.mark.parametrize("geom", [{"kernel_size": 2}, {"kernel_size": (2, 3)},
+                                  {"kernel_size": 3, "stride": 1, "padding": 1},
+                                  {"kernel_size": 2, "stride": 1, "dilation": 2}])
+def test_max_pool2d_under_vmap_and_its_derivatives(geom: dict[str, Any]) -> None:
+    """Both max-pool paths (non-overlapping tiles; gathered windows), winners and indices
+    chosen per example, under vmap, grad of vmap, vmap of grad and vmap of jacfwd; ties
+    (few distinct values) give each example its own first maximum."""
+    x = np.round(RNG.normal(size=(3, 2, 2, 5, 6)), 1)  # ties in many windows
+
+    def pool(a: Any) -> Any:
+        return F.max_pool2d(a, **geom, return_indices=True)
+
+    out, idx = d.vmap(pool)(x)
+    for k, a in enumerate(x):
+        want, want_idx = pool(a)
+        np.testing.assert_array_equal(out[k], want)
+        np.testing.assert_array_equal(idx[k], want_idx)
+    one = d.grad(lambda a: d.sum(F.max_pool2d(a, **geom) ** 2))
+    want = stacked(one, x)
+    np.testing.assert_array_equal(d.vmap(one)(x), want)
+    np.testing.assert_array_equal(
+        d.grad(lambda b: d.sum(d.vmap(lambda a: F.max_pool2d(a, **geom) ** 2)(b)))(x), want)
+    jac = d.jacfwd(lambda a: F.max_pool2d(a, **geom))
+    np.testing.assert_array_equal(d.vmap(jac)(x[:, :1, :1]), stacked(jac, x[:, :1, :1]))
+
+
 def _user_prim(name: str, batch: Any = None) -> Any:
     return defprimitive(
         name, lambda x: x ** 3,

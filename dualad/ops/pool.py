@@ -28,9 +28,11 @@ from dualad._core.registry import Example, defprimitive
 from dualad.ops import _scratch as scratch
 from dualad.ops._batching import on_values
 from dualad.ops._batching_axes import to_front
-from dualad.ops._util import shape_of
+from dualad.ops._util import dtype_of, shape_of
 from dualad.ops.arithmetic import div, where
 from dualad.ops.conv import _windows, im2col, output_size, padded, pair
+from dualad.ops.gather import index as gather_index
+from dualad.ops.gather import is_value_index
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import broadcast_to, getitem, reshape, sum, transpose
 
@@ -201,7 +203,7 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
     _, geom = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
     kernel = geom["kernel"]
     if (geom["stride"] == kernel and geom["padding"] == (0, 0) and geom["dilation"] == (1, 1)
-            and np.asarray(primal(x)).dtype.kind in "fiu"):
+            and dtype_of(x).kind in "fiu"):
         return _max_pool_tiled(x, kernel, return_indices)
     return _max_pool_gathered(x, geom, return_indices)
 
@@ -210,35 +212,46 @@ def _max_pool_gathered(x: Any, geom: dict[str, Pair], return_indices: bool) -> A
     """:func:`max_pool2d` for any windows: the winners' flat indices, then one ``getitem``."""
     n, c, h, w = shape_of(x)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (geom[k] for k in ("kernel", "stride", "padding", "dilation"))
-    value = np.asarray(primal(x))
-    fill = -np.inf if value.dtype.kind == "f" else np.iinfo(value.dtype).min
-    win = _windows(padded(value, (ph, pw), fill), (kh, kw), (sh, sw), (dh, dw))
-    ho, wo = win.shape[2:4]
-    first = win.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)  # argmax: first of tied maxima
-    i, j = np.divmod(first, kw)
-    rows = np.arange(ho)[:, None] * sh - ph + i * dh
-    cols = np.arange(wo) * sw - pw + j * dw
-    within = rows * w + cols
+
+    def winners(value: np.ndarray) -> np.ndarray:  # (batched by vmap: a batch axis in front)
+        lead = value.shape[:-3]
+        value = value.reshape((-1,) + value.shape[-3:])
+        fill = -np.inf if value.dtype.kind == "f" else np.iinfo(value.dtype).min
+        win = _windows(padded(value, (ph, pw), fill), (kh, kw), (sh, sw), (dh, dw))
+        ho, wo = win.shape[2:4]
+        first = win.reshape(win.shape[:4] + (kh * kw,)).argmax(axis=-1)  # first of tied maxima
+        i, j = np.divmod(first, kw)
+        rows = np.arange(ho)[:, None] * sh - ph + i * dh
+        cols = np.arange(wo) * sw - pw + j * dw
+        return (rows * w + cols).reshape(lead + first.shape[1:])  # type: ignore[no-any-return]
+
+    within = on_values(winners, x)
     channel = (np.arange(n)[:, None, None, None] * c + np.arange(c)[:, None, None]) * (h * w)
-    out = getitem(reshape(x, (n * c * h * w,)), channel + within)
+    flat, where_from = reshape(x, (n * c * h * w,)), channel + within
+    # (inside vmap the winners differ per example: a batched index, gathered per example)
+    out = gather_index(flat, where_from) if is_value_index(where_from) else getitem(flat, where_from)
     return (out, within) if return_indices else out
 
 
 def _max_pool_tiled(x: Any, kernel: Pair, return_indices: bool) -> Any:
     """:func:`max_pool2d` with non-overlapping windows: one ``max_pool_tiles`` node (the
     rows and columns past the last whole window are dropped first, as the windows skip them)."""
-    (n, c, h, w), (kh, kw) = shape_of(x), kernel
+    (h, w), (kh, kw) = shape_of(x)[2:], kernel
     ho, wo = h // kh, w // kw
     if (ho * kh, wo * kw) != (h, w):
         x = getitem(x, (slice(None), slice(None), slice(0, ho * kh), slice(0, wo * kw)))
     out = bind(max_pool_tiles_p, x, kernel=kernel)
     if not return_indices:
         return out
-    offset = np.zeros((n, c, ho, wo), dtype=np.int64)  # each winner's place in its window
-    for k, m in enumerate(_winners(x, out, kernel)):
-        offset[m] = k
-    i, j = np.divmod(offset, kw)
-    return out, (np.arange(ho)[:, None] * kh + i) * w + np.arange(wo) * kw + j
+
+    def indices(xv: np.ndarray, av: np.ndarray) -> np.ndarray:  # (batched by vmap: any lead axes)
+        offset = np.zeros(np.shape(av), dtype=np.int64)  # each winner's place in its window
+        for k, m in enumerate(_winners(xv, av, kernel)):
+            offset[m] = k
+        i, j = np.divmod(offset, kw)
+        return (np.arange(ho)[:, None] * kh + i) * w + np.arange(wo) * kw + j
+
+    return out, on_values(indices, x, out)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
