@@ -5,7 +5,7 @@ forward pass with manual backpropagation (the floor a NumPy-based engine can app
 dualad's Tensor API, ``dualad.nn`` (``Linear``, the fused ``CrossEntropyLoss``,
 ``optim.SGD``) and plain ``dualad.numpy`` under ``value_and_grad`` (a dict of parameters, as
 HIPS autograd and JAX users write it), and the peers that are
-installed: PyTorch eager, HIPS autograd, JAX eager and JAX jit. Batch sizes 32, 128 and
+installed: PyTorch eager, torch.func, HIPS autograd, JAX eager and JAX jit. Batch sizes 32, 128 and
 1024, float32 and float64. Every contender's first-step loss is checked against NumPy's.
 
 Run: python examples/benchmarks/mlp_step.py [--json out.json] [--quick] [--threads N] [--runs K]
@@ -175,6 +175,29 @@ def torch_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
     return step
 
 
+def torch_func_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Step:
+    """``torch.func.grad_and_value`` of the functional loss (the JAX style, in PyTorch)."""
+    torch = peers()["torch"]
+    f = torch.nn.functional
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    box = [[torch.tensor(a.copy()) for a in params]]
+
+    def loss(p: list[Any]) -> Any:
+        w1, b1, w2, b2, w3, b3 = p
+        h = torch.relu(tx @ w1 + b1)
+        h = torch.relu(h @ w2 + b2)
+        return f.cross_entropy(h @ w3 + b3, ty)
+
+    grad_and_value = torch.func.grad_and_value(loss)
+
+    def step() -> Any:
+        grads, value = grad_and_value(box[0])
+        box[0] = [a - LR * g for a, g in zip(box[0], grads)]
+        return value.item()
+
+    return step
+
+
 def _functional_loss(np_: Any, log_softmax: Callable[[Any], Any]) -> Callable[..., Any]:
     def loss(params: list[Any], x: Any, y: Any) -> Any:
         w1, b1, w2, b2, w3, b3 = params
@@ -239,6 +262,7 @@ def contenders(dtype: Any, batch: int) -> dict[str, Step]:
     p = peers()
     if "torch" in p:
         found["torch eager"] = torch_step(params, x, y)
+        found["torch.func"] = torch_func_step(params, x, y)
     if "autograd" in p:
         found["autograd (HIPS)"] = autograd_step(params, x, y)
     if "jax" in p:
