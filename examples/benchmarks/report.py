@@ -54,8 +54,10 @@ def sections(results: str) -> dict[str, str]:
     out: dict[str, str] = {}
     mlp = _load(results, "mlp_step")
     if mlp:
+        mlps = [m for m in (mlp, _load(results, "mlp_step_2threads")) if m]
+        rows = [{**r, "threads": m["machine"]["threads"]} for m in mlps for r in m["results"]]
         out["mlp"] = _machine(mlp) + "\n\n" + _table(
-            mlp["results"], [("dtype", "dtype"), ("batch", "batch"), ("contender", "contender"),
+            rows, [("threads", "threads"), ("dtype", "dtype"), ("batch", "batch"), ("contender", "contender"),
                              ("ms", "ms / step"), ("vs_numpy", "x NumPy"), ("vs_torch", "x PyTorch"),
                              ("vs_numpy_range", "x NumPy, range over runs")])
     per_op = _load(results, "per_op_overhead")
@@ -111,7 +113,8 @@ def sections(results: str) -> dict[str, str]:
             [("threads", "threads"), ("batch", "batch"), ("dualad_ms", "dualad ms / step"),
              ("torch_ms", "PyTorch ms / step"), ("vs_torch", "x PyTorch"), ("range", "range over runs")])
     if mlp or per_op or jac or chain or recurrent or convs:  # else --into would empty the targets
-        out["summary"] = _summary(mlp, per_op, jac, chain, convs) + _recurrent_targets(recurrent)
+        out["summary"] = (_summary(mlps if mlp else [], per_op, jac, chain, convs)
+                          + _recurrent_targets(recurrent))
     return out
 
 
@@ -169,7 +172,7 @@ CONV_TARGETS = {"CNN step, batch 64": 1.3, "CNN step, batch 256": 1.3,
                 "Conv2d 32->64 3x3, fwd+bwd": 1.5, "MaxPool2d(2), fwd+bwd": 1.2}
 
 
-def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any, convs: list[Any] | None = None) -> str:
+def _summary(mlp: list[Any], per_op: Any, jac: Any, chain: Any, convs: list[Any] | None = None) -> str:
     """Each target of the speed work, what was measured, and whether it was met."""
     rows: list[dict[str, Any]] = []
 
@@ -177,16 +180,19 @@ def _summary(mlp: Any, per_op: Any, jac: Any, chain: Any, convs: list[Any] | Non
         rows.append({"target": target, "measured": shown if value is not None else "-",
                      "met": "-" if ok is None else ("yes" if ok else "no")})
 
-    if mlp:
-        res = mlp["results"]
+    for m in mlp or []:
+        res, threads = m["results"], m["machine"]["threads"]
         for batch, limit in ((128, 1.20), (1024, 1.05)):
-            for who in ("dualad nn", "dualad Tensor"):
+            for who in ("dualad nn", "dualad Tensor", "dualad.numpy grad"):
                 r = _pick(res, dtype="float32", batch=batch, contender=who)
                 v = r and r["vs_numpy"]
                 if r is not None:
                     spread = f" (runs: {r['vs_numpy_range']})" if r.get("vs_numpy_range") else ""
-                    add(f"MLP step float32, batch {batch}: {who} <= {limit:.2f}x NumPy", v,
-                        v is not None and v <= limit, f"{v:.3f}x{spread}" if v else "")
+                    add(f"MLP step float32, batch {batch}, {threads} thread(s): {who} <= "
+                        f"{limit:.2f}x NumPy", v, v is not None and v <= limit,
+                        f"{v:.3f}x{spread}" if v else "")
+    if mlp:
+        res = mlp[0]["results"]
         for batch in (32, 128, 1024):
             for who in ("dualad Tensor", "dualad nn"):
                 r = _pick(res, dtype="float32", batch=batch, contender=who)

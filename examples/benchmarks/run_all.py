@@ -17,8 +17,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = ("mlp_step", "per_op_overhead", "call_overhead", "jacobians", "per_example", "hessian",
               "long_chain", "recurrent", "conv_step", "char_transformer_step")
-# Benchmarks also run with two BLAS/torch threads, into <name>_2threads.json
-TWO_THREADS = ("conv_step",)
+# Benchmarks also run with two BLAS/torch threads, into <name>_2threads.json; those that
+# run both thread counts themselves (one JSON file) get --both.
+TWO_THREADS = ("mlp_step", "conv_step")
+BOTH = ("recurrent", "char_transformer_step")
+
+
+def clock_for(threads: int, clock: str) -> str:
+    """CPU time adds up every thread's time, so with 2 threads it would charge a library for
+    running in parallel (and for its threads' spin-waits): those runs take wall time."""
+    return clock if threads == 1 else "wall"
 
 
 def main() -> None:
@@ -40,7 +48,9 @@ def main() -> None:
         for threads, out in runs:
             cmd = [sys.executable, os.path.join(HERE, f"{name}.py"), "--json",
                    os.path.join(args.out, f"{out}.json"), "--threads", str(threads),
-                   "--clock", args.clock] + ([] if args.full else ["--quick"])
+                   "--clock", clock_for(threads, args.clock)] + ([] if args.full else ["--quick"])
+            if name in BOTH and args.threads == 1:
+                cmd.append("--both")
             print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True)
