@@ -1,7 +1,8 @@
 """Indexing cotangents stay sparse in a plain backward pass, and change no gradient.
 
-In a pass with nothing traced, the VJP of ``x[idx]`` is a ``SliceCotangent`` that the engine
-adds into one buffer it owns (``dualad.engines.slice_cotangent``). Every test here compares
+In a pass with nothing traced, the VJP of ``x[idx]`` is a ``SliceCotangent`` (getitem's
+declared plain rule, ``dualad.ops.slice_cotangent``) that the engine adds into one buffer it
+owns (``dualad.engines.slice_cotangent``). Every test here compares
 that path with the dense rule (``scatter_add``, put back by the ``dense_rule`` fixture),
 value for value, and with central differences.
 
@@ -21,7 +22,6 @@ import numpy as np
 import pytest
 
 import dualad as d
-from dualad.engines import reverse
 from dualad.engines.slice_cotangent import SliceCotangent
 from dualad.ops.shape import getitem_p
 
@@ -54,18 +54,18 @@ class DenseRule:
     """While active, the engine uses getitem's dense (traced) VJP rule in plain passes too."""
 
     def __enter__(self) -> None:
-        self.saved = reverse._SLICE_RULES
-        reverse._SLICE_RULES = getitem_p.vjp  # type: ignore[assignment]
+        self.saved = getitem_p.plain_rules
+        getitem_p.plain_rules = getitem_p.vjp  # type: ignore[assignment]
 
     def __exit__(self, *exc: object) -> None:
-        reverse._SLICE_RULES = self.saved
+        getitem_p.plain_rules = self.saved
 
 
 @pytest.fixture
 def dense_rule() -> Iterator[DenseRule]:
     rule = DenseRule()
     yield rule
-    assert reverse._SLICE_RULES is not getitem_p.vjp, "a test left the dense rule in place"
+    assert getitem_p.plain_rules is not getitem_p.vjp, "a test left the dense rule in place"
 
 
 def _rows(x: Any) -> Any:

@@ -28,8 +28,8 @@ import numpy as np
 from dualad._core.errors import AnomalyError
 from dualad._core.levels import Tracer, _state, observe_binds, primal, running_rules
 from dualad._core.registry import Primitive
-from dualad.engines.slice_cotangent import SliceCotangent
 from dualad.engines.unsaved import Unsaved
+from dualad.ops.slice_cotangent import SliceCotangent
 
 __all__ = ["detect_anomaly"]
 

@@ -22,12 +22,13 @@ from dualad._core.errors import FreedGraphError
 from dualad._core.levels import RuleCall, Tracer, _state, run_rule
 from dualad._core.registry import Primitive
 from dualad.engines import grad_hooks
-from dualad.engines.slice_cotangent import SliceCotangent, accumulate_slices, dense
+from dualad.engines.slice_cotangent import accumulate_slices, dense
 from dualad.engines.unsaved import Unsaved
 from dualad.ops._util import dtype_of, is_complex, shape_of, unbroadcast_plain
 from dualad.ops.complex import real
 from dualad.ops.elementwise import astype
-from dualad.ops.shape import getitem_p, unbroadcast
+from dualad.ops.shape import unbroadcast
+from dualad.ops.slice_cotangent import SliceCotangent
 
 __all__ = ["Node", "backward_from", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
 
@@ -224,8 +225,6 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
     # Nothing traced here: nobody differentiates these cotangents again, so the declared
     # plain-array fast path may run (check_rules compares it with the traced rules).
     rules = prim.plain_rules if plain and prim.plain_rules is not None else prim.vjp
-    if plain and prim is getitem_p:  # O(slice), not O(array): added into one buffer later
-        rules = _SLICE_RULES
     assert rules is not None
     pidx = node.pidx
     broadcasting = prim.broadcasting
@@ -298,9 +297,6 @@ def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:
         owned.add(id(total))
     return total
 
-
-# getitem's VJP in a plain pass: the index and the values, written out by _accumulate/dense.
-_SLICE_RULES = (lambda g, ans, x, *, idx: SliceCotangent(shape_of(x), idx, g),)
 
 
 class no_grad:

@@ -1,16 +1,10 @@
-"""Cotangents of indexing ops that stay sparse inside one backward pass.
+"""Adding slice cotangents inside one backward pass (the reverse engine's side).
 
-The VJP of ``y = x[idx]`` is a zero array of ``x``'s shape with the cotangent of ``y`` at
-``idx``. Written out densely, a loop that reads ``x[t]`` for every ``t`` costs O(size of x)
-per step in the backward pass (a zero array per step, then a whole-array sum per step),
-so O(L^2) for a sequence of length L. In a pass where nothing is traced, the reverse engine
-instead records a :class:`SliceCotangent` (the index and the values, no copy) and adds it
-into one dense buffer that the pass owns (``buf[idx] += values``): O(slice) per step.
-
-A slice cotangent never leaves the engine's table: it is made dense (:meth:`dense`) when its
-node's cotangent is complete, before hooks, captures, rules or callers see it. Traced passes
-(``create_graph``, higher orders, ``vmap`` over a pull-back) keep the dense rule, whose
-scatter is differentiable.
+``getitem`` declares a sparse plain VJP: a :class:`~dualad.ops.slice_cotangent.SliceCotangent`
+(the index and the values). The engine adds such cotangents into one dense buffer that
+the pass owns (``buf[idx] += values``), so a loop that reads ``x[t]`` for every ``t`` costs
+O(slice) per step, not O(size of x); it makes the sum dense when its node's cotangent is
+complete, before hooks, captures, rules or callers see it.
 
 Summation order is the dense path's, so results are the same numbers, with two exceptions
 at rounding level or below: integer-array indices that repeat an element add into a buffer
@@ -24,34 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dualad.ops.shape import scatter_add_p
+from dualad.ops.slice_cotangent import SliceCotangent
 
 __all__ = ["SliceCotangent", "accumulate_slices", "dense"]
-
-
-class SliceCotangent:
-    """Zeros of ``shape`` with ``values`` at ``idx``: the cotangent ``x[idx]`` pulls back to ``x``."""
-
-    __slots__ = ("shape", "idx", "values", "dtype")
-
-    def __init__(self, shape: tuple[int, ...], idx: tuple[Any, ...], values: Any) -> None:
-        self.shape = shape
-        self.idx = idx
-        self.values = values  # kept, not copied: the pass never writes into it
-        self.dtype: np.dtype[Any] = np.result_type(values)
-
-    def dense(self) -> np.ndarray:
-        """The cotangent as a dense array (what the dense VJP rule returns)."""
-        out: np.ndarray = scatter_add_p.impl(self.values, idx=self.idx, shape=self.shape)
-        return out
-
-    def add_into(self, buf: np.ndarray) -> None:
-        """``buf += self.dense()``, touching only the indexed elements."""
-        idx = self.idx
-        if any(isinstance(i, np.ndarray) and i.dtype.kind != "b" for i in idx):
-            np.add.at(buf, idx, self.values)  # integer arrays may repeat an element
-        else:  # slices, integers and masks select each element at most once
-            buf[idx] += self.values
 
 
 def dense(c: Any) -> Any:

@@ -17,6 +17,7 @@ from dualad._core.levels import bind, primal
 from dualad._core.registry import Example, Primitive, Variadic, defprimitive
 from dualad.ops._sampling import draw
 from dualad.ops._util import batch_size, batched, ndim_of, normalize_axis, shape_of
+from dualad.ops.slice_cotangent import SliceCotangent, scatter_impl
 
 # ----------------------------------------------------------------------------- batching
 # (rules for vmap; the shared builders live in dualad.ops._batching_axes, which imports this
@@ -263,19 +264,6 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 # ----------------------------------------------------------------------------- indexing
 
 
-def _has_advanced(idx: tuple[Any, ...]) -> bool:
-    return any(isinstance(i, np.ndarray) for i in idx)
-
-
-def _scatter_impl(g: Any, *, idx: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
-    out = np.zeros(shape, dtype=np.result_type(g))
-    if _has_advanced(idx):
-        np.add.at(out, idx, g)
-    else:  # basic indexing never selects an element twice: plain assignment is enough
-        out[idx] = g
-    return out
-
-
 def _batched_index(t: Any, idx: tuple[Any, ...], op: Any, **kw: Any) -> Any:
     """Apply an index op to a batched tangent by moving the batch axis last and back."""
     n = ndim_of(t)
@@ -290,6 +278,8 @@ getitem_p: Primitive = defprimitive(
     lambda x, *, idx: np.asarray(x)[idx],
     jvp=[lambda t, ans, x, *, idx: _batched_index(t, idx, lambda v, idx: bind(getitem_p, v, idx=idx))],
     vjp=[lambda g, ans, x, *, idx: bind(scatter_add_p, g, idx=idx, shape=shape_of(x))],
+    # plain pass: O(slice), not O(array); the engine adds it into one buffer (slice_cotangent)
+    vjp_plain=[lambda g, ans, x, *, idx: SliceCotangent(shape_of(x), idx, g)],
     sample=lambda rng: Example(
         (draw(rng, (4, 3)),),
         {"idx": [(slice(1, 3),), (np.array([0, 2, 2]),), (slice(None), 1),
@@ -303,7 +293,7 @@ getitem_p: Primitive = defprimitive(
 
 scatter_add_p: Primitive = defprimitive(
     "scatter_add",
-    _scatter_impl,
+    scatter_impl,
     jvp=[lambda t, ans, g, *, idx, shape: _batched_index(
         t, idx, lambda v, idx: bind(scatter_add_p, v, idx=idx, shape=shape + (batch_size(t),)))],
     vjp=[lambda c, ans, g, *, idx, shape: bind(getitem_p, c, idx=idx)],
