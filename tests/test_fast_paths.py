@@ -382,3 +382,21 @@ def test_row_max_and_min_impls_equal_numpy(shape: tuple[int, ...], dtype: type, 
         want = ref(z, axis=1, keepdims=keepdims)
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("exponent", [2, 3, 0, 1, -1, 0.5, 2.5, -2.0])
+def test_pow_plain_rule_for_number_exponents_equals_the_traced_rule(dtype: type, exponent: float) -> None:
+    """``x ** 2`` and friends: the plain rule (Python-number exponents) gives the traced
+    rule's values and dtype, float32 kept; array exponents take the traced rule."""
+    from dualad.debug.gradcheck.fast_path import check_fast_path
+
+    prim = d.primitives()["pow"]
+    x = (RNG.uniform(0.5, 2.0, size=(4, 3)) * (1 + 0.5j if dtype == np.complex128 else 1)).astype(dtype)
+    assert check_fast_path(prim, (x, exponent), {}, np.random.default_rng(1)) is None
+    g = RNG.normal(size=x.shape).astype(dtype)
+    fast, traced = prim.plain_rules[0](g, None, x, exponent), prim.vjp[0](g, None, x, exponent)
+    assert np.asarray(fast).dtype == np.asarray(traced).dtype == dtype
+    np.testing.assert_array_equal(fast, traced)
+    y = np.full(3, float(exponent))  # an array exponent: the traced rule on plain values
+    np.testing.assert_array_equal(prim.plain_rules[0](g, None, x, y), prim.vjp[0](g, None, x, y))

@@ -10,7 +10,7 @@ import numpy as np
 
 from dualad._core.levels import bind, primal
 from dualad.ops._sampling import complex_elementwise, elementwise
-from dualad.ops.arithmetic import _binary, mul, sub, where
+from dualad.ops.arithmetic import _MUL, _binary, _conj_plain, _scalar_fast_path, mul, sub, where
 from dualad.ops.complex import conj
 from dualad.ops.elementwise import log
 
@@ -32,12 +32,24 @@ def _minus_one(y: Any) -> Any:
     return where(primal(y) == 0, 1, sub(y, 1))
 
 
+_POW = _scalar_fast_path(np.power)
+
+
+def _pow_vjp_x_plain(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    """The traced rule's operations in NumPy, for a Python-number exponent (``x ** 2``, the
+    usual case); other exponents take the traced rule."""
+    if not isinstance(y, (int, float)) or isinstance(y, bool):
+        return mul(g, conj(mul(y, power(x, _minus_one(y)))))
+    return _MUL(g, _conj_plain(_MUL(y, _POW(x, _minus_one(y)))))
+
+
 pow_p = _binary(
     "pow", np.power,
     jvp=[lambda t, ans, x, y: mul(t, mul(y, power(x, _minus_one(y)))),
          lambda t, ans, x, y: mul(t, mul(ans, _log_base(x)))],
     vjp=[lambda g, ans, x, y: mul(g, conj(mul(y, power(x, _minus_one(y))))),
          lambda g, ans, x, y: mul(g, conj(mul(ans, _log_base(x))))],
+    vjp_plain=[_pow_vjp_x_plain, None],
     sample=elementwise("positive", "real"), doc="Elementwise x ** y.",
     complex_sample=complex_elementwise("positive", "real"),
 )
