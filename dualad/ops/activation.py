@@ -94,8 +94,12 @@ def _sigmoid(x: Any) -> Any:
     if np.iscomplexobj(x):
         return 0.5 * np.tanh(0.5 * x) + 0.5
     x = np.asarray(x)
-    e = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1, e) / (1 + e)  # 1 / (1 + e) or e / (1 + e): one division
+    den = np.exp(-np.abs(x))
+    den += 1
+    # 1 / (1 + e) for x >= 0, e / (1 + e) below: exp(min(x, 0)) is exactly 1 or e, so one
+    # more exp replaces a select (np.where with a scalar is 2x slower than this whole line)
+    out = np.exp(np.minimum(x, 0))
+    out /= den
     return out[()] if out.ndim == 0 else out
 
 
