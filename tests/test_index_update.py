@@ -1,6 +1,8 @@
-"""Functional index updates ``x.at[idx].set/add/multiply/get`` and the item-assignment error.
+"""Functional index updates ``x.at[idx].set/add/multiply/divide/min/max/get`` and the
+item-assignment error.
 
-Values are checked against NumPy (``x[idx] = v``, ``numpy.add.at``, ``numpy.multiply.at``),
+Values are checked against NumPy (``x[idx] = v``, ``numpy.add.at``, ``numpy.multiply.at``,
+``divide.at``, ``minimum.at``, ``maximum.at``),
 derivatives against central differences in both modes and in the eager ``Tensor`` engine,
 second derivatives through ``gradcheck(order=2)``, and ``vmap`` against a loop.
 """
@@ -44,6 +46,8 @@ def _numpy_reference(method: str, x: np.ndarray, idx: tuple[Any, ...], v: np.nda
         np.add.at(out, idx, v)
     elif method == "multiply":
         np.multiply.at(out, idx, v)
+    elif method in ("divide", "min", "max"):
+        {"divide": np.divide, "min": np.minimum, "max": np.maximum}[method].at(out, idx, v)
     else:
         return x[idx]
     return out
@@ -54,7 +58,7 @@ def _update(method: str, x: Any, idx: tuple[Any, ...], v: Any) -> Any:
     return slot.get() if method == "get" else getattr(slot, method)(v)
 
 
-METHODS = ["set", "add", "multiply", "get"]
+METHODS = ["set", "add", "multiply", "divide", "min", "max", "get"]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -76,6 +80,9 @@ def test_repeated_positions_documented_semantics() -> None:
     np.testing.assert_array_equal(d.at(x)[idx].set(v), [0.0, 5.0, 0.0])  # last wins
     np.testing.assert_array_equal(d.at(x)[idx].add(v), [0.0, 10.0, 0.0])  # accumulates
     np.testing.assert_array_equal(d.at(np.ones(3))[idx].multiply(v), [1.0, 30.0, 1.0])
+    np.testing.assert_array_equal(d.at(np.full(3, 60.0))[idx].divide(v), [60.0, 2.0, 60.0])
+    np.testing.assert_array_equal(d.at(np.full(3, 2.5))[idx].min(v), [2.5, 2.0, 2.5])
+    np.testing.assert_array_equal(d.at(np.full(3, 2.5))[idx].max(v), [2.5, 5.0, 2.5])
     assert not x.any()  # the input is never modified
 
 
@@ -91,7 +98,7 @@ def _central(f: Callable[..., Any], args: list[np.ndarray], i: int, eps: float =
     return g
 
 
-@pytest.mark.parametrize("method", ["set", "add", "multiply", "get"])
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("name", ["slice", "array-repeated", "2d-arrays-repeated", "mask"])
 def test_derivatives_match_central_differences(method: str, name: str) -> None:
     idx = INDICES[name]
@@ -117,7 +124,7 @@ def test_derivatives_match_central_differences(method: str, name: str) -> None:
         np.testing.assert_allclose(tv.grad, np.tensordot(w, want[1], axes), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("method", ["set", "add", "multiply"])
+@pytest.mark.parametrize("method", ["set", "add", "multiply", "divide", "min", "max"])
 def test_second_order_both_modes(method: str) -> None:
     idx = INDICES["array-repeated"]
     v = _values(idx)
@@ -221,7 +228,7 @@ def test_gradients_match_jax(method: str) -> None:
 
         def theirs(x: Any, v: Any) -> Any:
             slot = x.at[idx]
-            unique = {"unique_indices": True} if method == "multiply" else {}
+            unique = {"unique_indices": True} if method in ("multiply", "divide", "min", "max") else {}
             out = slot.get() if method == "get" else getattr(slot, method)(v, **unique)
             return jnp.sum(jnp.sin(out) * jnp.arange(1.0, 4.0))
 

@@ -75,7 +75,8 @@ class ArrayMethods(Tracer):
     @property
     def at(self) -> index_update.IndexUpdater:
         """Functional updates, as in JAX: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``,
-        ``.get()`` return a new array (see :mod:`dualad.ops.index_update`)."""
+        ``.divide(v)``, ``.min(v)``, ``.max(v)``, ``.get()`` return a new array (see
+        :mod:`dualad.ops.index_update`)."""
         return index_update.IndexUpdater(self)
 
     def __setitem__(self, idx: Any, value: Any) -> None:

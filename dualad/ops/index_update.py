@@ -1,4 +1,5 @@
-"""Functional index updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``, ``.get()``.
+"""Functional index updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``,
+``.divide(v)``, ``.min(v)``, ``.max(v)``, ``.get()``.
 
 Traced values cannot be assigned into (``y[i] = v`` would change a value a graph or a tangent
 already depends on), so, as in JAX, an update returns a *new* array. Each one is written
@@ -10,7 +11,8 @@ mask says which elements were hit.
 Repeated positions (integer-array indices naming an element twice):
 
 * ``add`` accumulates every value (like ``numpy.add.at``, not like ``x[idx] += v``);
-* ``multiply`` multiplies by every value;
+* ``multiply`` multiplies by every value, ``divide`` divides by every value in turn;
+* ``min`` / ``max`` keep the least / largest of ``x`` and every value;
 * ``set`` keeps the *last* value for each position, as NumPy's ``x[idx] = v`` does
   (JAX leaves the choice unspecified).
 
@@ -29,7 +31,7 @@ import numpy as np
 
 from dualad._core.levels import bind
 from dualad.ops._util import dtype_of, shape_of
-from dualad.ops.arithmetic import add, mul, where
+from dualad.ops.arithmetic import add, div, maximum, minimum, mul, where
 from dualad.ops.elementwise import astype
 from dualad.ops.shape import broadcast_to, getitem, normalize_index, reshape, scatter_add_p
 
@@ -114,15 +116,40 @@ class IndexedSlot:
     def multiply(self, v: Any) -> Any:
         """``x`` with the elements at ``idx`` multiplied by ``v`` (by every value, for a
         position named twice)."""
-        pos, vals, n, dtype = self._flat(v, "multiply")
+        return self._rounds(v, "multiply", lambda out, factor, hit: mul(out, factor), 1)
+
+    def divide(self, v: Any) -> Any:
+        """``x`` with the elements at ``idx`` divided by ``v`` (by every value in turn, for a
+        position named twice), as ``numpy.divide.at``."""
+        return self._rounds(v, "divide", lambda out, divisor, hit: div(out, divisor), 1)
+
+    def min(self, v: Any) -> Any:  # noqa: A003 (JAX's name)
+        """``x`` with the elements at ``idx`` replaced by ``minimum(x[idx], v)`` (the least of
+        every value, for a position named twice), as ``numpy.minimum.at``; a tie splits the
+        derivative evenly, like ``minimum``."""
+        return self._rounds(v, "min", lambda out, w, hit: where(hit, minimum(out, w), out), 0)
+
+    def max(self, v: Any) -> Any:  # noqa: A003 (JAX's name)
+        """``x`` with the elements at ``idx`` replaced by ``maximum(x[idx], v)`` (the largest
+        of every value, for a position named twice), as ``numpy.maximum.at``."""
+        return self._rounds(v, "max", lambda out, w, hit: where(hit, maximum(out, w), out), 0)
+
+    # -------------------------------------------------------------- helpers
+    def _rounds(self, v: Any, method: str, combine: Any, neutral: int) -> Any:
+        """Apply ``combine(out, scattered values, hit mask)`` once per round of distinct
+        positions (a position named k times takes part in k rounds, in index order); the
+        scattered vector holds ``neutral`` where a round changes nothing."""
+        pos, vals, n, dtype = self._flat(v, method)
         out = reshape(self._x, (n,))
         rank = _occurrence_rank(pos)
-        for r in range(int(rank.max()) + 1 if rank.size else 0):  # each round: distinct positions
+        for r in range(int(rank.max()) + 1 if rank.size else 0):
             sel = np.nonzero(rank == r)[0]
-            untouched = np.ones(n, dtype=dtype_of(vals))  # 1 where this round changes nothing
-            untouched[pos[sel]] = 0
-            factor = add(_scatter(getitem(vals, (sel,)), pos[sel], n), untouched)
-            out = mul(out, factor)
+            hit = np.zeros(n, dtype=bool)
+            hit[pos[sel]] = True
+            scattered = _scatter(getitem(vals, (sel,)), pos[sel], n)
+            if neutral:  # 1 where this round changes nothing (multiply, divide)
+                scattered = add(scattered, (~hit).astype(dtype_of(vals)))
+            out = combine(out, scattered, hit)
         return self._shaped(out, dtype)
 
     # -------------------------------------------------------------- helpers
