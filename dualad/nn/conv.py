@@ -18,6 +18,7 @@ from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
 from dualad.ops._util import shape_of
 from dualad.ops.conv import pair
+from dualad.ops.conv_padding import check_padding_string
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
 
@@ -35,7 +36,8 @@ class Conv2d(Module):
         out_channels: channels of the output (number of filters).
         kernel_size: an int or ``(kh, kw)``.
         stride: step between windows, an int or an ``(h, w)`` pair.
-        padding: zeros added on each side, an int or an ``(h, w)`` pair.
+        padding: zeros added on each side, an int or an ``(h, w)`` pair; or ``"valid"`` /
+            ``"same"`` (stride 1), as in PyTorch.
         dilation: spacing between kernel elements, an int or an ``(h, w)`` pair.
         groups: split the channels into independent groups (``in_channels`` for depthwise).
         bias: add a learnable bias per output channel.
@@ -61,7 +63,9 @@ class Conv2d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = pair(stride, "stride", "Conv2d", 1)
-        self.padding = pair(padding, "padding", "Conv2d", 0)
+        self.padding: Any = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d", 0)
+        if isinstance(padding, str):  # "valid" / "same", as PyTorch (checked now, not at call)
+            check_padding_string(padding, self.stride, "Conv2d")
         self.dilation = pair(dilation, "dilation", "Conv2d", 1)
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype=dtype))

@@ -18,6 +18,7 @@ from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
 from dualad.ops._util import shape_of
 from dualad.ops.conv import pair
+from dualad.ops.conv_padding import check_padding_string
 from dualad.ops.conv_variants import single
 
 __all__ = ["AdaptiveAvgPool2d", "Conv1d", "ConvTranspose2d"]
@@ -51,7 +52,7 @@ class Conv1d(Module):
         out_channels: channels of the output.
         kernel_size: an int.
         stride: step between windows, an int.
-        padding: zeros added on each side, an int.
+        padding: zeros added on each side, an int; or ``"valid"`` / ``"same"``.
         dilation: spacing between kernel elements, an int.
         groups: independent groups of channels.
         bias: add a learnable bias per output channel.
@@ -74,7 +75,10 @@ class Conv1d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (single(kernel_size, "kernel_size", "Conv1d", 1),)
         self.stride = (single(stride, "stride", "Conv1d", 1),)
-        self.padding = (single(padding, "padding", "Conv1d", 0),)
+        self.padding: Any = padding if isinstance(padding, str) else \
+            (single(padding, "padding", "Conv1d", 0),)
+        if isinstance(padding, str):  # "valid" / "same", as PyTorch (checked now, not at call)
+            check_padding_string(padding, self.stride, "Conv1d")
         self.dilation = (single(dilation, "dilation", "Conv1d", 1),)
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight, self.bias = _filters(shape, out_channels if bias else None, dtype, rng)

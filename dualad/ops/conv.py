@@ -30,6 +30,7 @@ from dualad.ops._batching_axes import to_front
 from dualad.ops._sampling import draw
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add
+from dualad.ops.conv_padding import resolve_string_padding
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import moveaxis, reshape, transpose
 
@@ -282,7 +283,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         weight: filters ``(O, C // groups, kh, kw)``.
         bias: optional ``(O,)``, added to every output position.
         stride: step between windows, an int or an ``(h, w)`` pair.
-        padding: zeros added on each side, an int or an ``(h, w)`` pair.
+        padding: zeros added on each side, an int or an ``(h, w)`` pair; or ``"valid"`` (none)
+            or ``"same"`` (stride 1: the output keeps the input's size; see
+            :mod:`dualad.ops.conv_padding`).
         dilation: spacing between kernel elements, an int or an ``(h, w)`` pair.
         groups: split the channels into this many independent convolutions.
 
@@ -312,6 +315,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         raise ShapeError(f"conv2d: input has {c} channels but weight of shape {ws} with groups={groups} "
                          f"expects {ws[1] * groups}; check in_channels")
     o, _, kh, kw = ws
+    if isinstance(padding, str):  # PyTorch's "valid" / "same"
+        x, padding = resolve_string_padding(x, padding, (kh, kw), pair(stride, "stride", "conv2d", 1),
+                                            pair(dilation, "dilation", "conv2d", 1), "conv2d")
     cols = im2col(x, (kh, kw), stride, padding, dilation)
     ho, wo = shape_of(cols)[-2:]
     # (C, kh, kw, Ho, Wo, N) is the columns' memory order: these are views, no copies

@@ -18,6 +18,7 @@ from dualad._core.errors import ShapeError
 from dualad.ops._util import shape_of
 from dualad.ops.arithmetic import add
 from dualad.ops.conv import col2im, conv2d, pair
+from dualad.ops.conv_padding import check_padding_string
 from dualad.ops.linalg import matmul
 from dualad.ops.shape import reshape, transpose
 
@@ -43,7 +44,7 @@ def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         weight: filters ``(O, C // groups, k)``.
         bias: optional ``(O,)``.
         stride: step between windows, an int (or a 1-tuple).
-        padding: zeros added on each side, an int (or a 1-tuple).
+        padding: zeros added on each side, an int (or a 1-tuple); or ``"valid"`` / ``"same"``.
         dilation: spacing between kernel elements, an int (or a 1-tuple).
         groups: split the channels into this many independent convolutions.
 
@@ -61,10 +62,14 @@ def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     if len(ws) != 3:
         raise ShapeError(f"conv1d: weight must have shape (out_channels, in_channels // groups, k), "
                          f"got shape {ws}")
-    s, p, d = (single(v, n, "conv1d", m) for v, n, m in
-               ((stride, "stride", 1), (padding, "padding", 0), (dilation, "dilation", 1)))
+    s, d = (single(v, n, "conv1d", 1) for v, n in ((stride, "stride"), (dilation, "dilation")))
+    p: Any = padding
+    if isinstance(padding, str):  # "valid" / "same": along the signal; rows of height 1
+        check_padding_string(padding, (s,), "conv1d")
+    else:
+        p = (0, single(padding, "padding", "conv1d", 0))
     image = reshape(x, xs[:-1] + (1, xs[-1]))
-    out = conv2d(image, reshape(weight, ws[:2] + (1, ws[2])), bias, (1, s), (0, p), (1, d), groups)
+    out = conv2d(image, reshape(weight, ws[:2] + (1, ws[2])), bias, (1, s), p, (1, d), groups)
     so = shape_of(out)
     return reshape(out, so[:-2] + so[-1:])
 

@@ -1,0 +1,105 @@
+"""``padding="same"`` / ``"valid"`` of Conv1d/Conv2d (layers and ``ops``): outputs, input and
+parameter gradients against PyTorch (float64), shapes, errors, and the transforms."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dualad as d
+from dualad import nn, ops
+
+RNG = np.random.default_rng(0)
+CASES_2D = [(3, 1), (4, 1), (2, 2), ((3, 4), 1), ((2, 5), (2, 1))]
+CASES_1D = [(3, 1), (4, 1), (4, 3), (1, 1)]
+
+
+def _copy(ours: Any, theirs: Any, torch: Any) -> None:
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(np.asarray(ours.weight.data)))
+        theirs.bias.copy_(torch.from_numpy(np.asarray(ours.bias.data)))
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("kernel,dilation", CASES_2D)
+def test_conv2d_string_padding_matches_pytorch(padding: str, kernel: Any, dilation: Any) -> None:
+    torch = pytest.importorskip("torch")
+    ours = nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
+    theirs = torch.nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
+    _copy(ours, theirs, torch)
+    x = RNG.normal(size=(2, 3, 9, 8))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    with warnings.catch_warnings():  # PyTorch warns about the copy an uneven split needs
+        warnings.simplefilter("ignore", UserWarning)
+        want = theirs(xt)
+    g = RNG.normal(size=tuple(want.shape))
+    want.backward(torch.from_numpy(g))
+    tx = d.Tensor(x, requires_grad=True)
+    out = ours(tx)
+    out.backward(g)
+    assert out.shape == tuple(want.shape)
+    if padding == "same":
+        assert out.shape[-2:] == x.shape[-2:]
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tx.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.bias.grad, theirs.bias.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("kernel,dilation", CASES_1D)
+def test_conv1d_string_padding_matches_pytorch(padding: str, kernel: int, dilation: int) -> None:
+    torch = pytest.importorskip("torch")
+    ours = nn.Conv1d(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
+    theirs = torch.nn.Conv1d(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
+    _copy(ours, theirs, torch)
+    x = RNG.normal(size=(2, 3, 11))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    with warnings.catch_warnings():  # PyTorch warns about the copy an uneven split needs
+        warnings.simplefilter("ignore", UserWarning)
+        want = theirs(xt)
+    g = RNG.normal(size=tuple(want.shape))
+    want.backward(torch.from_numpy(g))
+    tx = d.Tensor(x, requires_grad=True)
+    out = ours(tx)
+    out.backward(g)
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tx.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_same_keeps_the_size_and_valid_is_no_padding_without_torch() -> None:
+    x = RNG.normal(size=(2, 3, 7, 6))
+    w = RNG.normal(size=(4, 3, 4, 3))
+    assert ops.conv2d(x, w, padding="same").shape == (2, 4, 7, 6)
+    np.testing.assert_array_equal(ops.conv2d(x, w, padding="valid"), ops.conv2d(x, w))
+    # an even kernel: PyTorch's split, one more zero after the signal than before it
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 1)))
+    np.testing.assert_allclose(ops.conv2d(x, w, padding="same"), ops.conv2d(padded, w), rtol=1e-14)
+    assert ops.conv1d(x[:, :, 0], w[:, :, 0], padding="same").shape == (2, 4, 6)
+
+
+def test_bad_string_paddings_name_the_layer_and_what_to_do() -> None:
+    with pytest.raises(ValueError, match=r"Conv2d: padding='same' is not supported for strided"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match=r"Conv1d: padding must be an int, a tuple of ints, 'valid'"):
+        nn.Conv1d(1, 1, 3, padding="full")
+    with pytest.raises(ValueError, match=r"conv2d: padding='same' is not supported"):
+        ops.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=2, padding="same")
+
+
+def test_same_padding_under_grad_jacfwd_hessian_and_vmap() -> None:
+    x = RNG.normal(size=(1, 2, 5, 4))
+    w = RNG.normal(size=(3, 2, 2, 3))  # even kernel height: the uneven split is padded first
+
+    def f(w: Any, x: Any) -> Any:
+        return d.sum(ops.conv2d(x, w, padding="same") ** 2)
+
+    d.gradcheck(f, w, x, order=2)
+    np.testing.assert_allclose(d.jacfwd(f)(w, x), d.grad(f)(w, x), rtol=1e-12)
+    xs = RNG.normal(size=(4, 1, 2, 5, 4))
+    np.testing.assert_allclose(d.vmap(d.grad(f), in_axes=(None, 0))(w, xs),
+                               np.stack([d.grad(f)(w, xi) for xi in xs]), rtol=1e-12)
