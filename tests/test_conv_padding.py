@@ -1,5 +1,6 @@
-"""``padding="same"`` / ``"valid"`` of Conv1d/Conv2d (layers and ``ops``): outputs, input and
-parameter gradients against PyTorch (float64), shapes, errors, and the transforms."""
+"""``padding="same"`` / ``"valid"`` of Conv1d/Conv2d (layers and ``ops``) and
+``ConvTranspose2d(...)(x, output_size=...)``: outputs, input and parameter gradients against
+PyTorch (float64), shapes, errors, and the transforms."""
 
 from __future__ import annotations
 
@@ -103,3 +104,35 @@ def test_same_padding_under_grad_jacfwd_hessian_and_vmap() -> None:
     xs = RNG.normal(size=(4, 1, 2, 5, 4))
     np.testing.assert_allclose(d.vmap(d.grad(f), in_axes=(None, 0))(w, xs),
                                np.stack([d.grad(f)(w, xi) for xi in xs]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("output_size", [(13, 13), (14, 14), (13, 14), (2, 2, 14, 13)])
+def test_conv_transpose2d_output_size_matches_pytorch(output_size: tuple[int, ...]) -> None:
+    torch = pytest.importorskip("torch")
+    ours = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, dtype=np.float64, rng=RNG)
+    theirs = torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, dtype=torch.float64)
+    _copy(ours, theirs, torch)
+    x = RNG.normal(size=(2, 4, 7, 7))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    want = theirs(xt, output_size=list(output_size))
+    g = RNG.normal(size=tuple(want.shape))
+    want.backward(torch.from_numpy(g))
+    tx = d.Tensor(x, requires_grad=True)
+    out = ours(tx, output_size=output_size)
+    out.backward(g)
+    assert out.shape == tuple(want.shape)
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tx.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv_transpose2d_output_size_out_of_range_says_the_range() -> None:
+    up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, rng=RNG)
+    x = np.zeros((1, 4, 7, 7), np.float32)
+    assert up(x, output_size=(14, 14)).shape == (1, 2, 14, 14)
+    assert up(x).shape == (1, 2, 13, 13)  # the layer's own output_padding (0) otherwise
+    with pytest.raises(ValueError, match=r"output size of \(15, 15\), but valid sizes range from "
+                                         r"\(13, 13\) to \(14, 14\)"):
+        up(x, output_size=(15, 15))
+    with pytest.raises(ValueError, match=r"output_size must be \(H, W\) or the full output shape"):
+        up(x, output_size=(1, 14, 14))

@@ -145,14 +145,36 @@ class ConvTranspose2d(Module):
         shape = (in_channels, out_channels // groups) + self.kernel_size
         self.weight, self.bias = _filters(shape, out_channels if bias else None, dtype, rng)
 
-    def forward(self, x: Any) -> Any:
-        """Apply the transposed convolution and add the bias."""
+    def forward(self, x: Any, output_size: Any = None) -> Any:
+        """Apply the transposed convolution and add the bias.
+
+        ``output_size`` (``(H, W)``, or a full shape ending in them), as in PyTorch, picks
+        the output size among those a strided convolution maps to the input's size: it
+        replaces ``output_padding`` for this call.
+        """
         s = shape_of(x)
         if len(s) not in (3, 4) or s[-3] != self.in_channels:
             raise ShapeError(f"ConvTranspose2d was built for {self.in_channels} input channels and "
                              f"expects input of shape (N, C, H, W) or (C, H, W), got shape {s}")
+        extra = self.output_padding if output_size is None else self._output_padding(s, output_size)
         return ops.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                    self.output_padding, self.groups, self.dilation)
+                                    extra, self.groups, self.dilation)
+
+    def _output_padding(self, s: tuple[int, ...], output_size: Any) -> tuple[int, int]:
+        """The ``output_padding`` that gives ``output_size`` (PyTorch's rule and range)."""
+        sizes = tuple(int(v) for v in output_size)
+        if len(sizes) not in (2, len(s)):
+            raise ValueError(f"ConvTranspose2d: output_size must be (H, W) or the full output shape "
+                             f"({len(s)} numbers for this input), got {output_size!r}")
+        sizes = sizes[-2:]
+        smallest = [(n - 1) * st - 2 * p + dl * (k - 1) + 1 for n, st, p, dl, k in
+                    zip(s[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [m + st - 1 for m, st in zip(smallest, self.stride)]
+        if any(not lo <= v <= hi for v, lo, hi in zip(sizes, smallest, largest)):
+            raise ValueError(f"ConvTranspose2d: requested an output size of {sizes}, but valid sizes "
+                             f"range from {tuple(smallest)} to {tuple(largest)} (for an input of "
+                             f"size {s[-2:]}); pick one in that range")
+        return sizes[0] - smallest[0], sizes[1] - smallest[1]
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
