@@ -314,6 +314,42 @@ def test_multihead_attention_unbatched() -> None:
                grad_inputs=(0, 1, 2))
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("options", [
+    {"kdim": 5, "vdim": 3}, {"kdim": 5, "vdim": 8}, {"add_bias_kv": True}, {"add_zero_attn": True},
+    {"add_bias_kv": True, "add_zero_attn": True, "kdim": 6, "vdim": 4},
+])
+@pytest.mark.parametrize("masks", ["none", "both"])
+def test_multihead_attention_kdim_vdim_bias_kv_zero_attn(batch_first: bool, options: dict[str, Any],
+                                                          masks: str) -> None:
+    """PyTorch's other constructor options: separate q/k/v projections for other key and
+    value sizes, learnt extra key/value, a zero key/value; with and without masks (the added
+    keys take part for every query)."""
+    n, length, s = 3, 4, 5
+    ours = _perturb(nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=np.float64,
+                                          rng=np.random.default_rng(0), **options))
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, **options)
+    kd, vd = options.get("kdim", 8), options.get("vdim", 8)
+    shape = (lambda m, f: (n, m, f)) if batch_first else (lambda m, f: (m, n, f))
+    inputs = [_normal(*shape(length, 8)), _normal(*shape(s, kd), seed=2), _normal(*shape(s, vd), seed=3)]
+    kwargs: dict[str, Any] = {}
+    if masks == "both":
+        kwargs = {"key_padding_mask": _padding(n, s), "attn_mask": np.triu(np.ones((length, s), dtype=bool), 2)}
+    crosscheck(ours, theirs, inputs, kwargs, grad_inputs=(0, 1, 2))
+    if "kdim" in options and options["kdim"] != 8:
+        assert ours.in_proj_weight is None and "in_proj_weight" not in ours.state_dict()
+        assert {"q_proj_weight", "k_proj_weight", "v_proj_weight"} <= set(ours.state_dict())
+
+
+def test_multihead_attention_self_attention_with_bias_kv_and_zero_attn() -> None:
+    ours = _perturb(nn.MultiheadAttention(8, 4, add_bias_kv=True, add_zero_attn=True, dtype=np.float64,
+                                          rng=np.random.default_rng(0)))
+    theirs = torch.nn.MultiheadAttention(8, 4, add_bias_kv=True, add_zero_attn=True)
+    x = _seq(False, 5)
+    crosscheck(ours, theirs, [x, x, x], {"attn_mask": np.triu(np.ones((5, 5), dtype=bool), 1)},
+               same_object=True)
+
+
 # ----------------------------------------------------------------------------- transformer
 
 

@@ -26,6 +26,7 @@ from dualad.nn.layers import Linear
 from dualad.nn.module import Module
 from dualad.nn.parameter import Parameter
 from dualad.ops._util import dtype_of, shape_of
+from dualad.ops.joining import pad
 
 __all__ = ["MultiheadAttention", "scaled_dot_product_attention"]
 
@@ -115,6 +116,12 @@ class MultiheadAttention(Module):
         num_heads: heads; must divide ``embed_dim``.
         dropout: dropout probability on the attention weights (training mode only).
         bias: learn the projection biases.
+        add_bias_kv: learn one more key and value (``bias_k``, ``bias_v``, ``(1, 1, E)``),
+            appended to every sequence of keys and values.
+        add_zero_attn: append a zero key and value (after the heads are split).
+        kdim, vdim: features of keys and values (default ``E``); when either differs, the
+            projections are separate ``q_proj_weight``, ``k_proj_weight`` ``(E, kdim)``,
+            ``v_proj_weight`` ``(E, vdim)`` and ``in_proj_weight`` is ``None``, as in PyTorch.
         batch_first: inputs and outputs are ``(N, L, E)`` instead of ``(L, N, E)``.
         dtype: parameter dtype (float32 by default).
         rng: random generator for the initial values and the dropout masks.
@@ -130,7 +137,8 @@ class MultiheadAttention(Module):
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 batch_first: bool = False, dtype: Any = np.float32,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, dtype: Any = np.float32,
                  rng: np.random.Generator | None = None) -> None:
         super().__init__()
         if embed_dim < 1 or num_heads < 1 or embed_dim % num_heads:
@@ -140,18 +148,54 @@ class MultiheadAttention(Module):
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.dropout, self.batch_first = dropout, batch_first
         self.rng = rng if rng is not None else np.random.default_rng()
-        in_proj = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
-        self.in_proj_weight = init.xavier_uniform_(in_proj, rng=self.rng)
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self.add_zero_attn = add_zero_attn
+        self._same_dims = self.kdim == embed_dim and self.vdim == embed_dim
+        e = embed_dim
+
+        def xavier(*shape: int) -> Parameter:
+            return init.xavier_uniform_(Parameter(np.empty(shape, dtype=dtype)), rng=self.rng)
+
+        self.in_proj_weight: Parameter | None = xavier(3 * e, e) if self._same_dims else None
+        self.q_proj_weight: Parameter | None = None if self._same_dims else xavier(e, e)
+        self.k_proj_weight: Parameter | None = None if self._same_dims else xavier(e, self.kdim)
+        self.v_proj_weight: Parameter | None = None if self._same_dims else xavier(e, self.vdim)
         self.in_proj_bias: Parameter | None = None
         if bias:
             self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype))
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype, rng=self.rng)
         if self.out_proj.bias is not None:
             self.out_proj.bias.data[...] = 0.0
+        self.bias_k: Parameter | None = None
+        self.bias_v: Parameter | None = None
+        if add_bias_kv:
+            self.bias_k, self.bias_v = (init.xavier_normal_(Parameter(np.empty((1, 1, e), dtype=dtype)),
+                                                            rng=self.rng) for _ in range(2))
 
-    def _project(self, x: Any, part: slice) -> Any:
+    def _project(self, x: Any, part: slice, which: int | None = None) -> Any:
+        """Rows ``part`` of the input projection (``which``: 0/1/2 for q/k/v when separate)."""
         bias = None if self.in_proj_bias is None else ops.getitem(self.in_proj_bias, (part,))
+        if self.in_proj_weight is None:
+            assert which is not None
+            weight = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)[which]
+            return F.linear(x, weight, bias)
         return F.linear(x, ops.getitem(self.in_proj_weight, (part,)), bias)
+
+    def _extra_keys(self, k: Any, v: Any) -> tuple[Any, Any, int]:
+        """``bias_k``/``bias_v`` and the zero key/value appended to ``(N, heads, S, d)``
+        keys and values (PyTorch's order); how many key columns were added."""
+        added = 0
+        if self.bias_k is not None and self.bias_v is not None:
+            one = (shape_of(k)[0], self.num_heads, 1, self.head_dim)  # the same key for every example
+            k, v = (ops.concatenate([t, ops.broadcast_to(self._heads(b), one)], axis=2)
+                    for t, b in ((k, self.bias_k), (v, self.bias_v)))
+            added += 1
+        if self.add_zero_attn:
+            zeros = np.zeros(shape_of(k)[:2] + (1, self.head_dim), dtype_of(primal(k)))
+            k, v = (ops.concatenate([t, zeros], axis=2) for t in (k, v))
+            added += 1
+        return k, v, added
 
     def _heads(self, x: Any) -> Any:
         """``(N, L, E)`` to ``(N, heads, L, head_dim)``."""
@@ -207,11 +251,12 @@ class MultiheadAttention(Module):
         if len(qs) not in (2, 3) or qs[-1] != self.embed_dim:
             raise ShapeError(f"{name} was built for embed_dim={self.embed_dim}; expected a query of "
                              f"shape (L, N, {self.embed_dim}) or (L, {self.embed_dim}), got {qs}")
-        if shape_of(key) != shape_of(value) or len(shape_of(key)) != len(qs) or \
-                shape_of(key)[-1] != self.embed_dim:
-            raise ShapeError(f"{name}: key and value must have the same shape, of the query's rank and "
-                             f"with {self.embed_dim} features; got {shape_of(key)} and {shape_of(value)}")
-        self_attention = query is key and key is value
+        ks, vs = shape_of(key), shape_of(value)
+        if ks[:-1] != vs[:-1] or len(ks) != len(qs) or ks[-1] != self.kdim or vs[-1] != self.vdim:
+            raise ShapeError(f"{name}: key and value must have the query's rank, the same length and "
+                             f"batch, and {self.kdim} and {self.vdim} features (kdim, vdim); got "
+                             f"{ks} and {vs}")
+        self_attention = query is key and key is value and self.in_proj_weight is not None
         if not batched:
             query, key, value = (ops.reshape(t, (1,) + shape_of(t)) for t in (query, key, value))
         elif not self.batch_first:
@@ -221,13 +266,17 @@ class MultiheadAttention(Module):
             qkv = self._project(query, slice(None))
             q, k, v = (ops.getitem(qkv, (Ellipsis, slice(i * e, (i + 1) * e))) for i in range(3))
         else:
-            q, k, v = (self._project(t, slice(i * e, (i + 1) * e)) for i, t in enumerate((query, key, value)))
+            q, k, v = (self._project(t, slice(i * e, (i + 1) * e), i)
+                       for i, t in enumerate((query, key, value)))
         dtype = dtype_of(primal(query))
         if is_causal and attn_mask is None:
             attn_mask = _causal(length, source, dtype)
         bias = self._mask_bias(attn_mask, key_padding_mask, n, length, source, dtype, batched)
         p = self.dropout if self.training else 0.0
-        out, weights = _attend(self._heads(q), self._heads(k), self._heads(v), bias, p, self.rng,
+        k, v, added = self._extra_keys(self._heads(k), self._heads(v))
+        if added and bias is not None:  # the added keys take part for every query
+            bias = pad(bias, [(0, 0)] * (len(shape_of(bias)) - 1) + [(0, added)])
+        out, weights = _attend(self._heads(q), k, v, bias, p, self.rng,
                                1.0 / math.sqrt(self.head_dim), safe=not need_weights)
         out = self.out_proj(ops.reshape(ops.transpose(out, (0, 2, 1, 3)), (n, length, e)))
         if not batched:
@@ -241,5 +290,7 @@ class MultiheadAttention(Module):
         return out, (weights if batched else ops.reshape(weights, shape_of(weights)[1:]))
 
     def extra_repr(self) -> str:
+        extra = "" if self._same_dims else f", kdim={self.kdim}, vdim={self.vdim}"
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
-                f"batch_first={self.batch_first}")
+                f"batch_first={self.batch_first}{extra}, add_bias_kv={self.bias_k is not None}, "
+                f"add_zero_attn={self.add_zero_attn}")
