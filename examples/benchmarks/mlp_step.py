@@ -282,7 +282,9 @@ def jax_steps(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[st
 
         def step(fn: Any = fn, box: list[Any] = box) -> Any:
             loss, box[0] = fn(box[0])
-            return jax.block_until_ready(loss)
+            # wait for the new parameters too: JAX dispatches asynchronously, and work left
+            # running would be timed as part of the next contender's sample
+            return jax.block_until_ready((loss, box[0]))[0]
 
         steps[name] = step
     return steps
