@@ -334,7 +334,8 @@ def test_multihead_attention_kdim_vdim_bias_kv_zero_attn(batch_first: bool, opti
     inputs = [_normal(*shape(length, 8)), _normal(*shape(s, kd), seed=2), _normal(*shape(s, vd), seed=3)]
     kwargs: dict[str, Any] = {}
     if masks == "both":
-        kwargs = {"key_padding_mask": _padding(n, s), "attn_mask": np.triu(np.ones((length, s), dtype=bool), 2)}
+        kwargs = {"key_padding_mask": _padding(n, s),
+                  "attn_mask": np.triu(np.ones((length, s), dtype=bool), 2)}
     crosscheck(ours, theirs, inputs, kwargs, grad_inputs=(0, 1, 2))
     if "kdim" in options and options["kdim"] != 8:
         assert ours.in_proj_weight is None and "in_proj_weight" not in ours.state_dict()
