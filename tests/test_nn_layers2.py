@@ -358,3 +358,32 @@ def test_is_causal_is_the_upper_triangular_mask() -> None:
     np.testing.assert_array_equal(layer(x, is_causal=True).detach().numpy(),
                                   layer(x, src_mask=causal).detach().numpy())
     assert not np.allclose(layer(x).detach().numpy(), layer(x, src_mask=causal).detach().numpy())
+
+
+def test_multihead_attention_options_compose_with_the_transforms() -> None:
+    """kdim/vdim, add_bias_kv and add_zero_attn under jacfwd = jacrev (forward and reverse
+    rules agree), grad through functional_call, and vmap over an extra batch axis = a loop."""
+    mha = nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True, add_zero_attn=True,
+                                batch_first=True, dtype=np.float64, rng=_rng(2))
+    rng = _rng(3)
+    q, k, v = rng.normal(size=(1, 2, 4)), rng.normal(size=(1, 3, 3)), rng.normal(size=(1, 3, 5))
+    mask = np.array([[False, False, True]])
+
+    params = {name: np.array(p.data) for name, p in mha.named_parameters()}
+    assert {"bias_k", "bias_v", "q_proj_weight", "k_proj_weight", "v_proj_weight"} <= set(params)
+
+    def out(q: Any, k: Any, v: Any) -> Any:  # plain parameters: derivatives in the inputs
+        return nn.functional_call(mha, params, q, k, v, key_padding_mask=mask)[0]
+
+    for fwd, rev in zip(dualad.jacfwd(out, argnums=(0, 1, 2))(q, k, v),
+                        dualad.jacrev(out, argnums=(0, 1, 2))(q, k, v)):
+        np.testing.assert_allclose(fwd, rev, rtol=1e-10, atol=1e-12)
+        assert np.abs(fwd).max() > 1e-3
+
+    def loss(p: Any) -> Any:
+        return ops.sum(nn.functional_call(mha, p, q, k, v, key_padding_mask=mask)[0] ** 2)
+
+    dualad.gradcheck(lambda bk: loss({**params, "bias_k": bk}), params["bias_k"])
+    qs, ks, vs = (rng.normal(size=(3,) + a.shape) for a in (q, k, v))
+    batched = dualad.vmap(out)(qs, ks, vs)
+    np.testing.assert_allclose(batched, np.stack([out(*t) for t in zip(qs, ks, vs)]), rtol=1e-12)

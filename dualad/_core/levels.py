@@ -106,7 +106,9 @@ class Tracer:
 
 class _ThreadState(threading.local):
     def __init__(self) -> None:
-        self.grad_enabled = True
+        # Levels below grad_floor do not differentiate (no_grad raises it above every level
+        # that exists when it is entered; transforms started inside get higher levels).
+        self.grad_floor = EAGER_REVERSE_LEVEL
         self.observers: list[Callable[[Primitive, tuple[Any, ...], dict[str, Any], Any], None]] = []
         self.backward_hook: Callable[..., None] | None = None  # set by detect_anomaly
         self.rules: list[RuleCall] = []  # see running_rules
@@ -282,5 +284,5 @@ def primal(x: Any) -> Any:
 
 
 def is_grad_enabled() -> bool:
-    """Whether the reverse engine records graphs in this thread (see ``no_grad``)."""
-    return _state.grad_enabled
+    """Whether eager tensors record graphs in this thread (``False`` inside ``no_grad``)."""
+    return _state.grad_floor <= EAGER_REVERSE_LEVEL

@@ -49,6 +49,8 @@ class ForwardTrace(MainTrace):
             ans = levels.call_impl(prim, primals, params)
         else:
             ans = bind(prim, *primals, **params)
+        if self.level < levels._state.grad_floor:  # inside no_grad: a constant at this level
+            return ans
         if levels._observer_count and levels._state.observers:  # let observers see the rule run
             call = levels.RuleCall("JVP", prim, tuple(primals), ans)
             out = levels.run_rule(call, lambda: jvp_of(prim, ans, primals, tangents, params))

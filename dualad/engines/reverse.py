@@ -300,7 +300,12 @@ def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:
 
 
 class no_grad:
-    """Context manager (and decorator) that stops the reverse engine recording, per thread.
+    """Context manager (and decorator): what runs inside is not differentiated, per thread.
+
+    As in ``torch.func``: inside the block, eager tensors record nothing and values of
+    every transform already running (``grad``, ``jvp``, ``jacfwd``, ``vmap`` aside, which
+    does not differentiate) are constants, in forward and reverse mode alike; a transform
+    *called* inside the block differentiates normally (it starts a new level).
 
     Examples:
         >>> import dualad
@@ -312,11 +317,11 @@ class no_grad:
     """
 
     def __enter__(self) -> None:
-        self._prev = _state.grad_enabled
-        _state.grad_enabled = False
+        self._prev = _state.grad_floor
+        _state.grad_floor = levels.new_level()  # above every level that exists now
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._prev
+        _state.grad_floor = self._prev
 
     def __call__(self, fn: Any) -> Any:
         import functools

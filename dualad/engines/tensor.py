@@ -78,7 +78,7 @@ class ReverseTrace(MainTrace):
         else:
             ans = bind(prim, *vals, **params)
         ta = type(ans)  # (float arrays and scalars, the usual results, are never discrete)
-        if not track or not _state.grad_enabled or (not (
+        if not track or self.level < _state.grad_floor or (not (
                 (ta is np.ndarray and ans.dtype.kind in "fc") or ta is np.float64) and _discrete(ans, prim)):
             return self._wrap(ans, None, prim)
         if len(args) > prim.vjp_arity and not _differentiable_parents(prim, parents, vals):

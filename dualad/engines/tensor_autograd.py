@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dualad._core.errors import NonDifferentiableError, ShapeError
-from dualad._core.levels import MainTrace, _state
+from dualad._core.levels import EAGER_REVERSE_LEVEL, MainTrace, _state
 from dualad.engines import grad_hooks
 from dualad.engines import inplace as _inplace
 from dualad.engines.cotangents import as_cotangent
@@ -175,11 +175,11 @@ def run_backward(seeds: Sequence[tuple[AutogradTensor, Any]], retain_graph: bool
     def expect(c: Any) -> Any:
         return c if isinstance(c, AutogradTensor) else make(np.asarray(c), None, None, main)
 
-    prev, _state.grad_enabled = _state.grad_enabled, True  # record the pass even in no_grad
+    prev, _state.grad_floor = _state.grad_floor, EAGER_REVERSE_LEVEL  # record even in no_grad
     try:
         return backward_from(roots, retain_graph, rewrap, capture, expect)
     finally:
-        _state.grad_enabled = prev
+        _state.grad_floor = prev
 
 
 def _tracked_view(node: Node, make: Callable[..., Any], main: MainTrace) -> Node:

@@ -119,9 +119,10 @@ class MultiheadAttention(Module):
         add_bias_kv: learn one more key and value (``bias_k``, ``bias_v``, ``(1, 1, E)``),
             appended to every sequence of keys and values.
         add_zero_attn: append a zero key and value (after the heads are split).
-        kdim, vdim: features of keys and values (default ``E``); when either differs, the
-            projections are separate ``q_proj_weight``, ``k_proj_weight`` ``(E, kdim)``,
-            ``v_proj_weight`` ``(E, vdim)`` and ``in_proj_weight`` is ``None``, as in PyTorch.
+        kdim: features of keys (default ``E``). When it or ``vdim`` differs from ``E``, the
+            projections are separate ``q_proj_weight``, ``k_proj_weight`` ``(E, kdim)`` and
+            ``v_proj_weight`` ``(E, vdim)``, and ``in_proj_weight`` is ``None``, as in PyTorch.
+        vdim: features of values (default ``E``).
         batch_first: inputs and outputs are ``(N, L, E)`` instead of ``(L, N, E)``.
         dtype: parameter dtype (float32 by default).
         rng: random generator for the initial values and the dropout masks.

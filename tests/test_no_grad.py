@@ -1,0 +1,120 @@
+"""``no_grad`` with the transforms (torch.func's rules, the same in both modes):
+
+* a transform *called* inside ``no_grad`` differentiates as usual (it starts a new level);
+* inside a transformed function, a ``no_grad`` block makes its values constants for every
+  transform already running -- forward and reverse alike, so ``jacfwd == jacrev`` and
+  ``grad(mode="forward") == grad`` hold, and the result equals ``stop_gradient``'s;
+* eager tensors record nothing inside it (unchanged), ``vmap`` is not affected.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dualad as d
+
+X = np.array([0.5, -1.2, 2.0])
+
+
+def f(x: Any) -> Any:
+    return d.sum(d.sin(x) * x)
+
+
+def test_transforms_called_inside_no_grad_differentiate() -> None:
+    want_grad = d.grad(f)(X)
+    want_jac = d.jacrev(d.sin)(X)
+    want_hess = d.hessian(f)(X)
+    with d.no_grad():
+        np.testing.assert_allclose(d.grad(f)(X), want_grad, rtol=1e-14)
+        np.testing.assert_allclose(d.grad(f, mode="forward")(X), want_grad, rtol=1e-14)
+        np.testing.assert_allclose(d.jacrev(d.sin)(X), want_jac, rtol=1e-14)
+        np.testing.assert_allclose(d.jacfwd(d.sin)(X), want_jac, rtol=1e-14)
+        np.testing.assert_allclose(d.hessian(f)(X), want_hess, rtol=1e-14)
+        _, tangent = d.jvp(d.sin, (X,), (np.ones(3),))
+        np.testing.assert_allclose(tangent, np.cos(X), rtol=1e-14)
+        _, pull = d.vjp(d.sin, X)
+        np.testing.assert_allclose(pull(np.ones(3))[0], np.cos(X), rtol=1e-14)
+        np.testing.assert_allclose(d.vmap(d.grad(f))(np.stack([X, 2 * X])),
+                                   np.stack([want_grad, d.grad(f)(2 * X)]), rtol=1e-14)
+        assert not d.Tensor(X, requires_grad=True).__mul__(2.0).requires_grad  # eager: still off
+
+
+def _blocked(x: Any) -> Any:
+    with d.no_grad():
+        y = d.exp(x) * 3.0
+    return d.sum(y * d.sin(x))
+
+
+def _stopped(x: Any) -> Any:
+    return d.sum(d.stop_gradient(d.exp(x) * 3.0) * d.sin(x))
+
+
+@pytest.mark.parametrize("how", ["grad", "grad-forward", "jacfwd", "jacrev", "hessian", "jvp", "vjp",
+                                 "vmap-grad", "tensor"])
+def test_no_grad_inside_a_transformed_function_is_stop_gradient_in_every_mode(how: str) -> None:
+    def run(fn: Any) -> Any:
+        if how == "grad":
+            return d.grad(fn)(X)
+        if how == "grad-forward":
+            return d.grad(fn, mode="forward")(X)
+        if how in ("jacfwd", "jacrev"):
+            return getattr(d, how)(lambda x: d.exp(x) * fn(x))(X)
+        if how == "hessian":
+            return d.hessian(fn)(X)
+        if how == "jvp":
+            return d.jvp(fn, (X,), (np.array([1.0, -2.0, 0.5]),))[1]
+        if how == "vjp":
+            return d.vjp(fn, X)[1](1.0)[0]
+        if how == "vmap-grad":
+            return d.vmap(d.grad(fn))(np.stack([X, -X]))
+        t = d.Tensor(X, requires_grad=True)
+        fn(t).backward()
+        return t.grad
+
+    got, want = run(_blocked), run(_stopped)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-13, atol=1e-15)
+    assert np.any(np.asarray(want) != 0)
+
+
+def test_forward_and_reverse_agree_with_no_grad_inside() -> None:
+    np.testing.assert_allclose(d.jacfwd(lambda x: d.exp(x) * _blocked(x))(X),
+                               d.jacrev(lambda x: d.exp(x) * _blocked(x))(X), rtol=1e-13)
+    np.testing.assert_allclose(d.grad(_blocked, mode="forward")(X), d.grad(_blocked)(X), rtol=1e-13)
+
+
+def test_nested_no_grad_and_an_inner_transform() -> None:
+    """An inner grad started inside no_grad (inside an outer grad) differentiates its own
+    function, but its result is a constant for the outer grad."""
+    def outer(x: Any) -> Any:
+        with d.no_grad():
+            inner = d.grad(lambda z: d.sum(z * z * x))(x)  # 2 x * x, its own level: computed
+        return d.sum(inner * x)
+
+    np.testing.assert_allclose(d.grad(outer)(X), 2 * X * X, rtol=1e-14)  # inner is constant
+    np.testing.assert_allclose(d.grad(outer, mode="forward")(X), 2 * X * X, rtol=1e-14)
+
+
+def test_eager_dual_numbers_follow_the_same_rule() -> None:
+    x = d.Dual(1.5, 1.0)
+    with d.no_grad():
+        y = x * 2.0  # a Dual made outside: a constant inside
+        z = d.Dual(1.5, 1.0) * 2.0  # made inside: differentiates
+    assert not isinstance(y, d.Dual) and float(y) == 3.0
+    assert isinstance(z, d.Dual) and float(z.tangent) == 2.0
+
+
+def test_no_grad_is_per_thread_for_transforms_too() -> None:
+    results: list[Any] = []
+
+    def other() -> None:
+        results.append(d.grad(f)(X))
+
+    with d.no_grad():
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    np.testing.assert_allclose(results[0], d.grad(f)(X), rtol=1e-14)
