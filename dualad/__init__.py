@@ -26,6 +26,7 @@ from dualad._core.errors import NonDifferentiableError as NonDifferentiableError
 from dualad._core.errors import ShapeError as ShapeError
 from dualad._core.errors import UnsavedValueError as UnsavedValueError
 from dualad._core.errors import UnsupportedOperationError as UnsupportedOperationError
+from dualad._core.levels import is_grad_enabled as is_grad_enabled
 from dualad._core.levels import observe_binds as observe_binds
 from dualad._core.levels import primal as primal
 from dualad._core.registry import Example as Example
@@ -43,7 +44,9 @@ from dualad.debug.gradcheck import check_gradient as check_gradient
 from dualad.debug.gradcheck import check_rules as check_rules
 from dualad.debug.gradcheck import gradcheck as gradcheck
 from dualad.engines.forward import Dual as Dual
-from dualad.engines.reverse import no_grad as no_grad
+from dualad.engines.grad_mode import enable_grad as enable_grad
+from dualad.engines.grad_mode import no_grad as no_grad
+from dualad.engines.grad_mode import set_grad_enabled as set_grad_enabled
 from dualad.engines.tensor import Tensor as Tensor
 from dualad.ops import abs as abs
 from dualad.ops import add as add

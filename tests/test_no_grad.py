@@ -118,3 +118,54 @@ def test_no_grad_is_per_thread_for_transforms_too() -> None:
         t.start()
         t.join()
     np.testing.assert_allclose(results[0], d.grad(f)(X), rtol=1e-14)
+
+
+def test_enable_grad_inside_no_grad_and_set_grad_enabled() -> None:
+    w = d.Tensor(X, requires_grad=True)
+    with d.no_grad():
+        assert not d.is_grad_enabled()
+        with d.enable_grad():
+            assert d.is_grad_enabled()
+            assert (w * 2).requires_grad
+        assert not (w * 2).requires_grad
+    for mode in (False, True):
+        with d.set_grad_enabled(mode):
+            assert (w * 2).requires_grad is mode and d.is_grad_enabled() is mode
+    assert d.is_grad_enabled()
+    d.set_grad_enabled(False)  # as a function: until set again
+    try:
+        assert not (w * 2).requires_grad
+        assert np.allclose(d.grad(f)(X), np.sin(X) + X * np.cos(X))  # transforms still work
+    finally:
+        d.set_grad_enabled(True)
+    assert (w * 2).requires_grad
+    with pytest.raises(TypeError, match="set_grad_enabled: mode must be True or False"):
+        d.set_grad_enabled(1)  # type: ignore[arg-type]
+
+
+def test_enable_grad_inside_a_transformed_no_grad_block_differentiates_again() -> None:
+    def g(x: Any) -> Any:
+        with d.no_grad():
+            with d.enable_grad():
+                y = d.exp(x)
+        return d.sum(y * x)
+
+    want = d.grad(lambda x: d.sum(d.exp(x) * x))(X)
+    np.testing.assert_allclose(d.grad(g)(X), want, rtol=1e-14)
+    np.testing.assert_allclose(d.grad(g, mode="forward")(X), want, rtol=1e-14)
+
+
+def test_grad_mode_decorators() -> None:
+    w = d.Tensor(X, requires_grad=True)
+
+    @d.no_grad()
+    def frozen() -> Any:
+        return w * 2
+
+    @d.enable_grad()
+    def live() -> Any:
+        return w * 2
+
+    assert not frozen().requires_grad
+    with d.no_grad():
+        assert live().requires_grad

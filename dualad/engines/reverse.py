@@ -22,6 +22,7 @@ from dualad._core.errors import FreedGraphError
 from dualad._core.levels import RuleCall, Tracer, _state, run_rule
 from dualad._core.registry import Primitive
 from dualad.engines import grad_hooks
+from dualad.engines.grad_mode import no_grad  # (re-exported: its first home)
 from dualad.engines.slice_cotangent import accumulate_slices, dense
 from dualad.engines.unsaved import Unsaved
 from dualad.ops._util import dtype_of, is_complex, shape_of, unbroadcast_plain
@@ -296,40 +297,3 @@ def _accumulate(old: Any, c: Any, owned: set[int]) -> Any:
         owned.discard(id(old))  # old dies here: its id may be reused by an array others hold
         owned.add(id(total))
     return total
-
-
-
-class no_grad:
-    """Context manager (and decorator): what runs inside is not differentiated, per thread.
-
-    As in ``torch.func``: inside the block, eager tensors record nothing and values of
-    every transform already running (``grad``, ``jvp``, ``jacfwd``, ``vmap`` aside, which
-    does not differentiate) are constants, in forward and reverse mode alike; a transform
-    *called* inside the block differentiates normally (it starts a new level).
-
-    Examples:
-        >>> import dualad
-        >>> w = dualad.Tensor([1.0, 2.0], requires_grad=True)
-        >>> with dualad.no_grad():
-        ...     y = w * 2
-        >>> y.requires_grad
-        False
-    """
-
-    def __enter__(self) -> None:
-        self._prev = _state.grad_floor
-        _state.grad_floor = levels.new_level()  # above every level that exists now
-
-    def __exit__(self, *exc: object) -> None:
-        _state.grad_floor = self._prev
-
-    def __call__(self, fn: Any) -> Any:
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
-
