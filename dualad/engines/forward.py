@@ -14,7 +14,7 @@ import numpy as np
 
 from dualad._core import levels
 from dualad._core.errors import NonDifferentiableError, ShapeError
-from dualad._core.levels import MainTrace, Tracer, bind, new_level
+from dualad._core.levels import MainTrace, Tracer, _state, bind, new_level
 from dualad._core.registry import Primitive
 from dualad.engines.array_methods import ArrayMethods
 from dualad.ops._util import shape_of
@@ -49,7 +49,7 @@ class ForwardTrace(MainTrace):
             ans = levels.call_impl(prim, primals, params)
         else:
             ans = bind(prim, *primals, **params)
-        if self.level < levels._state.grad_floor:  # inside no_grad: a constant at this level
+        if self.level < _state.grad_floor:  # inside no_grad: a constant at this level
             return ans
         if levels._observer_count and levels._state.observers:  # let observers see the rule run
             call = levels.RuleCall("JVP", prim, tuple(primals), ans)
