@@ -239,3 +239,92 @@ def test_gradients_match_jax(method: str) -> None:
         got = d.grad(ours, argnums=(0, 1), mode=mode)(X, v)
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, np.asarray(w), rtol=1e-12, atol=1e-14)
+
+
+# ----------------------------------------------------------------------------- subtract, power, apply
+POS = np.abs(X) + 0.5  # a positive base: x ** v is real for any v
+EXTRA = {"subtract": (X, lambda s, v: s.subtract(v), np.subtract),
+         "power": (POS, lambda s, v: s.power(v), np.power),
+         "apply": (X, lambda s, v: s.apply(lambda t: d.sin(t) * d.mean(v)), None)}
+
+
+def _extra_reference(method: str, idx: tuple[Any, ...], v: np.ndarray) -> np.ndarray:
+    base, _, ufunc = EXTRA[method]
+    out = base.copy()
+    if ufunc is not None:
+        ufunc.at(out, idx, v)
+    else:  # apply: once per naming, in index order
+        flat = np.arange(out.size).reshape(out.shape)[idx].ravel()
+        for p in flat:
+            out.flat[p] = np.sin(out.flat[p]) * v.mean()
+    return out
+
+
+@pytest.mark.parametrize("method", list(EXTRA))
+@pytest.mark.parametrize("name", INDICES)
+def test_subtract_power_apply_values_match_numpy(method: str, name: str) -> None:
+    idx = INDICES[name]
+    v = _values(idx)
+    base, call, _ = EXTRA[method]
+    want = _extra_reference(method, idx, v)
+    np.testing.assert_allclose(call(d.at(base)[idx], v), want, rtol=1e-14)
+    t = d.Tensor(base, requires_grad=True)
+    np.testing.assert_allclose(call(t.at[idx], v).detach().numpy(), want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("method", list(EXTRA))
+@pytest.mark.parametrize("name", ["slice", "array-repeated", "2d-arrays-repeated", "mask"])
+def test_subtract_power_apply_derivatives(method: str, name: str) -> None:
+    idx = INDICES[name]
+    v = _values(idx)
+    base, call, _ = EXTRA[method]
+
+    def f(x: Any, v: Any) -> Any:
+        return d.sin(call(d.at(x)[idx], v)) * 1.3
+
+    want = [_central(f, [base, v], i) for i in (0, 1)]
+    for jac in (d.jacfwd, d.jacrev):
+        for g, w in zip(jac(f, argnums=(0, 1))(base, v), want):
+            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+    d.gradcheck(lambda x, v: call(d.at(x)[idx], v) ** 2, base, v, order=2)
+    xs = np.stack([base, base * 1.1, base + 0.2])
+    vs = np.stack([v, v * 0.9, v + 0.1])
+    got = d.vmap(lambda x, v: call(d.at(x)[idx], v))(xs, vs)
+    np.testing.assert_allclose(got, np.stack([call(d.at(a)[idx], b) for a, b in zip(xs, vs)]),
+                               rtol=1e-14)
+
+
+def test_power_leaves_the_other_elements_exact() -> None:
+    """Only the selected elements go through x ** v: a zero or negative element elsewhere
+    gets derivative 1, not nan (no log of it is taken)."""
+    x = np.array([0.0, -2.0, 3.0])
+    g = d.grad(lambda x: d.sum(d.at(x)[2].power(2.0)))(x)
+    np.testing.assert_array_equal(g, [1.0, 1.0, 6.0])
+    assert np.isfinite(d.grad(lambda v: d.sum(d.at(x)[2].power(v)))(2.0))
+
+
+def test_apply_needs_a_function() -> None:
+    with pytest.raises(TypeError, match=r"at\[\.\.\.\]\.apply: fn must be a function"):
+        d.at(X)[0].apply(3.0)
+
+
+@pytest.mark.parametrize("method", ["subtract", "power"])
+def test_subtract_and_power_gradients_match_jax(method: str) -> None:
+    jax = pytest.importorskip("jax")
+    idx = (np.array([3, 0, 1]),)
+    v = _values(idx)
+
+    def ours(x: Any, v: Any) -> Any:
+        return d.sum(d.sin(getattr(d.at(x)[idx], method)(v)) * np.arange(1.0, 4.0))
+
+    with jax.enable_x64(True):
+        import jax.numpy as jnp
+
+        def theirs(x: Any, v: Any) -> Any:
+            unique = {"unique_indices": True} if method == "power" else {}
+            return jnp.sum(jnp.sin(getattr(x.at[idx], method)(v, **unique)) * jnp.arange(1.0, 4.0))
+
+        want = jax.grad(theirs, argnums=(0, 1))(jnp.asarray(POS), jnp.asarray(v))
+    for mode in ("reverse", "forward"):
+        for g, w in zip(d.grad(ours, argnums=(0, 1), mode=mode)(POS, v), want):
+            np.testing.assert_allclose(g, np.asarray(w), rtol=1e-12, atol=1e-14)

@@ -74,9 +74,9 @@ class ArrayMethods(Tracer):
 
     @property
     def at(self) -> index_update.IndexUpdater:
-        """Functional updates, as in JAX: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``,
-        ``.divide(v)``, ``.min(v)``, ``.max(v)``, ``.get()`` return a new array (see
-        :mod:`dualad.ops.index_update`)."""
+        """Functional updates, as in JAX: ``x.at[idx].set(v)``, ``.add(v)``, ``.subtract(v)``,
+        ``.multiply(v)``, ``.divide(v)``, ``.power(v)``, ``.min(v)``, ``.max(v)``,
+        ``.apply(fn)``, ``.get()`` return a new array (see :mod:`dualad.ops.index_update`)."""
         return index_update.IndexUpdater(self)
 
     def __setitem__(self, idx: Any, value: Any) -> None:

@@ -1,5 +1,6 @@
-"""Functional index updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``,
-``.divide(v)``, ``.min(v)``, ``.max(v)``, ``.get()``.
+"""Functional index updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.subtract(v)``,
+``.multiply(v)``, ``.divide(v)``, ``.power(v)``, ``.min(v)``, ``.max(v)``, ``.apply(fn)``,
+``.get()``.
 
 Traced values cannot be assigned into (``y[i] = v`` would change a value a graph or a tangent
 already depends on), so, as in JAX, an update returns a *new* array. Each one is written
@@ -11,7 +12,8 @@ mask says which elements were hit.
 Repeated positions (integer-array indices naming an element twice):
 
 * ``add`` accumulates every value (like ``numpy.add.at``, not like ``x[idx] += v``);
-* ``multiply`` multiplies by every value, ``divide`` divides by every value in turn;
+* ``subtract`` subtracts every value; ``multiply`` multiplies by every value, ``divide`` and
+  ``power`` take every value in turn, ``apply`` applies ``fn`` once per naming;
 * ``min`` / ``max`` keep the least / largest of ``x`` and every value;
 * ``set`` keeps the *last* value for each position, as NumPy's ``x[idx] = v`` does
   (JAX leaves the choice unspecified).
@@ -31,8 +33,9 @@ import numpy as np
 
 from dualad._core.levels import bind
 from dualad.ops._util import dtype_of, shape_of
-from dualad.ops.arithmetic import add, div, maximum, minimum, mul, where
+from dualad.ops.arithmetic import add, div, maximum, minimum, mul, sub, where
 from dualad.ops.elementwise import astype
+from dualad.ops.powers import power
 from dualad.ops.shape import broadcast_to, getitem, normalize_index, reshape, scatter_add_p
 
 __all__ = ["IndexUpdater", "IndexedSlot", "at"]
@@ -116,23 +119,55 @@ class IndexedSlot:
     def multiply(self, v: Any) -> Any:
         """``x`` with the elements at ``idx`` multiplied by ``v`` (by every value, for a
         position named twice)."""
-        return self._rounds(v, "multiply", lambda out, factor, hit: mul(out, factor), 1)
+        return self._rounds(v, "multiply", lambda out, factor, *_: mul(out, factor), 1)
 
     def divide(self, v: Any) -> Any:
         """``x`` with the elements at ``idx`` divided by ``v`` (by every value in turn, for a
         position named twice), as ``numpy.divide.at``."""
-        return self._rounds(v, "divide", lambda out, divisor, hit: div(out, divisor), 1)
+        return self._rounds(v, "divide", lambda out, divisor, *_: div(out, divisor), 1)
 
     def min(self, v: Any) -> Any:  # noqa: A003 (JAX's name)
         """``x`` with the elements at ``idx`` replaced by ``minimum(x[idx], v)`` (the least of
         every value, for a position named twice), as ``numpy.minimum.at``; a tie splits the
         derivative evenly, like ``minimum``."""
-        return self._rounds(v, "min", lambda out, w, hit: where(hit, minimum(out, w), out), 0)
+        return self._rounds(v, "min", lambda out, w, hit, *_: where(hit, minimum(out, w), out), 0)
 
     def max(self, v: Any) -> Any:  # noqa: A003 (JAX's name)
         """``x`` with the elements at ``idx`` replaced by ``maximum(x[idx], v)`` (the largest
         of every value, for a position named twice), as ``numpy.maximum.at``."""
-        return self._rounds(v, "max", lambda out, w, hit: where(hit, maximum(out, w), out), 0)
+        return self._rounds(v, "max", lambda out, w, hit, *_: where(hit, maximum(out, w), out), 0)
+
+    def subtract(self, v: Any) -> Any:
+        """``x`` with ``v`` subtracted at ``idx`` (every value, for a position named twice)."""
+        pos, vals, n, dtype = self._flat(v, "subtract")
+        return self._shaped(sub(reshape(self._x, (n,)), _scatter(vals, pos, n)), dtype)
+
+    def power(self, v: Any) -> Any:
+        """``x`` with the elements at ``idx`` raised to ``v`` (in turn, for a position named
+        twice), as ``numpy.power.at``. Only the selected elements go through ``x ** v``, so
+        the other elements' derivatives stay exact (no ``log`` of them)."""
+        def raised(out: Any, _: Any, hit: np.ndarray, vs: Any, p: np.ndarray) -> Any:
+            new = power(getitem(out, (p,)), vs)
+            return where(hit, _scatter(new, p, shape_of(out)[0]), out)
+
+        return self._rounds(v, "power", raised, 0)
+
+    def apply(self, fn: Any) -> Any:
+        """``x`` with ``fn`` applied to the elements at ``idx`` (once per naming, as
+        ``ufunc.at``); ``fn`` is an elementwise function of dualad-differentiable ops.
+
+        Examples:
+            >>> import numpy as np, dualad
+            >>> dualad.at(np.array([1.0, 4.0, 9.0]))[1:].apply(dualad.sqrt)
+            array([1., 2., 3.])
+        """
+        if not callable(fn):
+            raise TypeError(f"at[...].apply: fn must be a function of one array, got {fn!r}")
+
+        def applied(out: Any, _: Any, hit: np.ndarray, vs: Any, p: np.ndarray) -> Any:
+            return where(hit, _scatter(fn(getitem(out, (p,))), p, shape_of(out)[0]), out)
+
+        return self._rounds(np.zeros((), dtype_of(self._x)), "apply", applied, 0)
 
     # -------------------------------------------------------------- helpers
     def _rounds(self, v: Any, method: str, combine: Any, neutral: int) -> Any:
@@ -146,10 +181,11 @@ class IndexedSlot:
             sel = np.nonzero(rank == r)[0]
             hit = np.zeros(n, dtype=bool)
             hit[pos[sel]] = True
-            scattered = _scatter(getitem(vals, (sel,)), pos[sel], n)
+            round_vals = getitem(vals, (sel,))
+            scattered = _scatter(round_vals, pos[sel], n)
             if neutral:  # 1 where this round changes nothing (multiply, divide)
                 scattered = add(scattered, (~hit).astype(dtype_of(vals)))
-            out = combine(out, scattered, hit)
+            out = combine(out, scattered, hit, round_vals, pos[sel])
         return self._shaped(out, dtype)
 
     # -------------------------------------------------------------- helpers
