@@ -112,6 +112,24 @@ def measure(contenders: dict[str, Callable[[], Any]], repeats: int, warmup: int 
     return out
 
 
+def warm_ratio(fn: Callable[[], Any], base: Callable[[], Any], blocks: int = 5, calls: int = 10) -> float:
+    """Median over ``blocks`` of ``fn``'s time over ``base``'s, each timed as ``calls``
+    consecutive calls after two untimed ones: a training loop's view, with the caches
+    holding the contender's own data (a round-robin sample of a few calls starts cold)."""
+    ratios = []
+    for _ in range(blocks):
+        times = []
+        for f in (fn, base):
+            f()
+            f()
+            t0 = _clock()
+            for _ in range(calls):
+                f()
+            times.append(_clock() - t0)
+        ratios.append(times[0] / times[1])
+    return _median(ratios)
+
+
 def calls_per_sample(fn: Callable[[], Any], target: float) -> int:
     """How many calls of ``fn`` make one sample of about ``target`` seconds (at least 1)."""
     t0 = time.perf_counter()

@@ -105,7 +105,8 @@ def sections(results: str) -> dict[str, str]:
         machine = _machine(convs[0]).replace(first, f"threads = {threads}")
         out["conv"] = machine + "\n\n" + _table(rows, [
             ("threads", "threads"), ("case", "case"), ("contender", "contender"), ("ms", "ms"),
-            ("vs_torch", "x PyTorch"), ("vs_torch_range", "x PyTorch, range over runs")])
+            ("vs_torch", "x PyTorch"), ("vs_torch_range", "x PyTorch, range over runs"),
+            ("vs_torch_warm", "x PyTorch, warm blocks")])
     chars = _load(results, "char_transformer_step")
     if chars:
         out["char_transformer"] = _table(
