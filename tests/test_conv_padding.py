@@ -18,10 +18,27 @@ CASES_2D = [(3, 1), (4, 1), (2, 2), ((3, 4), 1), ((2, 5), (2, 1))]
 CASES_1D = [(3, 1), (4, 1), (4, 3), (1, 1)]
 
 
-def _copy(ours: Any, theirs: Any, torch: Any) -> None:
+def _against_torch(ours: Any, theirs: Any, x: np.ndarray, torch: Any, **call: Any) -> Any:
+    """Same weights in both layers; the output and every gradient (input, weight, bias) of
+    one backward pass from a random output cotangent must agree. Returns the output."""
     with torch.no_grad():
         theirs.weight.copy_(torch.from_numpy(np.asarray(ours.weight.data)))
         theirs.bias.copy_(torch.from_numpy(np.asarray(ours.bias.data)))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    torch_call = {k: list(v) if isinstance(v, tuple) else v for k, v in call.items()}
+    with warnings.catch_warnings():  # PyTorch warns about the copy an uneven "same" needs
+        warnings.simplefilter("ignore", UserWarning)
+        want = theirs(xt, **torch_call)
+    g = RNG.normal(size=tuple(want.shape))
+    want.backward(torch.from_numpy(g))
+    tx = d.Tensor(x, requires_grad=True)
+    out = ours(tx, **call)
+    out.backward(g)
+    assert out.shape == tuple(want.shape)
+    for got, ref in [(out.data, want.detach()), (tx.grad, xt.grad), (ours.weight.grad, theirs.weight.grad),
+                     (ours.bias.grad, theirs.bias.grad)]:
+        np.testing.assert_allclose(got, ref.numpy(), rtol=1e-12, atol=1e-12)
+    return out
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
@@ -30,24 +47,10 @@ def test_conv2d_string_padding_matches_pytorch(padding: str, kernel: Any, dilati
     torch = pytest.importorskip("torch")
     ours = nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
     theirs = torch.nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
-    _copy(ours, theirs, torch)
     x = RNG.normal(size=(2, 3, 9, 8))
-    xt = torch.from_numpy(x).requires_grad_(True)
-    with warnings.catch_warnings():  # PyTorch warns about the copy an uneven split needs
-        warnings.simplefilter("ignore", UserWarning)
-        want = theirs(xt)
-    g = RNG.normal(size=tuple(want.shape))
-    want.backward(torch.from_numpy(g))
-    tx = d.Tensor(x, requires_grad=True)
-    out = ours(tx)
-    out.backward(g)
-    assert out.shape == tuple(want.shape)
+    out = _against_torch(ours, theirs, x, torch)
     if padding == "same":
         assert out.shape[-2:] == x.shape[-2:]
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(tx.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours.bias.grad, theirs.bias.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
@@ -56,20 +59,10 @@ def test_conv1d_string_padding_matches_pytorch(padding: str, kernel: int, dilati
     torch = pytest.importorskip("torch")
     ours = nn.Conv1d(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
     theirs = torch.nn.Conv1d(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
-    _copy(ours, theirs, torch)
     x = RNG.normal(size=(2, 3, 11))
-    xt = torch.from_numpy(x).requires_grad_(True)
-    with warnings.catch_warnings():  # PyTorch warns about the copy an uneven split needs
-        warnings.simplefilter("ignore", UserWarning)
-        want = theirs(xt)
-    g = RNG.normal(size=tuple(want.shape))
-    want.backward(torch.from_numpy(g))
-    tx = d.Tensor(x, requires_grad=True)
-    out = ours(tx)
-    out.backward(g)
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(tx.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+    out = _against_torch(ours, theirs, x, torch)
+    if padding == "same":
+        assert out.shape[-1] == x.shape[-1]
 
 
 def test_same_keeps_the_size_and_valid_is_no_padding_without_torch() -> None:
@@ -111,19 +104,7 @@ def test_conv_transpose2d_output_size_matches_pytorch(output_size: tuple[int, ..
     torch = pytest.importorskip("torch")
     ours = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, dtype=np.float64, rng=RNG)
     theirs = torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, dtype=torch.float64)
-    _copy(ours, theirs, torch)
-    x = RNG.normal(size=(2, 4, 7, 7))
-    xt = torch.from_numpy(x).requires_grad_(True)
-    want = theirs(xt, output_size=list(output_size))
-    g = RNG.normal(size=tuple(want.shape))
-    want.backward(torch.from_numpy(g))
-    tx = d.Tensor(x, requires_grad=True)
-    out = ours(tx, output_size=output_size)
-    out.backward(g)
-    assert out.shape == tuple(want.shape)
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(tx.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+    _against_torch(ours, theirs, RNG.normal(size=(2, 4, 7, 7)), torch, output_size=output_size)
 
 
 def test_conv_transpose2d_output_size_out_of_range_says_the_range() -> None:

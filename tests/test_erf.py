@@ -5,6 +5,7 @@ their 40-digit recomputation."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,6 +67,45 @@ def test_the_primitive_keeps_shapes_and_float_dtypes(dtype: type) -> None:
 
 def test_stored_coefficients_are_the_chebyshev_interpolants() -> None:
     pytest.importorskip("mpmath")
-    fitted = _erf_poly.fit_coefficients()
+    fitted = fit_coefficients()
     for name, coeffs in fitted.items():
         assert getattr(_erf_poly, name) == coeffs, name
+
+
+def fit_coefficients(digits: int = 40) -> dict[str, tuple[float, ...]]:
+    """``_SMALL``, ``_MID`` and ``_TAIL`` of ``dualad.ops._erf_poly`` recomputed: Chebyshev
+    interpolants in ``digits``-digit arithmetic, written in powers of ``u`` (needs mpmath).
+    To change a piece, change it here and paste the printed tuples into the module."""
+    import mpmath as mp
+
+    mp.mp.dps = digits
+
+    def chebyshev(f: Any, lo: float, hi: float, degree: int) -> list[Any]:
+        n = degree + 1
+        nodes = [mp.cos(mp.pi * (k + mp.mpf(0.5)) / n) for k in range(n)]
+        vals = [f(mp.mpf(lo + hi) / 2 + mp.mpf(hi - lo) / 2 * z) for z in nodes]
+        c = [2 * mp.fsum(v * mp.cos(j * mp.pi * (k + mp.mpf(0.5)) / n) for k, v in enumerate(vals)) / n
+             for j in range(n)]
+        c[0] /= 2
+        return c
+
+    def powers(c: list[Any]) -> tuple[float, ...]:  # sum c_k T_k(u) as sum m_i u**i
+        t_prev, t_cur = [mp.mpf(1)], [mp.mpf(0), mp.mpf(1)]  # T_0, T_1
+        m = [c[0]] + [mp.mpf(0)] * (len(c) - 1)
+        for k in range(1, len(c)):
+            for i, v in enumerate(t_cur):
+                m[i] += c[k] * v
+            shifted = [mp.mpf(0)] + [2 * v for v in t_cur]  # 2 u T_k
+            t_prev, t_cur = t_cur, [v - (t_prev[i] if i < len(t_prev) else 0)
+                                    for i, v in enumerate(shifted)]  # T_{k+1} = 2u T_k - T_{k-1}
+        return tuple(float(v) for v in m)
+
+    def small(t: Any) -> Any:  # erf(sqrt t) / sqrt t
+        return 2 / mp.sqrt(mp.pi) if t == 0 else mp.erf(mp.sqrt(t)) / mp.sqrt(t)
+
+    def erfcx(a: Any) -> Any:
+        return mp.erfc(a) * mp.exp(a * a)
+
+    return {"_SMALL": powers(chebyshev(small, 0.0, 1.0, 11)),
+            "_MID": powers(chebyshev(erfcx, *_erf_poly._MID_INTERVAL, 18)),
+            "_TAIL": powers(chebyshev(erfcx, *_erf_poly._TAIL_INTERVAL, 16))}

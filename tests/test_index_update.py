@@ -286,6 +286,11 @@ def test_subtract_power_apply_derivatives(method: str, name: str) -> None:
     for jac in (d.jacfwd, d.jacrev):
         for g, w in zip(jac(f, argnums=(0, 1))(base, v), want):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+    weights = np.random.default_rng(2).normal(size=base.shape)  # the eager engine too
+    tx, tv = d.Tensor(base, requires_grad=True), d.Tensor(v, requires_grad=True)
+    (f(tx, tv) * weights).sum().backward()
+    for t, w in ((tx, want[0]), (tv, want[1])):
+        np.testing.assert_allclose(t.grad, np.tensordot(weights, w, 2), rtol=1e-6, atol=1e-8)
     d.gradcheck(lambda x, v: call(d.at(x)[idx], v) ** 2, base, v, order=2)
     xs = np.stack([base, base * 1.1, base + 0.2])
     vs = np.stack([v, v * 0.9, v + 0.1])

@@ -169,3 +169,24 @@ def test_grad_mode_decorators() -> None:
     assert not frozen().requires_grad
     with d.no_grad():
         assert live().requires_grad
+
+
+def test_no_grad_with_a_user_primitive_in_both_modes() -> None:
+    from dualad._core.registry import Example, defprimitive, unregister
+
+    cube = defprimitive("test_no_grad_cube", lambda x: x ** 3,
+                        jvp=[lambda t, ans, x: 3.0 * x * x * t], vjp=[lambda g, ans, x: 3.0 * x * x * g],
+                        sample=lambda rng: Example((rng.normal(size=3),), {}))
+    try:
+        def g(x: Any) -> Any:
+            with d.no_grad():
+                c = cube(x)
+            return d.sum(c * x + cube(x))
+
+        want = X ** 3 + 3 * X ** 2  # c is a constant, the second cube is not
+        np.testing.assert_allclose(d.grad(g)(X), want, rtol=1e-13)
+        np.testing.assert_allclose(d.grad(g, mode="forward")(X), want, rtol=1e-13)
+        with d.no_grad():
+            np.testing.assert_allclose(d.jacfwd(cube)(X), np.diag(3 * X ** 2), rtol=1e-13)
+    finally:
+        unregister("test_no_grad_cube")

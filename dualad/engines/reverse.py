@@ -22,7 +22,6 @@ from dualad._core.errors import FreedGraphError
 from dualad._core.levels import RuleCall, Tracer, _state, run_rule
 from dualad._core.registry import Primitive
 from dualad.engines import grad_hooks
-from dualad.engines.grad_mode import no_grad  # (re-exported: its first home)
 from dualad.engines.slice_cotangent import accumulate_slices, dense
 from dualad.engines.unsaved import Unsaved
 from dualad.ops._util import dtype_of, is_complex, shape_of, unbroadcast_plain
@@ -31,7 +30,7 @@ from dualad.ops.elementwise import astype
 from dualad.ops.shape import unbroadcast
 from dualad.ops.slice_cotangent import SliceCotangent
 
-__all__ = ["Node", "backward_from", "backward_pass", "in_dtype_of", "leaf_node", "no_grad"]
+__all__ = ["Node", "backward_from", "backward_pass", "in_dtype_of", "leaf_node"]
 
 
 class Node:

@@ -20,7 +20,8 @@ from dualad._core.levels import EAGER_REVERSE_LEVEL, MainTrace, _state
 from dualad.engines import grad_hooks
 from dualad.engines import inplace as _inplace
 from dualad.engines.cotangents import as_cotangent
-from dualad.engines.reverse import Node, backward_from, no_grad
+from dualad.engines.grad_mode import no_grad
+from dualad.engines.reverse import Node, backward_from
 from dualad.engines.unsaved import Unsaved
 
 __all__ = ["AutogradTensor", "owned_gradient", "run_backward"]

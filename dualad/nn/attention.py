@@ -152,16 +152,16 @@ class MultiheadAttention(Module):
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim
         self.add_zero_attn = add_zero_attn
-        self._same_dims = self.kdim == embed_dim and self.vdim == embed_dim
+        same = self.kdim == embed_dim and self.vdim == embed_dim
         e = embed_dim
 
         def xavier(*shape: int) -> Parameter:
             return init.xavier_uniform_(Parameter(np.empty(shape, dtype=dtype)), rng=self.rng)
 
-        self.in_proj_weight: Parameter | None = xavier(3 * e, e) if self._same_dims else None
-        self.q_proj_weight: Parameter | None = None if self._same_dims else xavier(e, e)
-        self.k_proj_weight: Parameter | None = None if self._same_dims else xavier(e, self.kdim)
-        self.v_proj_weight: Parameter | None = None if self._same_dims else xavier(e, self.vdim)
+        self.in_proj_weight: Parameter | None = xavier(3 * e, e) if same else None
+        self.q_proj_weight: Parameter | None = None if same else xavier(e, e)
+        self.k_proj_weight: Parameter | None = None if same else xavier(e, self.kdim)
+        self.v_proj_weight: Parameter | None = None if same else xavier(e, self.vdim)
         self.in_proj_bias: Parameter | None = None
         if bias:
             self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype))
@@ -291,7 +291,7 @@ class MultiheadAttention(Module):
         return out, (weights if batched else ops.reshape(weights, shape_of(weights)[1:]))
 
     def extra_repr(self) -> str:
-        extra = "" if self._same_dims else f", kdim={self.kdim}, vdim={self.vdim}"
+        extra = "" if self.in_proj_weight is not None else f", kdim={self.kdim}, vdim={self.vdim}"
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
                 f"batch_first={self.batch_first}{extra}, add_bias_kv={self.bias_k is not None}, "
                 f"add_zero_attn={self.add_zero_attn}")

@@ -175,13 +175,13 @@ def _tie_weights(x: Any, ans: Any, axis: tuple[int, ...], keepdims: bool) -> Any
 def _extreme_vjp_plain(g: Any, ans: Any, x: Any, *, axis: tuple[int, ...], keepdims: bool) -> Any:
     """The max/min VJP on plain arrays: ``g`` where the extreme is, one comparison and one
     multiply (log-sum-exp's max, every step); the tie weights only where ties exist."""
-    x, ans, g = np.asarray(x), np.asarray(ans), np.asarray(g)
+    x, g = np.asarray(x), np.asarray(g)
+    kept = np.asarray(ans) if keepdims else np.expand_dims(ans, axis)
     if not keepdims:
-        ans, g = np.expand_dims(ans, axis), np.expand_dims(g, axis)
-    hit = np.equal(x, ans)
-    if np.count_nonzero(hit) != ans.size:  # ties (or NaN): weights 1/k, as the traced rule
-        weights = (hit / np.add.reduce(hit, axis=axis, keepdims=True)).astype(x.dtype)
-        return np.multiply(g, weights)
+        g = np.expand_dims(g, axis)
+    hit = np.equal(x, kept)
+    if np.count_nonzero(hit) != kept.size:  # ties (or NaN): the traced rule's 1/k weights
+        return np.multiply(g, _tie_weights(x, ans, axis, keepdims))
     return np.multiply(g, hit, dtype=np.result_type(g, x))
 
 
