@@ -175,11 +175,14 @@ def backward_from(seeds: list[tuple[Node, int | None, Any]], retain_graph: bool,
                 _pull_back(run, prim, g, cts, owned, heap, order)
             else:
                 hook(run, g, cts, lambda: _pull_back(run, prim, g, cts, owned, heap, order))
-        elif not retain_graph:  # nothing to pass on, but visit the parents to free them too
-            for p in node.parents:
-                if p is not None and p.prim is not None and cts.get(p, _UNSEEN) is _UNSEEN:
-                    cts[p] = None
-                    heappush(heap, (-p.depth, next(order), p))
+        else:  # nothing to pass on, but visit the parents: to free them, and so that the
+            for i, p in enumerate(node.parents):  # leaves reached get zeros, as in PyTorch
+                if p is not None and cts.get(p, _UNSEEN) is _UNSEEN:
+                    if p.prim is None:
+                        cts[p] = _zeros_for_leaf(node.args[i])
+                    elif not retain_graph or p.args is not None:
+                        cts[p] = None
+                        heappush(heap, (-p.depth, next(order), p))
         if not retain_graph:
             node.args = node.ans = None
             node.parents = ()
@@ -260,6 +263,8 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
                     c = in_dtype_of(c, a)
         k = None if pidx is None else pidx[i]
         old = cts.get(parent, _UNSEEN)
+        if c is None and parent.prim is None and old is _UNSEEN:
+            c = _zeros_for_leaf(args[i])  # a zero rule (floor, sign): the leaf gets zeros
         if old is _UNSEEN:  # first contribution: schedule the parent (a leaf just collects)
             if parent.prim is not None:
                 heappush(heap, (-parent.depth, next(order), parent))
@@ -272,6 +277,13 @@ def _pull_back(node: Node, prim: Primitive, g: Any, cts: dict[Node, Any], owned:
             cts[parent] = _accumulate(old, c, owned)
         else:
             old[k] = c if old[k] is None else _accumulate(old[k], c, owned)
+
+
+def _zeros_for_leaf(a: Any) -> Any:
+    """The gradient of a leaf that only zero rules reach (``floor(x)``, ``sign(x)``):
+    zeros of its shape and dtype, as PyTorch gives (not "no gradient")."""
+    dt = a.dtype if type(a) is np.ndarray or type(a) is Unsaved else dtype_of(a)
+    return np.zeros(a.shape if type(a) is np.ndarray else shape_of(a), dt)
 
 
 def in_dtype_of(c: Any, a: Any) -> Any:

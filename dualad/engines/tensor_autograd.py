@@ -177,8 +177,9 @@ def run_backward(seeds: Sequence[tuple[AutogradTensor, Any]], retain_graph: bool
         return c if isinstance(c, AutogradTensor) else make(np.asarray(c), None, None, main)
 
     prev, _state.grad_floor = _state.grad_floor, EAGER_REVERSE_LEVEL  # record even in no_grad
-    try:
-        return backward_from(roots, retain_graph, rewrap, capture, expect)
+    try:  # (a leaf only zero rules reach gets plain zeros: a constant tensor too)
+        return {leaf: expect(g) for leaf, g in backward_from(roots, retain_graph, rewrap, capture,
+                                                             expect).items()}
     finally:
         _state.grad_floor = prev
 
