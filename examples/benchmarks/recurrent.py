@@ -8,7 +8,10 @@ both libraries; the gradients are checked against PyTorch's before anything is t
 Timing: each run times every (layer, L, library) once per repetition, interleaved (the order
 of the two libraries alternates), and keeps the fastest of its repetitions; a ratio is
 dualad's fastest over PyTorch's fastest within one run, and the table shows the median and
-the range over runs. The exponent is the slope of a least-squares fit of log(time) against
+the range over runs. At L = 256 there is also the ratio in warm blocks (``warm L=256``,
+``_common.warm_ratio``: five consecutive calls of each library, median of three blocks), a
+training loop's view: interleaving leaves PyTorch's thread pool cold at 2 threads.
+The exponent is the slope of a least-squares fit of log(time) against
 log(L) over L = 16..256 (1 is linear). Memory: the tracemalloc peak of one dualad step (NumPy
 buffers and Python objects) at each L, and its growth per time step (the slope of a linear
 fit); PyTorch's allocator is not traced, so it has no memory column.
@@ -35,7 +38,16 @@ from _common import pin_threads  # noqa: E402
 THREADS = pin_threads()
 
 import numpy as np  # noqa: E402
-from _common import machine, now, parser, peers, print_table, run_per_thread_count, use_clock  # noqa: E402
+from _common import (  # noqa: E402
+    machine,
+    now,
+    parser,
+    peers,
+    print_table,
+    run_per_thread_count,
+    use_clock,
+    warm_ratio,
+)
 
 import dualad as d  # noqa: E402
 
@@ -154,6 +166,9 @@ def run(runs: int, repeats: int, has_torch: bool) -> list[dict[str, Any]]:
                     row["vs_torch"] = {str(n): float(np.median(ratios[i])) for i, n in enumerate(LENGTHS)}
                     row["vs_torch_range"] = {str(n): [float(ratios[i].min()), float(ratios[i].max())]
                                              for i, n in enumerate(LENGTHS)}
+                    longest = steps[kind, LENGTHS[-1]]
+                    row["vs_torch_warm"] = {str(LENGTHS[-1]): warm_ratio(longest["dualad"], longest["torch"],
+                                                                         blocks=3, calls=5)}
             rows.append(row)
     return rows
 
@@ -194,10 +209,11 @@ def main() -> None:
         if "vs_torch" in r:
             cells["x torch L=16"] = r["vs_torch"]["16"]
             cells["x torch L=256"] = r["vs_torch"]["256"]
+            cells["warm L=256"] = r["vs_torch_warm"]["256"]
             cells["KiB/step"] = r["bytes_per_step"] / 1024
         table.append(cells)
-    cols = ["layer", "who"] + [f"L={n} ms" for n in LENGTHS] + ["exp", "x torch L=16",
-                                                                "x torch L=256", "KiB/step"]
+    cols = ["layer", "who"] + [f"L={n} ms" for n in LENGTHS] + ["exp", "x torch L=16", "x torch L=256",
+                                                                "warm L=256", "KiB/step"]
     print_table(f"Recurrent forward+backward, batch {BATCH}, input {INPUT}, hidden {HIDDEN}, "
                 f"float32, {THREADS} thread(s), min of {repeats}, {args.runs} runs", table, cols)
     if args.json:
