@@ -238,7 +238,9 @@ ZERO_RULE_OPS = {"floor": dnp.floor, "ceil": dnp.ceil, "trunc": dnp.trunc, "rint
 def test_a_leaf_reached_only_through_zero_rules_gets_zeros_not_none(op: str, retain_graph: bool) -> None:
     f = ZERO_RULE_OPS[op]
     x0 = np.array([0.3, -1.7, 2.2], dtype=np.float32)
-    for program in (lambda v: d.sum(f(v) * 2.0), lambda v: d.sum(f(dnp.exp(v)) * v[0] * 0 + f(v))):
+    for program in (lambda v: d.sum(f(v) * 2.0),  # the leaf is the zero rule's input
+                    lambda v: d.sum(f(dnp.exp(v)) * 3.0),  # two nodes up: exp gets no cotangent
+                    lambda v: d.sum(f(dnp.exp(v)) + v[0] * v[1])):  # and a real path too
         x = d.Tensor(x0, requires_grad=True)
         program(x).backward(retain_graph=retain_graph)
         assert isinstance(x.grad, np.ndarray) and x.grad.dtype == np.float32
