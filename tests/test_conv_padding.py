@@ -41,28 +41,21 @@ def _against_torch(ours: Any, theirs: Any, x: np.ndarray, torch: Any, **call: An
     return out
 
 
-@pytest.mark.parametrize("padding", ["same", "valid"])
-@pytest.mark.parametrize("kernel,dilation", CASES_2D)
-def test_conv2d_string_padding_matches_pytorch(padding: str, kernel: Any, dilation: Any) -> None:
-    torch = pytest.importorskip("torch")
-    ours = nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
-    theirs = torch.nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
-    x = RNG.normal(size=(2, 3, 9, 8))
-    out = _against_torch(ours, theirs, x, torch)
-    if padding == "same":
-        assert out.shape[-2:] == x.shape[-2:]
+LAYER_CASES = [("Conv2d", (2, 3, 9, 8), k, dil) for k, dil in CASES_2D] + \
+              [("Conv1d", (2, 3, 11), k, dil) for k, dil in CASES_1D]
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
-@pytest.mark.parametrize("kernel,dilation", CASES_1D)
-def test_conv1d_string_padding_matches_pytorch(padding: str, kernel: int, dilation: int) -> None:
+@pytest.mark.parametrize("layer,shape,kernel,dilation", LAYER_CASES)
+def test_conv_string_padding_matches_pytorch(padding: str, layer: str, shape: tuple[int, ...],
+                                             kernel: Any, dilation: Any) -> None:
     torch = pytest.importorskip("torch")
-    ours = nn.Conv1d(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
-    theirs = torch.nn.Conv1d(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
-    x = RNG.normal(size=(2, 3, 11))
+    ours = getattr(nn, layer)(3, 5, kernel, padding=padding, dilation=dilation, dtype=np.float64, rng=RNG)
+    theirs = getattr(torch.nn, layer)(3, 5, kernel, padding=padding, dilation=dilation, dtype=torch.float64)
+    x = RNG.normal(size=shape)
     out = _against_torch(ours, theirs, x, torch)
-    if padding == "same":
-        assert out.shape[-1] == x.shape[-1]
+    if padding == "same":  # the spatial size is kept
+        assert out.shape[2:] == x.shape[2:]
 
 
 def test_same_keeps_the_size_and_valid_is_no_padding_without_torch() -> None:

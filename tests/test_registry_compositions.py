@@ -259,6 +259,15 @@ def test_zero_rule_grads_match_pytorch() -> None:
         d.sum(ZERO_RULE_OPS[op](x) * 3.0).backward()
         (theirs(tx) * 3.0).sum().backward()
         np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+    x, tx = d.Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    ours_hook: list[Any] = []
+    theirs_hook: list[Any] = []
+    x.register_hook(ours_hook.append)
+    tx.register_hook(theirs_hook.append)
+    (got,) = d.autograd.grad(d.sum(dnp.sign(x)), [x])  # autograd.grad and hooks see zeros too
+    (want,) = torch.autograd.grad(torch.sign(tx).sum(), [tx])
+    np.testing.assert_array_equal(got, want.numpy())
+    np.testing.assert_array_equal(ours_hook[0], theirs_hook[0].numpy())
     x = d.Tensor(x0, requires_grad=True)  # a leaf not used at all still gets no gradient
     y = d.Tensor(x0, requires_grad=True)
     d.sum(y * 2.0).backward()
